@@ -1,0 +1,136 @@
+"""Combine independent models' count summaries into method accuracies (exact).
+
+Models are independent given the question, so each method is a sum over one
+model's outcomes times products of the other models' distribution functions.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from scipy import sparse
+from scipy.fft import irfftn, rfftn
+from scipy.special import roots_legendre
+
+from muxsim.errors import MuxsimError
+
+#: Largest joint grid (cells per question) the pooled vote will build.
+VOTE_MAX_CELLS = 4_000_000
+
+
+def mux(
+    dists: Sequence[np.ndarray], credits: Sequence[np.ndarray], scores: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SLM-MUX from per-model score distributions.
+
+    ``dists[i][q, c]`` = P(model i lands in cell c), ``credits[i][q, c]`` its
+    credit mass and ``scores[i][c]`` the confidence of cell c.  With
+    F_i(s) = P(score_i <= s) and F_i^-(s) = P(score_i < s), and models in
+    tie-break order::
+
+        P(MUX correct) = sum_i sum_s C_i(s) prod_{l<i} F_l^-(s) prod_{l>i} F_l(s)
+
+    Returns ``(accuracy (Q,), p_win (Q, n), p_win_and_correct (Q, n))``.
+    """
+    grid = np.unique(np.concatenate([np.asarray(s, dtype=float) for s in scores]))
+    G = len(grid)
+    D, C = [], []
+    for P, Cr, sc in zip(dists, credits, scores):
+        idx = np.searchsorted(grid, sc)
+        onto = sparse.csr_matrix((np.ones(len(idx)), (np.arange(len(idx)), idx)), shape=(len(idx), G))
+        D.append(np.asarray((onto.T @ P.T).T))
+        C.append(np.asarray((onto.T @ Cr.T).T))
+    le = [np.cumsum(d, axis=1) for d in D]
+    lt = [f - d for f, d in zip(le, D)]
+    n = len(D)
+    before = [np.ones_like(D[0])]
+    for i in range(1, n):
+        before.append(before[-1] * lt[i - 1])
+    after = [np.ones_like(D[0])]
+    for i in range(n - 2, -1, -1):
+        after.append(after[-1] * le[i + 1])
+    after = after[::-1]
+    win = [b * a for b, a in zip(before, after)]
+    p_win = np.stack([(d * w).sum(axis=1) for d, w in zip(D, win)], axis=1)
+    p_win_correct = np.stack([(c * w).sum(axis=1) for c, w in zip(C, win)], axis=1)
+    return p_win_correct.sum(axis=1), p_win, p_win_correct
+
+
+def union(p_at_least_r: Sequence[np.ndarray]) -> np.ndarray:
+    """P(some model has >= r correct draws) = 1 - prod_i (1 - b_i)."""
+    return 1.0 - np.prod([1.0 - b for b in p_at_least_r], axis=0)
+
+
+def contradiction(p_consistently_wrong: Sequence[np.ndarray], p_at_least_r: Sequence[np.ndarray]) -> np.ndarray:
+    """P(some model consistently wrong and another with >= r correct).
+
+    Per model the two events are disjoint (r >= 1), so with a_i, b_i their
+    probabilities: P = 1 - prod(1 - a) - prod(1 - b) + prod(1 - a - b).
+    """
+    a = np.stack(p_consistently_wrong)
+    b = np.stack(p_at_least_r)
+    return 1.0 - np.prod(1 - a, axis=0) - np.prod(1 - b, axis=0) + np.prod(1 - a - b, axis=0)
+
+
+def _vote_credit_tensor(K: int, n_labels: int) -> np.ndarray:
+    """credit(N_c, N_0..N_{L-1}) for N_c >= 2: [all N_w <= N_c] / (1 + #{N_w = N_c})."""
+    idx = np.indices((K + 1,) * (n_labels + 1))
+    nc, nw = idx[0], idx[1:]
+    ok = nc >= 2
+    ties = np.zeros_like(nc)
+    for w in nw:
+        ok &= w <= nc
+        ties = ties + (w == nc)
+    return np.where(ok, 1.0 / (1.0 + ties), 0.0)
+
+
+def vote(label_counts: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Sequence[int], n_labels: int) -> np.ndarray:
+    """Pooled plurality over all models' draws (exact).
+
+    Case N_correct >= 2: the tail cannot tie, so only the joint law of the
+    totals (N_correct, N_label...) matters; it is the convolution of the
+    models' count distributions, done by FFT on a grid of (K+1)^(L+1) cells
+    (K = sum of k).  Case N_correct = 1: the correct answer wins only if all
+    valid draws are distinct; credit 1/(1 + #wrong valid draws)
+    = int_0^1 u^(#wrong) du, integrated exactly by Gauss-Legendre over the
+    models' single-draw patterns.
+    """
+    K = int(sum(ks))
+    Q = label_counts[0].shape[0]
+    cells = (K + 1) ** (n_labels + 1)
+    if cells > VOTE_MAX_CELLS:
+        raise MuxsimError(
+            f"vote: the exact pooled vote needs a grid of (K+1)^(L+1) = {K + 1}^{n_labels + 1} = {cells:.3g} cells "
+            f"(K = {K} draws in all, L = {n_labels} distinct named wrong answers); the limit is {VOTE_MAX_CELLS:.3g}. "
+            "Use fewer models or samples, or muxsim.simulate.vote"
+        )
+    shape = (K + 1,) * (n_labels + 1)
+    axes = tuple(range(1, n_labels + 2))
+    spec = None
+    for lc in label_counts:
+        f = rfftn(lc, s=shape, axes=axes)
+        spec = f if spec is None else spec * f
+    joint = irfftn(spec, s=shape, axes=axes)
+    credit = (joint * _vote_credit_tensor(K, n_labels)).reshape(Q, -1).sum(axis=1)
+
+    L1 = n_labels + 1
+    masks = np.arange(2**L1)
+    size = ((masks[:, None] >> np.arange(L1)) & 1).sum(axis=1)
+    c_bit = 1 << n_labels
+    n_nodes = K // 2 + 2
+    x, wq = roots_legendre(n_nodes)
+    u, wu = (x + 1) / 2, wq / 2
+    wrong_named = size - ((masks & c_bit) > 0)
+    m1, m2 = np.meshgrid(masks, masks, indexing="ij")
+    disjoint = (m1 & m2) == 0
+    p1, p2 = m1[disjoint], m2[disjoint]
+    to_union = np.zeros((len(p1), len(masks)))
+    to_union[np.arange(len(p1)), p1 | p2] = 1.0
+    state = None
+    for sg in singletons:
+        powers = u[:, None] ** np.arange(sg.shape[2])[None, :]  # (nodes, m+1)
+        v = np.einsum("qkm,gm->qgk", sg, powers) * (u[None, :, None] ** wrong_named[None, None, :])
+        state = v if state is None else (state[:, :, p1] * v[:, :, p2]) @ to_union
+    single = (state[:, :, (masks & c_bit) > 0].sum(axis=2) * wu[None, :]).sum(axis=1)
+    return credit + single

@@ -1,0 +1,132 @@
+"""Exact evaluation of every method on a batch of questions (a :class:`~muxsim.layout.Layout`).
+
+Rows of the layout may be grouped into mixtures: ``mix=(E, weights)`` says
+that each consecutive run of E rows is one question whose per-model answer law
+is the weighted mixture of those E laws (latent difficulty integrated by
+quadrature).  Per-model summaries are linear in the law, so they are averaged
+over the mixture before models are combined.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from muxsim.errors import MuxsimError
+from muxsim.exact import combine
+from muxsim.exact.counts import ModelCounts
+from muxsim.layout import Layout
+from muxsim.rules import check_r, check_score
+
+
+def check_k(k: object, n_models: int) -> list[int]:
+    """An int, or one int per model; each >= 1."""
+    ks = list(k) if isinstance(k, (list, tuple, np.ndarray)) else [k] * n_models
+    if len(ks) != n_models:
+        raise MuxsimError(f"k={list(ks)!r} gives {len(ks)} values for {n_models} models")
+    out = []
+    for v in ks:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise MuxsimError(f"k={v!r} must be an integer >= 1")
+        out.append(int(v))
+    return out
+
+
+class Engine:
+    """Exact per-question values for one layout; models are referred to by index."""
+
+    def __init__(self, lay: Layout, k_max: int | Sequence[int], mix: tuple[int, np.ndarray] | None = None):
+        self.lay = lay
+        kmax = check_k(k_max, lay.n_models)
+        if lay.mode == "pool":
+            sizes = lay.pool_sizes()
+            for i, k in enumerate(kmax):
+                short = np.flatnonzero(sizes[:, i] < k)
+                if len(short):
+                    q = short[0]
+                    raise MuxsimError(
+                        f"k={k} is larger than the {int(sizes[q, i])} logged samples of model {i} on question {q}"
+                    )
+        self.k_max = kmax
+        self.E, self.mix_w = (1, np.ones(1)) if mix is None else (int(mix[0]), np.asarray(mix[1], dtype=float))
+        if lay.n_questions % self.E:
+            raise MuxsimError(f"{lay.n_questions} rows do not split into mixtures of {self.E}")
+        self.Q = lay.n_questions // self.E
+        self.counts = [ModelCounts(lay.model(i), lay.mode, kmax[i]) for i in range(lay.n_models)]
+
+    def _mix(self, a: np.ndarray) -> np.ndarray:
+        if self.E == 1:
+            return a
+        a = a.reshape((self.Q, self.E) + a.shape[1:])
+        return np.tensordot(self.mix_w, a, axes=(0, 1))
+
+    def _k(self, i: int, k: int) -> int:
+        if k > self.k_max[i]:
+            raise MuxsimError(f"k={k} exceeds k_max={self.k_max[i]} prepared for model {i}")
+        return k
+
+    def single(self, i: int) -> np.ndarray:
+        c = self.lay.model(i)
+        return self._mix(c[:, 0] / c.sum(axis=1))
+
+    def sc(self, i: int, k: int) -> np.ndarray:
+        _, C = self.counts[i].top_valid(self._k(i, k))
+        return self._mix(C.reshape(C.shape[0], -1).sum(axis=1))
+
+    def mux(self, models: Sequence[int], ks: Sequence[int], score: str = "per_k"):
+        """Returns (accuracy (Q,), p_selected (Q, n), p_selected_and_correct (Q, n))."""
+        check_score(score)
+        dists, credits, scores = [], [], []
+        for i, k in zip(models, ks):
+            P, C = self.counts[i].top_valid(self._k(i, k))
+            P, C = self._mix(P), self._mix(C)
+            top = np.arange(k + 1)
+            if score == "per_k":
+                dists.append(P.sum(axis=2))
+                credits.append(C.sum(axis=2))
+                scores.append(top / k)
+            else:
+                valid = np.arange(k + 1)
+                s = np.where(valid[None, :] > 0, top[:, None] / np.maximum(valid[None, :], 1), 0.0)
+                dists.append(P.reshape(self.Q, -1))
+                credits.append(C.reshape(self.Q, -1))
+                scores.append(s.ravel())
+        return combine.mux(dists, credits, scores)
+
+    def _at_least(self, i: int, k: int, r: int) -> np.ndarray:
+        return self._mix(self.counts[i].n_correct(self._k(i, k))[:, r:].sum(axis=1))
+
+    def union(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
+        r = check_r(r)
+        return combine.union([self._at_least(i, k, r) for i, k in zip(models, ks)])
+
+    def contradiction(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
+        r = check_r(r)
+        a = [self._mix(self.counts[i].consistently_wrong(self._k(i, k))) for i, k in zip(models, ks)]
+        b = [self._at_least(i, k, r) for i, k in zip(models, ks)]
+        return combine.contradiction(a, b)
+
+    def vote(self, models: Sequence[int], ks: Sequence[int]) -> np.ndarray:
+        """Pooled vote; questions are grouped by how many named wrong answers they use."""
+        models = list(models)
+        used = self.lay.weights[:, models, 1 : 1 + self.lay.width].max(axis=1) > 0  # (rows, L)
+        # labels are numbered per question with used ones first only when built by layout();
+        # take the highest used column + 1 so any layout works
+        n_lab = np.where(used.any(axis=1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 0)
+        n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
+        out = np.zeros(self.Q)
+        for L in np.unique(n_lab):
+            qs = np.flatnonzero(n_lab == L)
+            rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
+            lcs, sgs = [], []
+            for i, k in zip(models, ks):
+                sub = ModelCounts(self.lay.model(i)[rows], self.lay.mode, self._k(i, k))
+                lc, sg = sub.label_counts(k, int(L)), sub.singletons(k, int(L))
+                if self.E > 1:
+                    lc = np.tensordot(self.mix_w, lc.reshape((len(qs), self.E) + lc.shape[1:]), axes=(0, 1))
+                    sg = np.tensordot(self.mix_w, sg.reshape((len(qs), self.E) + sg.shape[1:]), axes=(0, 1))
+                lcs.append(lc)
+                sgs.append(sg)
+            out[qs] = combine.vote(lcs, sgs, list(ks), int(L))
+        return out

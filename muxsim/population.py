@@ -1,0 +1,300 @@
+"""Populations of questions and their accuracy curves (exact).
+
+* :class:`Empirical` — one source (AnswerLaw or LoggedPool) per question and model.
+* :class:`LatentDifficulty` — a parametric family with latent question
+  difficulty, integrated by deterministic Gauss-Hermite quadrature.
+
+:func:`evaluate` gives every method for a range of k and any subset of models;
+:func:`muxsim.simulate.evaluate` is its Monte Carlo mirror.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+from scipy.stats import beta as beta_dist
+from scipy.stats import norm
+
+from muxsim import paper
+from muxsim.errors import MuxsimError
+from muxsim.exact.engine import Engine
+from muxsim.laws import AnswerLaw, Source, check_sources
+from muxsim.layout import Layout, from_arrays, layout
+
+#: Multi-model methods; per-model ones are ``single[<model>]`` and ``sc[<model>]``.
+METHODS = ("mux", "mux_valid", "vote", "union", "contradiction")
+
+
+@dataclass(frozen=True)
+class Empirical:
+    """Questions x models of explicit sources.
+
+    ``questions[q][i]`` is model i's AnswerLaw (or LoggedPool) on question q;
+    models are in tie-break order (descending validation accuracy).
+    """
+
+    questions: Sequence[Sequence[Source]]
+    models: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.questions) == 0:
+            raise MuxsimError("Empirical: no questions")
+        n = len(self.questions[0])
+        names = tuple(self.models) or tuple(f"m{i}" for i in range(n))
+        if len(names) != n:
+            raise MuxsimError(f"Empirical: {len(names)} model names for {n} models")
+        if len(set(names)) != len(names):
+            raise MuxsimError(f"Empirical: model names {names} repeat")
+        object.__setattr__(self, "models", names)
+        object.__setattr__(self, "_layout", layout(self.questions))
+
+    def layout(self) -> tuple[Layout, tuple[int, np.ndarray] | None, np.ndarray]:
+        lay: Layout = self._layout  # type: ignore[attr-defined]
+        return lay, None, np.full(lay.n_questions, 1.0 / lay.n_questions)
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """One model of a :class:`LatentDifficulty` population.
+
+    Parameters
+    ----------
+    name : model name.
+    a, b : Beta(a, b) is the spread over questions of p, the model's accuracy
+        among its valid (non-abstain) draws; its mean a / (a + b) is the
+        model's average accuracy when it answers.
+    abstain : probability that a draw gives no answer (same on every question).
+    attractor : share of the wrong valid mass that goes to the question's named
+        wrong answer (one attractor); the rest is a tail of unique answers.
+        0 = wrong answers never repeat, 1 = always the same wrong answer.
+    loading : lambda in [0, 1): latent difficulty z_i = lambda_i g + sqrt(1 - lambda_i^2) e_i
+        with g shared by all models; corr(z_i, z_j) = lambda_i lambda_j.
+    """
+
+    name: str
+    a: float
+    b: float
+    abstain: float = 0.0
+    attractor: float = 0.0
+    loading: float = 0.0
+
+    def __post_init__(self) -> None:
+        for nm in ("a", "b"):
+            v = getattr(self, nm)
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
+                raise MuxsimError(f"ModelParams({self.name!r}): {nm}={v!r} must be > 0")
+        for nm in ("abstain", "attractor"):
+            v = getattr(self, nm)
+            if not (isinstance(v, (int, float)) and 0 <= v <= 1):
+                raise MuxsimError(f"ModelParams({self.name!r}): {nm}={v!r} must be in [0, 1]")
+        if not (isinstance(self.loading, (int, float)) and 0 <= self.loading < 1):
+            raise MuxsimError(f"ModelParams({self.name!r}): loading={self.loading!r} must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class LatentDifficulty:
+    """Parametric population: per question, a latent difficulty per model.
+
+    For question q and model i, z_i ~ N(0, 1) with corr(z_i, z_j) = lambda_i lambda_j
+    (one-factor Gaussian copula); p_i = F_Beta(a_i, b_i)^-1(Phi(z_i)); the law is
+    ``correct = (1 - abstain) p``, ``wrong[X] = (1 - abstain)(1 - p) attractor``,
+    ``tail = (1 - abstain)(1 - p)(1 - attractor)``.  ``shared_wrong=True`` makes
+    X the same answer for every model (a shared misconception); ``False`` gives
+    each model its own X_i.  Expectations over z are Gauss-Hermite quadrature with
+    ``nodes`` points for g and for each model's own factor (deterministic; the
+    error falls fast with ``nodes``).
+    """
+
+    params: tuple[ModelParams, ...]
+    shared_wrong: bool = True
+    nodes: int = 24
+    models: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if len(self.params) == 0:
+            raise MuxsimError("LatentDifficulty: no models")
+        object.__setattr__(self, "params", tuple(self.params))
+        names = tuple(p.name for p in self.params)
+        if len(set(names)) != len(names):
+            raise MuxsimError(f"LatentDifficulty: model names {names} repeat")
+        if not isinstance(self.nodes, int) or self.nodes < 2:
+            raise MuxsimError(f"LatentDifficulty: nodes={self.nodes!r} must be an integer >= 2")
+        object.__setattr__(self, "models", names)
+
+    def weights_at(self, z: np.ndarray) -> np.ndarray:
+        """Law weights ``(N, n, L + 3)`` at latent values ``z`` of shape (N, n)."""
+        n = len(self.params)
+        L = 1 if self.shared_wrong else n
+        w = np.zeros(z.shape + (L + 3,))
+        for i, p in enumerate(self.params):
+            acc = beta_dist.ppf(norm.cdf(z[:, i]), p.a, p.b)
+            valid = 1.0 - p.abstain
+            w[:, i, 0] = valid * acc
+            w[:, i, 1 + (0 if self.shared_wrong else i)] = valid * (1 - acc) * p.attractor
+            w[:, i, L + 1] = valid * (1 - acc) * (1 - p.attractor)
+            w[:, i, L + 2] = p.abstain
+        return w
+
+    def latent(self, g: np.ndarray, e: np.ndarray) -> np.ndarray:
+        lam = np.array([p.loading for p in self.params])
+        return lam * g[..., None] + np.sqrt(1 - lam**2) * e
+
+    def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
+        x, wx = hermegauss(self.nodes)
+        wx = wx / wx.sum()
+        G = E = self.nodes
+        g = np.repeat(x, E)  # rows ordered (g, e)
+        e = np.tile(x, G)[:, None].repeat(len(self.params), axis=1)
+        w = self.weights_at(self.latent(g, e))
+        return from_arrays(w, "law"), (E, wx), wx
+
+    def sample_weights(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Laws of n random questions (for Monte Carlo)."""
+        g = rng.standard_normal(n)
+        e = rng.standard_normal((n, len(self.params)))
+        return self.weights_at(self.latent(g, e))
+
+
+Population = Empirical | LatentDifficulty
+
+
+@dataclass
+class Curves:
+    """Accuracy of each method against k.
+
+    ``values[name][j]`` is the accuracy at ``k[j]``; ``se[name][j]`` its standard
+    error: over questions for an empirical population, 0 for quadrature, the
+    Monte Carlo error for a simulation (``kind`` says which).
+    """
+
+    k: np.ndarray
+    values: dict[str, np.ndarray]
+    se: dict[str, np.ndarray]
+    kind: str
+    models: tuple[str, ...]
+    n_draws: int | None = None
+
+    def table(self, digits: int = 4) -> str:
+        names = list(self.values)
+        width = max(len(n) for n in names) + 2
+        lines = [f"{'method':<{width}}" + "".join(f"{'k=' + str(k):>18}" for k in self.k)]
+        for n in names:
+            cells = []
+            for v, s in zip(self.values[n], self.se[n]):
+                cells.append(f"{v:.{digits}f}" + (f" ±{s:.{digits}f}" if s > 0 else " " * (digits + 3)))
+            lines.append(f"{n:<{width}}" + "".join(f"{c:>18}" for c in cells))
+        lines.append(f"({self.kind}; models: {', '.join(self.models)})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    def to_dict(self) -> dict:
+        return {
+            "k": [int(k) for k in self.k],
+            "kind": self.kind,
+            "models": list(self.models),
+            "n_draws": self.n_draws,
+            "values": {n: [float(x) for x in v] for n, v in self.values.items()},
+            "se": {n: [float(x) for x in v] for n, v in self.se.items()},
+        }
+
+
+def select_models(pop_models: Sequence[str], models: Iterable[str] | None) -> list[int]:
+    """Indices of the named models, in the population's (tie-break) order."""
+    if models is None:
+        return list(range(len(pop_models)))
+    models = list(models)
+    if not models:
+        raise MuxsimError("models: empty selection")
+    unknown = [m for m in models if m not in pop_models]
+    if unknown:
+        raise MuxsimError(f"unknown model(s) {unknown}; the population has {list(pop_models)}")
+    if len(set(models)) != len(models):
+        raise MuxsimError(f"models {models}: a model is named twice")
+    return sorted(pop_models.index(m) for m in models)
+
+
+def check_ks(k: int | Iterable[int]) -> np.ndarray:
+    ks = np.atleast_1d(np.asarray(list(k) if not isinstance(k, (int, np.integer)) else [k]))
+    if ks.size == 0 or not np.issubdtype(ks.dtype, np.integer) or np.any(ks < 1):
+        raise MuxsimError(f"k={k!r} must be integers >= 1")
+    return ks.astype(int)
+
+
+def method_names(models: Sequence[str], methods: Sequence[str] | None) -> list[str]:
+    every = [f"single[{m}]" for m in models] + [f"sc[{m}]" for m in models] + list(METHODS)
+    if methods is None:
+        return every
+    bad = [m for m in methods if m not in every]
+    if bad:
+        raise MuxsimError(f"unknown method(s) {bad}; choose from {every}")
+    return list(methods)
+
+
+def per_question(eng: Engine, name: str, idx: list[int], names: Sequence[str], k: int, r: int) -> np.ndarray:
+    """Per-question exact value of one method (the engine's rows)."""
+    ks = [k] * len(idx)
+    if name.startswith("single["):
+        return eng.single(idx[[names[i] for i in idx].index(name[7:-1])])
+    if name.startswith("sc["):
+        return eng.sc(idx[[names[i] for i in idx].index(name[3:-1])], k)
+    if name == "mux":
+        return eng.mux(idx, ks, "per_k")[0]
+    if name == "mux_valid":
+        return eng.mux(idx, ks, "per_valid")[0]
+    if name == "vote":
+        return eng.vote(idx, ks)
+    if name == "union":
+        return eng.union(idx, ks, r)
+    if name == "contradiction":
+        return eng.contradiction(idx, ks, r)
+    raise MuxsimError(f"unknown method {name!r}")
+
+
+def add_paper(curves: Curves) -> Curves:
+    """Add the paper's approximations A(k, p_max) and A(k, mean p), fed with the single accuracies."""
+    singles = [curves.values[f"single[{m}]"][0] for m in curves.models if f"single[{m}]" in curves.values]
+    if not singles:
+        return curves
+    curves.values["paper_mux"] = np.array([paper.mux_approx(singles, int(k)) for k in curves.k])
+    curves.values["paper_vote"] = np.array([paper.agent_forest_approx(singles, int(k)) for k in curves.k])
+    curves.se["paper_mux"] = np.zeros(len(curves.k))
+    curves.se["paper_vote"] = np.zeros(len(curves.k))
+    return curves
+
+
+def evaluate(
+    pop: Population,
+    k: int | Iterable[int] = range(1, 10),
+    *,
+    models: Iterable[str] | None = None,
+    methods: Sequence[str] | None = None,
+    r: int = 1,
+    with_paper: bool = True,
+) -> Curves:
+    """Exact accuracy curves of a population.
+
+    Population accuracy is the (weighted) mean over questions of the exact
+    per-question value; the reported SE of an empirical population is the
+    standard error of that mean over its questions.
+    """
+    ks = check_ks(k)
+    idx = select_models(pop.models, models)
+    names = [pop.models[i] for i in idx]
+    meths = method_names(names, methods)
+    lay, mix, qw = pop.layout()
+    eng = Engine(lay, [int(ks.max())] * lay.n_models, mix=mix)
+    values = {m: np.zeros(len(ks)) for m in meths}
+    se = {m: np.zeros(len(ks)) for m in meths}
+    for j, kk in enumerate(ks):
+        for m in meths:
+            v = per_question(eng, m, idx, pop.models, int(kk), r)
+            values[m][j] = float(qw @ v)
+            if isinstance(pop, Empirical) and len(v) > 1:
+                se[m][j] = float(np.std(v, ddof=1) / np.sqrt(len(v)))
+    curves = Curves(ks, values, se, "exact", tuple(names))
+    return add_paper(curves) if with_paper else curves
