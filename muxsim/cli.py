@@ -1,0 +1,89 @@
+"""``muxsim`` command line: each subcommand assembles arguments and calls the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+import numpy as np
+
+from muxsim.errors import MuxsimError
+
+
+def _population_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="population spec (JSON; see README 'Spec format')")
+    p.add_argument("--k", type=int, nargs="+", help="values of k (default: the spec's)")
+    p.add_argument("--models", nargs="+", help="subset of models (default: all)")
+    p.add_argument("--methods", nargs="+", help="methods to report (default: all)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _curves(args: argparse.Namespace, simulate: bool) -> int:
+    from muxsim import population
+    from muxsim import simulate as mc
+    from muxsim.spec import load
+
+    spec = load(args.spec)
+    ks = args.k or spec.k
+    kw = dict(models=args.models, methods=args.methods or spec.methods, r=spec.r)
+    if simulate:
+        curves = mc.evaluate(spec.population, ks, n_draws=args.draws, rng=np.random.default_rng(args.seed), **kw)
+    else:
+        curves = population.evaluate(spec.population, ks, **kw)
+    print(json.dumps(curves.to_dict(), indent=1) if args.json else curves.table())
+    return 0
+
+
+def _delegate(module: str, func: str, argv: Sequence[str]) -> int:
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as e:
+        raise MuxsimError(f"this subcommand needs {module} ({e})") from None
+    return int(getattr(mod, func)(list(argv)) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="muxsim", description="Exact theory, simulation and calibration for SLM orchestration.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("predict", help="exact accuracy of every method against k for a population spec")
+    _population_args(p)
+    p = sub.add_parser("simulate", help="the same by Monte Carlo, with standard errors")
+    _population_args(p)
+    p.add_argument("--draws", type=int, default=2000, help="replicates per question (empirical) or questions (parametric)")
+    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("demo", help="worked examples and a parametric population: exact vs Monte Carlo vs paper")
+    p.add_argument("--draws", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=0)
+    sub.add_parser("collect", help="collect samples from vLLM servers (real_runs harness); see `muxsim collect --help`", add_help=False)
+    return parser
+
+
+DELEGATED = {"collect": ("real_runs.collect", "main")}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in DELEGATED:
+            module, func = DELEGATED[argv[0]]
+            return _delegate(module, func, argv[1:])
+        args = build_parser().parse_args(argv)
+        if args.command in ("predict", "simulate"):
+            return _curves(args, simulate=args.command == "simulate")
+        if args.command == "demo":
+            from muxsim.demo import run
+
+            print(run(args.draws, args.seed))
+            return 0
+    except MuxsimError as e:
+        print(f"muxsim: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
