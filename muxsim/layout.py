@@ -108,7 +108,7 @@ def from_arrays(weights: np.ndarray, mode: str = "law", n_labels: np.ndarray | N
             raise MuxsimError(f"question {q}, model {i}: empty pool")
     if n_labels is None:
         used = w[:, :, 1 : L + 1].max(axis=1) > 0  # (Q, L)
-        n_labels = np.where(used.any(axis=1), L - np.argmax(used[:, ::-1], axis=1), 0)
+        n_labels = np.where(used.any(axis=1), L - np.argmax(used[:, ::-1], axis=1), 0) if L else np.zeros(len(w), int)
     labels = tuple(tuple(f"w{j}" for j in range(int(m))) for m in n_labels)
     return Layout(mode=mode, weights=w, n_labels=np.asarray(n_labels), labels=labels)
 

@@ -85,6 +85,17 @@ def _vote_credit_tensor(K: int, n_labels: int) -> np.ndarray:
     return np.where(ok, 1.0 / (1.0 + ties), 0.0)
 
 
+def check_vote_size(K: int, n_labels: int) -> None:
+    """Refuse (clearly, before allocating) a pooled-vote grid larger than VOTE_MAX_CELLS."""
+    cells = (K + 1) ** (n_labels + 1)
+    if cells > VOTE_MAX_CELLS:
+        raise MuxsimError(
+            f"vote: the exact pooled vote needs a grid of (K+1)^(L+1) = {K + 1}^{n_labels + 1} = {cells:.3g} cells "
+            f"(K = {K} draws in all, L = {n_labels} distinct named wrong answers); the limit is {VOTE_MAX_CELLS:.3g}. "
+            "Use fewer models or samples, or muxsim.simulate.vote"
+        )
+
+
 def vote(label_counts: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Sequence[int], n_labels: int) -> np.ndarray:
     """Pooled plurality over all models' draws (exact).
 
@@ -98,20 +109,14 @@ def vote(label_counts: Sequence[np.ndarray], singletons: Sequence[np.ndarray], k
     """
     K = int(sum(ks))
     Q = label_counts[0].shape[0]
-    cells = (K + 1) ** (n_labels + 1)
-    if cells > VOTE_MAX_CELLS:
-        raise MuxsimError(
-            f"vote: the exact pooled vote needs a grid of (K+1)^(L+1) = {K + 1}^{n_labels + 1} = {cells:.3g} cells "
-            f"(K = {K} draws in all, L = {n_labels} distinct named wrong answers); the limit is {VOTE_MAX_CELLS:.3g}. "
-            "Use fewer models or samples, or muxsim.simulate.vote"
-        )
+    check_vote_size(K, n_labels)
     shape = (K + 1,) * (n_labels + 1)
     axes = tuple(range(1, n_labels + 2))
     spec = None
     for lc in label_counts:
         f = rfftn(lc, s=shape, axes=axes)
         spec = f if spec is None else spec * f
-    joint = irfftn(spec, s=shape, axes=axes)
+    joint = np.clip(irfftn(spec, s=shape, axes=axes), 0.0, None)  # FFT round-off is ~1e-16
     credit = (joint * _vote_credit_tensor(K, n_labels)).reshape(Q, -1).sum(axis=1)
 
     L1 = n_labels + 1
@@ -133,4 +138,4 @@ def vote(label_counts: Sequence[np.ndarray], singletons: Sequence[np.ndarray], k
         v = np.einsum("qkm,gm->qgk", sg, powers) * (u[None, :, None] ** wrong_named[None, None, :])
         state = v if state is None else (state[:, :, p1] * v[:, :, p2]) @ to_union
     single = (state[:, :, (masks & c_bit) > 0].sum(axis=2) * wu[None, :]).sum(axis=1)
-    return credit + single
+    return np.clip(credit + single, 0.0, 1.0)

@@ -113,9 +113,13 @@ class Engine:
         used = self.lay.weights[:, models, 1 : 1 + self.lay.width].max(axis=1) > 0  # (rows, L)
         # labels are numbered per question with used ones first only when built by layout();
         # take the highest used column + 1 so any layout works
-        n_lab = np.where(used.any(axis=1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 0)
+        if used.shape[1] == 0:
+            n_lab = np.zeros(used.shape[0], dtype=int)
+        else:
+            n_lab = np.where(used.any(axis=1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 0)
         n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
         out = np.zeros(self.Q)
+        combine.check_vote_size(int(sum(ks)), int(n_lab.max()))
         for L in np.unique(n_lab):
             qs = np.flatnonzero(n_lab == L)
             rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()

@@ -1,0 +1,47 @@
+"""Populations: empirical means, model subsets, quadrature convergence."""
+
+import numpy as np
+import pytest
+
+from muxsim import exact
+from muxsim.laws import AnswerLaw, LoggedPool
+from muxsim.population import Empirical, LatentDifficulty, ModelParams, evaluate
+
+
+def test_empirical_is_mean_of_questions_and_subsets_select_models():
+    qs = [
+        [AnswerLaw(0.7, {"X": 0.3}), AnswerLaw(0.2, {"X": 0.5}, 0.3), AnswerLaw(0.4, {"Y": 0.2}, abstain=0.4)],
+        [AnswerLaw(0.1, {"Y": 0.9}), AnswerLaw(0.6, {"Y": 0.1}, 0.3), AnswerLaw(0.5, tail=0.5)],
+    ]
+    pop = Empirical(qs, ("a", "b", "c"))
+    cur = evaluate(pop, [2, 3], models=["c", "a"])
+    assert cur.models == ("a", "c")  # population (tie-break) order is kept
+    for j, k in enumerate([2, 3]):
+        for name, f in [("mux", lambda s: exact.mux(s, k)), ("vote", lambda s: exact.vote(s, k)),
+                        ("union", lambda s: exact.union(s, k)), ("contradiction", lambda s: exact.contradiction(s, k))]:
+            want = np.mean([f([q[0], q[2]]) for q in qs])
+            assert cur.values[name][j] == pytest.approx(want, abs=1e-12)
+        vals = [exact.vote([q[0], q[2]], k) for q in qs]
+        assert cur.se["vote"][j] == pytest.approx(np.std(vals, ddof=1) / np.sqrt(2), abs=1e-12)
+
+
+def test_pool_population():
+    qs = [[LoggedPool(3, {"X": 2}), LoggedPool(1, {"X": 3}, 1)], [LoggedPool(0, {"Y": 4}, 1), LoggedPool(4, {}, 1)]]
+    cur = evaluate(Empirical(qs), [1, 3, 5])
+    assert cur.values["sc[m0]"][2] == pytest.approx(np.mean([1.0, 0.0]))
+
+
+def test_quadrature_converges():
+    params = (ModelParams("a", 0.8, 0.6, 0.1, 0.5, 0.7), ModelParams("b", 2, 1, 0.0, 0.9, 0.4))
+    lo = evaluate(LatentDifficulty(params, nodes=24), [5])
+    hi = evaluate(LatentDifficulty(params, nodes=48), [5])
+    for m in ("mux", "vote", "sc[a]"):
+        assert lo.values[m][0] == pytest.approx(hi.values[m][0], abs=2e-3)
+
+
+def test_zero_loading_and_private_attractors():
+    params = (ModelParams("a", 3, 2, 0.0, 1.0, 0.0), ModelParams("b", 3, 2, 0.0, 1.0, 0.0))
+    shared = evaluate(LatentDifficulty(params, shared_wrong=True, nodes=16), [3], methods=["vote", "contradiction"])
+    private = evaluate(LatentDifficulty(params, shared_wrong=False, nodes=16), [3], methods=["vote", "contradiction"])
+    # a shared misconception can outvote the truth; private ones cannot pool
+    assert shared.values["vote"][0] < private.values["vote"][0]
