@@ -62,6 +62,6 @@ def test_bad_input_raises_with_the_value(call, message):
 
 
 def test_vote_refuses_a_grid_too_large_instead_of_hanging():
-    many = AnswerLaw(0.2, {f"w{i}": 0.1 for i in range(8)})
+    many = AnswerLaw(0.2, {f"w{i}": 0.1 for i in range(8)})  # (2*36+1)^8 cells
     with pytest.raises(MuxsimError, match="grid of"):
         exact.vote([many] * 4, 9)

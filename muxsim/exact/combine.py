@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.fft import irfftn, rfftn
+from scipy.fft import irfftn, next_fast_len, rfftn
 from scipy.special import roots_legendre
 
 from muxsim.errors import MuxsimError
@@ -73,24 +73,31 @@ def contradiction(p_consistently_wrong: Sequence[np.ndarray], p_at_least_r: Sequ
     return 1.0 - np.prod(1 - a, axis=0) - np.prod(1 - b, axis=0) + np.prod(1 - a - b, axis=0)
 
 
-def _vote_credit_tensor(K: int, n_labels: int) -> np.ndarray:
-    """credit(N_c, N_0..N_{L-1}) for N_c >= 2: [all N_w <= N_c] / (1 + #{N_w = N_c})."""
-    idx = np.indices((K + 1,) * (n_labels + 1))
-    nc, nw = idx[0], idx[1:]
-    ok = nc >= 2
-    ties = np.zeros_like(nc)
-    for w in nw:
-        ok &= w <= nc
-        ties = ties + (w == nc)
-    return np.where(ok, 1.0 / (1.0 + ties), 0.0)
+def _margin_credit(D: np.ndarray) -> np.ndarray:
+    """f(D) = [all D_w >= 0] / (1 + #{D_w = 0}) for margins D_w = N_correct - N_w (axis 0 indexes w)."""
+    if D.shape[0] == 0:
+        return np.ones(D.shape[1:])
+    return np.where(np.all(D >= 0, axis=0), 1.0 / (1.0 + (D == 0).sum(axis=0)), 0.0)
+
+
+def margins(label_counts: np.ndarray, k: int) -> np.ndarray:
+    """Per-model law of the margins D_w = n_correct - n_w, shifted by k: shape (Q, 2k+1, ..., 2k+1)."""
+    Q = label_counts.shape[0]
+    L = label_counts.ndim - 2
+    idx = np.indices(label_counts.shape[1:]).reshape(L + 1, -1)
+    d = idx[0][None, :] - idx[1:] + k  # (L, cells)
+    flat = np.ravel_multi_index(tuple(d), (2 * k + 1,) * L) if L else np.zeros(idx.shape[1], dtype=int)
+    onto = sparse.csr_matrix((np.ones(len(flat)), (np.arange(len(flat)), flat)), shape=(len(flat), (2 * k + 1) ** L))
+    out = np.asarray((onto.T @ label_counts.reshape(Q, -1).T).T)
+    return out.reshape((Q,) + (2 * k + 1,) * L)
 
 
 def check_vote_size(K: int, n_labels: int) -> None:
     """Refuse (clearly, before allocating) a pooled-vote grid larger than VOTE_MAX_CELLS."""
-    cells = (K + 1) ** (n_labels + 1)
+    cells = (2 * K + 1) ** n_labels
     if cells > VOTE_MAX_CELLS:
         raise MuxsimError(
-            f"vote: the exact pooled vote needs a grid of (K+1)^(L+1) = {K + 1}^{n_labels + 1} = {cells:.3g} cells "
+            f"vote: the exact pooled vote needs a grid of (2K+1)^L = {2 * K + 1}^{n_labels} = {cells:.3g} cells "
             f"(K = {K} draws in all, L = {n_labels} distinct named wrong answers); the limit is {VOTE_MAX_CELLS:.3g}. "
             "Use fewer models or samples, or muxsim.simulate.vote"
         )
@@ -99,26 +106,33 @@ def check_vote_size(K: int, n_labels: int) -> None:
 def vote(label_counts: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Sequence[int], n_labels: int) -> np.ndarray:
     """Pooled plurality over all models' draws (exact).
 
-    Case N_correct >= 2: the tail cannot tie, so only the joint law of the
-    totals (N_correct, N_label...) matters; it is the convolution of the
-    models' count distributions, done by FFT on a grid of (K+1)^(L+1) cells
-    (K = sum of k).  Case N_correct = 1: the correct answer wins only if all
-    valid draws are distinct; credit 1/(1 + #wrong valid draws)
-    = int_0^1 u^(#wrong) du, integrated exactly by Gauss-Legendre over the
-    models' single-draw patterns.
+    Case N_correct >= 2: the tail cannot tie, so the credit is a function of
+    the margins D_w = N_correct - N_w alone, f(D) = [all D_w >= 0] / (1 + #{D_w = 0}).
+    The law of the summed margins is the convolution of the models' margin
+    laws, done by FFT on a grid of (2K+1)^L cells (K = sum of k, L = named
+    wrong answers); outcomes with N_correct <= 1 that f credits are removed
+    again using the exact law of the totals restricted to {0, 1}.
+    Case N_correct = 1: the correct answer wins only if all valid draws are
+    distinct; credit 1/(1 + #wrong valid draws) = int_0^1 u^(#wrong) du,
+    integrated exactly by Gauss-Legendre over the models' single-draw patterns.
     """
     K = int(sum(ks))
     Q = label_counts[0].shape[0]
     check_vote_size(K, n_labels)
-    shape = (K + 1,) * (n_labels + 1)
-    axes = tuple(range(1, n_labels + 2))
-    spec = None
-    for lc in label_counts:
-        f = rfftn(lc, s=shape, axes=axes)
-        spec = f if spec is None else spec * f
-    joint = np.clip(irfftn(spec, s=shape, axes=axes), 0.0, None)  # FFT round-off is ~1e-16
-    credit = (joint * _vote_credit_tensor(K, n_labels)).reshape(Q, -1).sum(axis=1)
-
+    L = n_labels
+    # sum over every joint outcome of f(margins) ...
+    if L:
+        size = next_fast_len(2 * K + 1, real=True)
+        axes = tuple(range(1, L + 1))
+        spec = None
+        for lc, k in zip(label_counts, ks):
+            f = rfftn(margins(lc, k), s=(size,) * L, axes=axes)
+            spec = f if spec is None else spec * f
+        dist = np.clip(irfftn(spec, s=(size,) * L, axes=axes), 0.0, None)[(slice(None),) + (slice(0, 2 * K + 1),) * L]
+        grid = np.indices((2 * K + 1,) * L) - K
+        credit = (dist * _margin_credit(grid)).reshape(Q, -1).sum(axis=1)
+    else:
+        credit = np.ones(Q)  # no named wrong answer: f = 1 on every outcome
     L1 = n_labels + 1
     masks = np.arange(2**L1)
     size = ((masks[:, None] >> np.arange(L1)) & 1).sum(axis=1)
@@ -133,9 +147,21 @@ def vote(label_counts: Sequence[np.ndarray], singletons: Sequence[np.ndarray], k
     to_union = np.zeros((len(p1), len(masks)))
     to_union[np.arange(len(p1)), p1 | p2] = 1.0
     state = None
+    state_at_one = None
     for sg in singletons:
         powers = u[:, None] ** np.arange(sg.shape[2])[None, :]  # (nodes, m+1)
         v = np.einsum("qkm,gm->qgk", sg, powers) * (u[None, :, None] ** wrong_named[None, None, :])
+        v1 = sg.sum(axis=2)  # u = 1: tail draws free
         state = v if state is None else (state[:, :, p1] * v[:, :, p2]) @ to_union
+        state_at_one = v1 if state_at_one is None else (state_at_one[:, p1] * v1[:, p2]) @ to_union
     single = (state[:, :, (masks & c_bit) > 0].sum(axis=2) * wu[None, :]).sum(axis=1)
-    return np.clip(credit + single, 0.0, 1.0)
+    # ... minus the outcomes with N_correct <= 1 that f credited: all totals in {0, 1} with
+    # N_w <= N_correct, i.e. patterns with every named total 0 (N_c = 0 or 1) or N_c = 1.
+    at_one = state_at_one
+    bits = (masks[:, None] >> np.arange(L1)) & 1  # columns: labels..., correct
+    nc, nw = bits[:, L], bits[:, :L]
+    D = (nc[:, None] - nw).T
+    f_small = _margin_credit(D) if L else np.ones(len(masks))
+    counted = (nw <= nc[:, None]).all(axis=1)
+    overcount = (at_one * np.where(counted, f_small, 0.0)[None, :]).sum(axis=1)
+    return np.clip(credit - overcount + single, 0.0, 1.0)

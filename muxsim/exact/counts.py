@@ -19,8 +19,8 @@ overflows for large k (tested to k = 128).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, xlogy
-from scipy.stats import binom, hypergeom
+from scipy.special import gammaln, xlog1py, xlogy
+from scipy.stats import hypergeom
 
 
 def cond_kernel(num: np.ndarray, rem: np.ndarray, s_max: int, mode: str) -> np.ndarray:
@@ -35,7 +35,9 @@ def cond_kernel(num: np.ndarray, rem: np.ndarray, s_max: int, mode: str) -> np.n
     x = np.arange(s_max + 1)[None, None, :]
     if mode == "law":
         p = np.clip(np.divide(num, rem, out=np.zeros_like(num), where=rem > 0), 0.0, 1.0)
-        return binom.pmf(x, s, p)
+        ok = x <= s
+        logpmf = _log_comb(s, x) + xlogy(x, p) + xlog1py(np.where(ok, s - x, 0), -p)
+        return np.where(ok, np.exp(np.where(ok, logpmf, -np.inf)), 0.0)
     M = np.round(rem).astype(np.int64)
     n = np.minimum(np.round(num).astype(np.int64), M)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -69,13 +71,25 @@ class ModelCounts:
         self.L = self.w.shape[1] - 3
         self.Q = self.w.shape[0]
         self.total = self.w.sum(axis=1)
-        c, a = self.w[:, 0], self.w[:, -1]
-        # correct first, then abstain, then the wrong answers (labels, tail)
-        self.kap_c = cond_kernel(c, self.total, self.k_max, mode)
-        self.kap_a = cond_kernel(a, self.total - c, self.k_max, mode)
+        self._kap_c: np.ndarray | None = None
+        self._kap_a: np.ndarray | None = None
         self._H: np.ndarray | None = None
         self._T: np.ndarray | None = None
         self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def kap_c(self) -> np.ndarray:
+        """Kernel of the correct count (the first category)."""
+        if self._kap_c is None:
+            self._kap_c = cond_kernel(self.w[:, 0], self.total, self.k_max, self.mode)
+        return self._kap_c
+
+    @property
+    def kap_a(self) -> np.ndarray:
+        """Kernel of the abstain count given the draws left after the correct ones."""
+        if self._kap_a is None:
+            self._kap_a = cond_kernel(self.w[:, -1], self.total - self.w[:, 0], self.k_max, self.mode)
+        return self._kap_a
 
     # ---- marginal of the correct count (union, contradiction) -------------
     def n_correct(self, k: int) -> np.ndarray:
@@ -156,11 +170,11 @@ class ModelCounts:
         tau = np.arange(k + 1)
         g = np.where(tau[None, None, :] == J[None, :, None], Hk[:, R, :][:, np.arange(len(J)), J][:, :, None], 0.0)
         g = g + np.where(tau[None, None, :] > J[None, :, None], dens[:, R, :], 0.0)
-        onehot = (k - M)[:, None] == tau[None, :]  # pair -> valid = k - m
-        P = np.einsum("qp,qpt,pv->qtv", p_jm, g, onehot.astype(float))
+        onehot = ((k - M)[:, None] == tau[None, :]).astype(float)  # pair -> valid = k - m
+        P = np.swapaxes(p_jm[:, :, None] * g, 1, 2) @ onehot
         credit = p_jm * np.where(J >= 1, T[:, R, J], 0.0)
         onehot_top = (J[:, None] == tau[None, :]).astype(float)
-        C = np.einsum("qp,pt,pv->qtv", credit, onehot_top, onehot.astype(float))
+        C = (onehot_top.T[None] * credit[:, None, :]) @ onehot
         self._tables[k] = (P, C)
         return P, C
 
@@ -169,14 +183,15 @@ class ModelCounts:
         """``(Q, k+1, ..., k+1)``: P(n_correct, n_label_0, ..., n_label_{n-1}) for k draws
         (tail and abstain absorb the rest)."""
         Q, S = self.Q, k + 1
-        shift = (np.arange(S)[:, None, None] - np.arange(S)[None, :, None]) == np.arange(S)[None, None, :]
+        s_idx, x_idx = np.nonzero(np.tri(S, dtype=bool))  # pairs x <= s
         A = np.zeros((Q, 1, S))
         A[:, 0, k] = 1.0
         rem = self.total.copy()
         for col in [0] + [1 + l for l in range(n_labels)]:
             kap = cond_kernel(self.w[:, col], rem, k, self.mode)  # (Q, s, x)
-            A = np.einsum("qas,qsx,sxt->qaxt", A, kap, shift.astype(float))
-            A = A.reshape(Q, -1, S)
+            new = np.zeros((Q, A.shape[1], S, S))
+            new[:, :, x_idx, s_idx - x_idx] = A[:, :, s_idx] * kap[:, None, s_idx, x_idx]
+            A = new.reshape(Q, -1, S)
             rem = rem - self.w[:, col]
         return A.sum(axis=2).reshape((Q,) + (S,) * (n_labels + 1))
 
