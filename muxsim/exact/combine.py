@@ -80,16 +80,51 @@ def _margin_credit(D: np.ndarray) -> np.ndarray:
     return np.where(np.all(D >= 0, axis=0), 1.0 / (1.0 + (D == 0).sum(axis=0)), 0.0)
 
 
-def margins(label_counts: np.ndarray, k: int) -> np.ndarray:
-    """Per-model law of the margins D_w = n_correct - n_w, shifted by k: shape (Q, 2k+1, ..., 2k+1)."""
+def margin_grid(K: int, n_labels: int) -> int:
+    """FFT length per axis for summed margins in [-K, K] (no wrap-around)."""
+    return next_fast_len(2 * K + 1, real=True)
+
+
+def margin_spectrum(label_counts: np.ndarray, k: int, size: int) -> np.ndarray:
+    """rfft spectrum of one model's margins D_w = n_correct - n_w, stored circularly (D mod size)."""
     Q = label_counts.shape[0]
     L = label_counts.ndim - 2
     idx = np.indices(label_counts.shape[1:]).reshape(L + 1, -1)
-    d = idx[0][None, :] - idx[1:] + k  # (L, cells)
-    flat = np.ravel_multi_index(tuple(d), (2 * k + 1,) * L) if L else np.zeros(idx.shape[1], dtype=int)
-    onto = sparse.csr_matrix((np.ones(len(flat)), (np.arange(len(flat)), flat)), shape=(len(flat), (2 * k + 1) ** L))
-    out = np.asarray((onto.T @ label_counts.reshape(Q, -1).T).T)
-    return out.reshape((Q,) + (2 * k + 1,) * L)
+    flat = np.ravel_multi_index(tuple((idx[0][None, :] - idx[1:]) % size), (size,) * L)
+    onto = sparse.csr_matrix((np.ones(len(flat)), (np.arange(len(flat)), flat)), shape=(len(flat), size**L))
+    out = np.asarray((onto.T @ label_counts.reshape(Q, -1).T).T).reshape((Q,) + (size,) * L)
+    return rfftn(out, axes=tuple(range(1, L + 1)))
+
+
+def one_draw_spectrum(weights: np.ndarray, n_labels: int, size: int) -> np.ndarray:
+    """rfft spectrum (length ``size`` per axis) of the margins of ONE draw from a law:
+    +1 on every axis w.p. correct, -1 on axis w w.p. v_w, 0 otherwise, i.e.
+
+        phi(omega) = c e^{-i sum_w t_w} + sum_w v_w e^{+i t_w} + (1 - c - sum_w v_w),  t_w = 2 pi omega_w / size.
+
+    The k-draw margin law's spectrum is phi^k (draws are independent)."""
+    L = n_labels
+    freq = [np.arange(size)] * (L - 1) + [np.arange(size // 2 + 1)]
+    t = np.meshgrid(*[2 * np.pi * f / size for f in freq], indexing="ij")
+    c = weights[:, 0].reshape((-1,) + (1,) * L)
+    out = c * np.exp(-1j * sum(t))
+    rest = 1.0 - weights[:, 0] - weights[:, 1 : 1 + L].sum(axis=1)
+    out = out + rest.reshape((-1,) + (1,) * L)
+    for w in range(L):
+        out = out + weights[:, 1 + w].reshape((-1,) + (1,) * L) * np.exp(1j * t[w])
+    return out
+
+
+def ipow(z: np.ndarray, k: int) -> np.ndarray:
+    """z**k for a positive integer k by repeated squaring (numpy's complex power is slow)."""
+    result, base = None, z
+    while k:
+        if k & 1:
+            result = base if result is None else result * base
+        k >>= 1
+        if k:
+            base = base * base
+    return result
 
 
 def check_vote_size(K: int, n_labels: int) -> None:
@@ -103,34 +138,37 @@ def check_vote_size(K: int, n_labels: int) -> None:
         )
 
 
-def vote(label_counts: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Sequence[int], n_labels: int) -> np.ndarray:
+def vote(spectra: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Sequence[int], n_labels: int, size: int) -> np.ndarray:
     """Pooled plurality over all models' draws (exact).
 
+    ``spectra[i]`` is the rfft (length ``size`` per axis, ``size >= 2K + 1``)
+    of model i's law of margins D_w = n_correct - n_w; ``singletons[i]`` its
+    single-draw patterns (:meth:`ModelCounts.singletons`).
+
     Case N_correct >= 2: the tail cannot tie, so the credit is a function of
-    the margins D_w = N_correct - N_w alone, f(D) = [all D_w >= 0] / (1 + #{D_w = 0}).
-    The law of the summed margins is the convolution of the models' margin
-    laws, done by FFT on a grid of (2K+1)^L cells (K = sum of k, L = named
-    wrong answers); outcomes with N_correct <= 1 that f credits are removed
-    again using the exact law of the totals restricted to {0, 1}.
-    Case N_correct = 1: the correct answer wins only if all valid draws are
-    distinct; credit 1/(1 + #wrong valid draws) = int_0^1 u^(#wrong) du,
-    integrated exactly by Gauss-Legendre over the models' single-draw patterns.
+    the margins alone, f(D) = [all D_w >= 0] / (1 + #{D_w = 0}).  The law of
+    the summed margins is the product of the spectra (K = sum of k, L = named
+    wrong answers: work O(n size^L log size)); outcomes with N_correct <= 1
+    that f credits are removed again using the exact law of the totals
+    restricted to {0, 1}.  Case N_correct = 1: the correct answer wins only if
+    all valid draws are distinct; credit 1/(1 + #wrong valid draws)
+    = int_0^1 u^(#wrong) du, integrated exactly by Gauss-Legendre over the
+    models' single-draw patterns.
     """
     K = int(sum(ks))
-    Q = label_counts[0].shape[0]
-    check_vote_size(K, n_labels)
+    Q = singletons[0].shape[0]
     L = n_labels
-    # sum over every joint outcome of f(margins) ...
+    if size < 2 * K + 1:
+        raise MuxsimError(f"vote: FFT length {size} < 2K+1 = {2 * K + 1}")
     if L:
-        size = next_fast_len(2 * K + 1, real=True)
         axes = tuple(range(1, L + 1))
-        spec = None
-        for lc, k in zip(label_counts, ks):
-            f = rfftn(margins(lc, k), s=(size,) * L, axes=axes)
-            spec = f if spec is None else spec * f
-        dist = np.clip(irfftn(spec, s=(size,) * L, axes=axes), 0.0, None)[(slice(None),) + (slice(0, 2 * K + 1),) * L]
-        grid = np.indices((2 * K + 1,) * L) - K
-        credit = (dist * _margin_credit(grid)).reshape(Q, -1).sum(axis=1)
+        spec = spectra[0]
+        for f in spectra[1:]:
+            spec = spec * f
+        dist = np.clip(irfftn(spec, s=(size,) * L, axes=axes), 0.0, None)  # FFT round-off is ~1e-16
+        idx = np.indices((size,) * L)
+        D = np.where(idx <= K, idx, idx - size)
+        credit = (dist * _margin_credit(D)).reshape(Q, -1).sum(axis=1)
     else:
         credit = np.ones(Q)  # no named wrong answer: f = 1 on every outcome
     L1 = n_labels + 1

@@ -120,17 +120,25 @@ class Engine:
         n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
         out = np.zeros(self.Q)
         combine.check_vote_size(int(sum(ks)), int(n_lab.max()))
+        size = combine.margin_grid(int(sum(ks)), int(n_lab.max()))
         for L in np.unique(n_lab):
             qs = np.flatnonzero(n_lab == L)
             rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
-            lcs, sgs = [], []
+            spectra, sgs = [], []
             for i, k in zip(models, ks):
-                sub = ModelCounts(self.lay.model(i)[rows], self.lay.mode, self._k(i, k))
-                lc, sg = sub.label_counts(k, int(L)), sub.singletons(k, int(L))
-                if self.E > 1:
-                    lc = np.tensordot(self.mix_w, lc.reshape((len(qs), self.E) + lc.shape[1:]), axes=(0, 1))
-                    sg = np.tensordot(self.mix_w, sg.reshape((len(qs), self.E) + sg.shape[1:]), axes=(0, 1))
-                lcs.append(lc)
-                sgs.append(sg)
-            out[qs] = combine.vote(lcs, sgs, list(ks), int(L))
+                w = self.lay.model(i)[rows]
+                sub = ModelCounts(w, self.lay.mode, self._k(i, k))
+                sgs.append(self._mix_rows(sub.singletons(k, int(L)), len(qs)))
+                if not L:
+                    continue
+                if self.lay.mode == "law":  # k draws with replacement: the k-th power of one draw
+                    spectra.append(self._mix_rows(combine.ipow(combine.one_draw_spectrum(w, int(L), size), k), len(qs)))
+                else:
+                    spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, int(L)), k, size), len(qs)))
+            out[qs] = combine.vote(spectra, sgs, list(ks), int(L), size)
         return out
+
+    def _mix_rows(self, a: np.ndarray, n: int) -> np.ndarray:
+        if self.E == 1:
+            return a
+        return np.tensordot(self.mix_w, a.reshape((n, self.E) + a.shape[1:]), axes=(0, 1))
