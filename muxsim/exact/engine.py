@@ -125,16 +125,21 @@ class Engine:
             qs = np.flatnonzero(n_lab == L)
             rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
             spectra, sgs = [], []
+            same_k: dict[int, np.ndarray] = {}  # without mixtures, prod_i phi_i^k = (prod_i phi_i)^k
             for i, k in zip(models, ks):
                 w = self.lay.model(i)[rows]
                 sub = ModelCounts(w, self.lay.mode, self._k(i, k))
                 sgs.append(self._mix_rows(sub.singletons(k, int(L)), len(qs)))
                 if not L:
                     continue
-                if self.lay.mode == "law":  # k draws with replacement: the k-th power of one draw
+                if self.lay.mode == "law" and self.E == 1:
+                    phi = combine.one_draw_spectrum(w, int(L), size)
+                    same_k[k] = phi if k not in same_k else same_k[k] * phi
+                elif self.lay.mode == "law":  # k draws with replacement: the k-th power of one draw
                     spectra.append(self._mix_rows(combine.ipow(combine.one_draw_spectrum(w, int(L), size), k), len(qs)))
                 else:
                     spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, int(L)), k, size), len(qs)))
+            spectra += [combine.ipow(phi, k) for k, phi in same_k.items()]
             out[qs] = combine.vote(spectra, sgs, list(ks), int(L), size)
         return out
 
