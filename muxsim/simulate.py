@@ -161,7 +161,8 @@ def evaluate(
     return add_paper(curves) if with_paper else curves
 
 
-def _one(method: str, sources, k, score_name: str | None, n_draws: int, rng, r: int = 1) -> Estimate:
+def _one(method: str, sources, k, n_draws: int, rng, r: int = 1) -> Estimate:
+    """Monte Carlo of one method on one question (``method`` as in :func:`_apply`, models m0, m1, ...)."""
     rng = _check_rng(rng)
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
         raise MuxsimError(f"n_draws={n_draws!r} must be an integer >= 2")
@@ -172,45 +173,31 @@ def _one(method: str, sources, k, score_name: str | None, n_draws: int, rng, r: 
         for i, (kk, K) in enumerate(zip(ks, lay.pool_sizes()[0])):
             if kk > K:
                 raise MuxsimError(f"k={kk} is larger than the {int(K)} logged samples of model {i}")
-    w = np.repeat(lay.weights, n_draws, axis=0)
-    vals = []
-    for start in range(0, n_draws, CHUNK_ROWS):
-        ww = w[start : start + CHUNK_ROWS]
-        draws = [draw(ww[:, i, :], lay.mode, ks[i], i, rng) for i in range(lay.n_models)]
-        if method == "sc":
-            vals.append(rules.self_consistency(draws[0]))
-        elif method == "mux":
-            vals.append(rules.mux(draws, score_name))
-        elif method == "vote":
-            vals.append(rules.vote(draws))
-        elif method == "union":
-            vals.append(rules.union(draws, r))
-        else:
-            vals.append(rules.contradiction(draws, r))
-    x = np.concatenate(vals)
+    names = [f"m{i}" for i in range(lay.n_models)]
+    x = _credits(np.repeat(lay.weights, n_draws, axis=0), lay.mode, ks, names, [method], r, rng)[method]
     return Estimate(float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x))), int(len(x)))
 
 
 def self_consistency(law: Source, k: int, *, n_draws: int, rng: np.random.Generator) -> Estimate:
     """Monte Carlo SC(k); mirror of :func:`muxsim.exact.self_consistency`."""
-    return _one("sc", law, k, None, n_draws, rng)
+    return _one("sc[m0]", law, k, n_draws, rng)
 
 
 def mux(laws: Sequence[Source], k, score: str = "per_k", *, n_draws: int, rng: np.random.Generator) -> Estimate:
     """Monte Carlo SLM-MUX; mirror of :func:`muxsim.exact.mux`."""
-    return _one("mux", laws, k, rules.check_score(score), n_draws, rng)
+    return _one("mux" if rules.check_score(score) == "per_k" else "mux_valid", laws, k, n_draws, rng)
 
 
 def vote(laws: Sequence[Source], k, *, n_draws: int, rng: np.random.Generator) -> Estimate:
     """Monte Carlo pooled vote; mirror of :func:`muxsim.exact.vote`."""
-    return _one("vote", laws, k, None, n_draws, rng)
+    return _one("vote", laws, k, n_draws, rng)
 
 
 def union(laws: Sequence[Source], k, r: int = 1, *, n_draws: int, rng: np.random.Generator) -> Estimate:
     """Monte Carlo union; mirror of :func:`muxsim.exact.union`."""
-    return _one("union", laws, k, None, n_draws, rng, rules.check_r(r))
+    return _one("union", laws, k, n_draws, rng, rules.check_r(r))
 
 
 def contradiction(laws: Sequence[Source], k, r: int = 1, *, n_draws: int, rng: np.random.Generator) -> Estimate:
     """Monte Carlo contradiction; mirror of :func:`muxsim.exact.contradiction`."""
-    return _one("contradiction", laws, k, None, n_draws, rng, rules.check_r(r))
+    return _one("contradiction", laws, k, n_draws, rng, rules.check_r(r))
