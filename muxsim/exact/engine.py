@@ -54,6 +54,7 @@ class Engine:
             raise MuxsimError(f"{lay.n_questions} rows do not split into mixtures of {self.E}")
         self.Q = lay.n_questions // self.E
         self.counts = [ModelCounts(lay.model(i), lay.mode, kmax[i]) for i in range(lay.n_models)]
+        self._phi: dict[tuple, np.ndarray] = {}  # one-draw margin spectra, reused for every k
 
     def _mix(self, a: np.ndarray) -> np.ndarray:
         if self.E == 1:
@@ -120,7 +121,8 @@ class Engine:
         n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
         out = np.zeros(self.Q)
         combine.check_vote_size(int(sum(ks)), int(n_lab.max()))
-        size = combine.margin_grid(int(sum(ks)), int(n_lab.max()))
+        # one FFT length for every k <= k_max, so one-draw spectra are computed once per model
+        size = combine.margin_grid(sum(self.k_max[i] for i in models), int(n_lab.max()))
         for L in np.unique(n_lab):
             qs = np.flatnonzero(n_lab == L)
             rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
@@ -132,11 +134,15 @@ class Engine:
                 sgs.append(self._mix_rows(sub.singletons(k, int(L)), len(qs)))
                 if not L:
                     continue
-                if self.lay.mode == "law" and self.E == 1:
-                    phi = combine.one_draw_spectrum(w, int(L), size)
-                    same_k[k] = phi if k not in same_k else same_k[k] * phi
-                elif self.lay.mode == "law":  # k draws with replacement: the k-th power of one draw
-                    spectra.append(self._mix_rows(combine.ipow(combine.one_draw_spectrum(w, int(L), size), k), len(qs)))
+                if self.lay.mode == "law":  # k draws with replacement: the k-th power of one draw
+                    key = (tuple(models), i, int(L), size)  # rows depend on the model subset
+                    if key not in self._phi:
+                        self._phi[key] = combine.one_draw_spectrum(w, int(L), size)
+                    phi = self._phi[key]
+                    if self.E == 1:
+                        same_k[k] = phi if k not in same_k else same_k[k] * phi
+                    else:
+                        spectra.append(self._mix_rows(combine.ipow(phi, k), len(qs)))
                 else:
                     spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, int(L)), k, size), len(qs)))
             spectra += [combine.ipow(phi, k) for k, phi in same_k.items()]
