@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 from scipy.fft import irfftn, next_fast_len, rfftn
-from scipy.special import roots_legendre
+from scipy.special import gammaln, roots_legendre
 
 from muxsim.errors import MuxsimError
 
@@ -203,3 +203,60 @@ def vote(spectra: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Se
     counted = (nw <= nc[:, None]).all(axis=1)
     overcount = (at_one * np.where(counted, f_small, 0.0)[None, :]).sum(axis=1)
     return np.clip(credit - overcount + single, 0.0, 1.0)
+
+
+#: Largest product of per-model support sizes for the sparse pooled vote of logged pools.
+SPARSE_MAX_ROWS = 4_000_000
+
+
+def pool_count_vectors(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every count vector of k draws without replacement from one logged pool, with its probability.
+
+    ``counts`` = [correct, labels..., tail, abstain] (integers).  Returns
+    ``(vectors (S, L + 2), prob (S,))`` over [correct, labels..., tail]
+    (abstain is the rest): prob = prod_c C(K_c, n_c) C(K_a, n_a) / C(K, k).
+    """
+    counts = np.round(counts).astype(np.int64)
+    kept = counts[:-1]
+    box = np.indices(tuple(int(min(c, k)) + 1 for c in kept)).reshape(len(kept), -1).T
+    n_a = k - box.sum(axis=1)
+    ok = (n_a >= 0) & (n_a <= counts[-1])
+    box, n_a = box[ok], n_a[ok]
+    logp = (gammaln(kept + 1) - gammaln(box + 1) - gammaln(kept - box + 1)).sum(axis=1)
+    logp += gammaln(counts[-1] + 1) - gammaln(n_a + 1) - gammaln(counts[-1] - n_a + 1)
+    K = counts.sum()
+    logp -= gammaln(K + 1) - gammaln(k + 1) - gammaln(K - k + 1)
+    return box, np.exp(logp)
+
+
+def pool_support_size(counts: np.ndarray, k: int) -> int:
+    """An upper bound on the number of count vectors of :func:`pool_count_vectors`."""
+    return int(np.prod([min(int(round(c)), k) + 1 for c in counts[:-1]]))
+
+
+def vote_sparse(per_model: Sequence[tuple[np.ndarray, np.ndarray]], K: int) -> float:
+    """Exact pooled vote of one question from each model's (count vectors, probabilities).
+
+    Vectors are added by packing them into integers of radix K+1 (no carries:
+    every total is <= K), so merging two models is one outer sum and a bincount.
+    Credit of totals (N_c, N_w..., N_tail): the correct answer must reach the top
+    count; it shares it with every label at the top and, when the top is 1,
+    with every tail draw.
+    """
+    D = per_model[0][0].shape[1]
+    radix = (K + 1) ** np.arange(D - 1, -1, -1, dtype=np.int64)
+    keys, prob = None, None
+    for vec, p in per_model:
+        kk = vec.astype(np.int64) @ radix
+        if keys is None:
+            keys, prob = kk, p
+            continue
+        sums = (keys[:, None] + kk[None, :]).ravel()
+        keys, inv = np.unique(sums, return_inverse=True)
+        prob = np.bincount(inv.ravel(), weights=(prob[:, None] * p[None, :]).ravel())
+    tot = (keys[:, None] // radix[None, :]) % (K + 1)
+    nc, nw, nt = tot[:, 0], tot[:, 1:-1], tot[:, -1]
+    top = np.maximum(nc, np.maximum(nw.max(axis=1, initial=0), (nt > 0).astype(np.int64)))
+    n_top = (nw == top[:, None]).sum(axis=1) + np.where(top == 1, nt, 0) + 1
+    credit = np.where((nc == top) & (top > 0), 1.0 / n_top, 0.0)
+    return float(prob @ credit)

@@ -108,9 +108,34 @@ class Engine:
         b = [self._at_least(i, k, r) for i, k in zip(models, ks)]
         return combine.contradiction(a, b)
 
-    def vote(self, models: Sequence[int], ks: Sequence[int]) -> np.ndarray:
-        """Pooled vote; questions are grouped by how many named wrong answers they use."""
+    def vote(self, models: Sequence[int], ks: Sequence[int], *, sparse: bool | None = None) -> np.ndarray:
+        """Pooled vote.
+
+        Logged pools: each question by merging the models' few possible count
+        vectors (:func:`combine.vote_sparse`) when that is small, else as laws.
+        Laws: questions grouped by their number L of named wrong answers, each
+        group by FFT of the margin laws (:func:`combine.vote`).  ``sparse``
+        forces (True) or forbids (False) the pool path (for tests).
+        """
         models = list(models)
+        if self.lay.mode == "pool" and sparse is not False:
+            return self._vote_pools(models, ks, force=bool(sparse))
+        return self._vote_fft(models, ks)
+
+    def _vote_pools(self, models: list[int], ks: Sequence[int], force: bool) -> np.ndarray:
+        K = int(sum(ks))
+        out = np.full(self.Q, np.nan)
+        for q in range(self.Q):
+            w = self.lay.weights[q]
+            if force or np.prod([combine.pool_support_size(w[i], k) for i, k in zip(models, ks)]) <= combine.SPARSE_MAX_ROWS:
+                out[q] = combine.vote_sparse([combine.pool_count_vectors(w[i], self._k(i, k)) for i, k in zip(models, ks)], K)
+        rest = np.flatnonzero(np.isnan(out))
+        if len(rest):
+            sub = Engine(Layout(self.lay.mode, self.lay.weights[rest], self.lay.n_labels[rest], tuple(self.lay.labels[q] for q in rest)), self.k_max)
+            out[rest] = sub._vote_fft(models, ks)
+        return out
+
+    def _vote_fft(self, models: list[int], ks: Sequence[int]) -> np.ndarray:
         used = self.lay.weights[:, models, 1 : 1 + self.lay.width].max(axis=1) > 0  # (rows, L)
         # labels are numbered per question with used ones first only when built by layout();
         # take the highest used column + 1 so any layout works
