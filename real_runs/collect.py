@@ -312,7 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(format_summary(summary))
     incomplete = [n for n, r in summary["models"].items() if r["samples"] < r["expected"]]
-    return 1 if incomplete else 0
+    failed = sum(r["errors"] for r in summary["models"].values())
+    if incomplete:
+        print(f"incomplete: {incomplete} have fewer samples than expected", file=sys.stderr)
+    if failed:
+        print(f"{failed} samples were logged with a failed request; rerun with --retry-errors to ask again",
+              file=sys.stderr)
+    return 1 if incomplete or failed else 0
 
 
 if __name__ == "__main__":
