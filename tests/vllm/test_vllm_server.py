@@ -28,7 +28,7 @@ BASE = os.environ.get("MUXSIM_VLLM_BASE_URL")
 MODELS = [m for m in os.environ.get("MUXSIM_VLLM_MODELS", "").split(",") if m]
 ROOT = Path(__file__).resolve().parents[2]
 
-N_QUESTIONS = 24
+N_QUESTIONS = 16
 K = 5
 
 
@@ -44,7 +44,7 @@ def _config(tmp_path: Path, **over) -> Path:
         "questions": "gsm8k_500",
         "limit": N_QUESTIONS,
         "models": [{"name": m, "base_url": BASE} for m in MODELS[:2]],
-        "sampling": {"k": K, "temperature": 1.0, "top_p": 1.0, "max_tokens": 24, "seed": 0},
+        "sampling": {"k": K, "temperature": 1.0, "top_p": 1.0, "max_tokens": 16, "seed": 0},
         "client": {"concurrency": 2, "timeout_s": 60, "retries": 2, "backoff_s": 0.5},
         "output": str(tmp_path / "run.jsonl"),
     }
@@ -141,7 +141,7 @@ def test_prompt_too_long_is_a_4xx(tmp_path):
 @pytest.mark.skipif(not os.environ.get("MUXSIM_TINY_MODEL"), reason="MUXSIM_TINY_MODEL not set")
 def test_offline_backend(tmp_path):
     cfg = _config(
-        tmp_path, limit=3, backend="offline",
+        tmp_path, limit=2, backend="offline",
         models=[{"name": "tiny-offline", "path": os.environ["MUXSIM_TINY_MODEL"]}],
         offline={"max_model_len": 512, "batch_questions": 2, "dtype": "bfloat16", "enforce_eager": True,
                  "distributed_executor_backend": "uni"},
@@ -150,4 +150,4 @@ def test_offline_backend(tmp_path):
     stdout, stderr = proc.communicate(timeout=400)
     assert proc.returncode == 0, stderr[-3000:]
     samples = read_samples(tmp_path / "run.jsonl")
-    assert len(samples) == 3 * K and all(s.tokens_out and s.tokens_out > 0 for s in samples)
+    assert len(samples) == 2 * K and all(s.tokens_out and s.tokens_out > 0 for s in samples)
