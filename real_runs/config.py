@@ -157,18 +157,18 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"config {p}: no such file")
+    if p.suffix not in (".yaml", ".yml", ".toml", ".json"):
+        raise ConfigError(f"config {p}: suffix {p.suffix!r} is not .yaml/.yml/.toml/.json")
+    if p.suffix == ".toml" and tomllib is None:
+        raise ConfigError(f"config {p}: reading TOML needs Python >= 3.11; use .yaml or .json")
     text = p.read_text(encoding="utf-8")
     try:
-        if p.suffix in (".yaml", ".yml"):
-            raw = yaml.safe_load(text)
-        elif p.suffix == ".toml":
-            if tomllib is None:
-                raise ConfigError(f"config {p}: reading TOML needs Python >= 3.11; use .yaml or .json")
+        if p.suffix == ".toml":
             raw = tomllib.loads(text)
         elif p.suffix == ".json":
             raw = json.loads(text)
         else:
-            raise ConfigError(f"config {p}: suffix {p.suffix!r} is not .yaml/.yml/.toml/.json")
+            raw = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError) as e:
         raise ConfigError(f"config {p}: cannot be parsed ({e})") from None
     if not isinstance(raw, dict):

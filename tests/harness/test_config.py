@@ -83,3 +83,14 @@ def test_missing_file_and_suffix(base_config, tmp_path):
     p.write_text("x")
     with pytest.raises(ConfigError, match="'.ini'"):
         load_config(p)
+
+
+def test_unparseable_file_names_it(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("task: [unclosed\n")
+    with pytest.raises(ConfigError, match="cannot be parsed"):
+        load_config(p)
+    p = tmp_path / "c.json"
+    p.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="top level must be a mapping, got list"):
+        load_config(p)
