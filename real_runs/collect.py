@@ -71,8 +71,8 @@ def request_seed(seed: int, qid: str, model: str, indices: Sequence[int]) -> int
 def plan(cfg: RunConfig, logged: set[tuple[str, str, int]]) -> list[Job]:
     """The requests still needed: for each (question, model), the indices not yet logged."""
     jobs: list[Job] = []
-    for m in cfg.models:
-        for q in cfg.questions:
+    for q in cfg.questions:  # question-major: the models advance together
+        for m in cfg.models:
             missing = tuple(i for i in range(cfg.sampling.k) if (q.id, m.name, i) not in logged)
             if missing:
                 jobs.append(Job(q, m, missing))

@@ -241,6 +241,9 @@ def parse_config(raw: dict[str, Any], *, where: str = "config", base: Path | Non
         for q in qs:
             if not q.choices:
                 raise _err(where, f"task='mc' but question {q.id!r} has no choices")
+            keys = "".join(q.choices)
+            if not (keys.isalpha() and keys.isupper() and len(keys) == len(q.choices)):
+                raise _err(where, f"question {q.id!r}: choice keys {list(q.choices)} must be single letters A-Z")
     sha = _questions_sha(qs)
     limit = raw.get("limit")
     if limit is not None:

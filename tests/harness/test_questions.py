@@ -52,3 +52,12 @@ def test_jsonl_loader(tmp_path):
     p.write_text('{"id": "a", "question": "1?"}\n{"id": "a", "question": "2?"}\n')
     with pytest.raises(ConfigError, match="id='a' appears twice"):
         load_jsonl(p)
+
+
+def test_mc_choice_keys_must_be_letters(tmp_path, base_config):
+    from real_runs.config import parse_config
+
+    p = tmp_path / "q.jsonl"
+    p.write_text('{"id": "a", "question": "?", "answer": "1", "choices": {"1": "x", "2": "y"}}\n')
+    with pytest.raises(ConfigError, match="choice keys"):
+        parse_config(base_config(tmp_path, task="mc", questions={"jsonl": str(p)}, limit=None))
