@@ -145,3 +145,18 @@ def test_extract_dispatch():
     assert extract("gsm8k", "#### 7") == "7"
     assert extract("math", r"\boxed{7}") == "7"
     assert extract("mc", "Answer: B") == "B"
+
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12), st.sampled_from(["#### {}", "The answer is ${}.", '{{"answer": "{}"}}', "so {} apples"]))
+def test_gsm8k_roundtrip_integers(n, form):
+    for shown in (str(n), f"{n:,}"):
+        assert extract_gsm8k("Work: 3 + 4 = 7.\n" + form.format(shown)) == str(n)
+
+
+@given(st.sampled_from("ABCDE"), st.sampled_from(['Action: Answer("{}")', "The answer is ({}).", "Answer: {}", "**{}**"]))
+def test_choice_roundtrip(letter, form):
+    assert extract_choice("Thinking about A and B.\n" + form.format(letter)) == letter

@@ -6,7 +6,8 @@ Recognised, the most explicit form first (the last occurrence of a form wins):
 2. ``\\boxed{C}``,
 3. "the (correct/final) answer is (C)", "Answer: C", "answer is option C",
    "the answer is C: 4m",
-4. a reply that is only a letter: ``C``, ``(C)``, ``C)``, ``C.``.
+4. a reply (or its last non-empty line) that is only a letter: ``C``, ``(C)``,
+   ``C)``, ``C.``, ``**C**``.
 
 Letters beyond ``letters`` (default "ABCDE") are not answers.
 
@@ -52,7 +53,9 @@ def extract_choice(text: str, letters: str = "ABCDE", *, action_only: bool = Fal
         found = [f for f in found if f in letters]
         if found:
             return found[-1]
-    m = re.fullmatch(rf"\s*[\*\"'(\[]*\s*({L})\s*[)\].:]?\s*[\*\"']*\s*", text)
+    # a reply, or its last non-empty line, that is only a letter: "C", "(C)", "**C**", "C."
+    last = [ln for ln in text.splitlines() if ln.strip()][-1]
+    m = re.fullmatch(rf"\s*[\*\"'(\[]*\s*({L})\s*[)\].:]?\s*[\*\"']*\s*", last)
     if m:
         return m.group(1)
     return None
