@@ -131,6 +131,17 @@ def test_wrong_model_name_stops_with_the_request(tmp_path):
     assert _lines(tmp_path / "run.jsonl") == 0
 
 
+def test_chat_api_and_mc(tmp_path):
+    cfg = _config(tmp_path, task="mc", questions="jhu_100", limit=2, api="chat")
+    proc = _harness(cfg)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    samples = read_samples(tmp_path / "run.jsonl")
+    assert len(samples) == 2 * 2 * K
+    assert all(s.tokens_out and s.tokens_out > 0 and s.tokens_in for s in samples)
+    assert all(s.answer is None or s.answer in "ABCDE" for s in samples)
+
+
 def test_prompt_too_long_is_a_4xx(tmp_path):
     cfg = _config(tmp_path, limit=1, prompt={"id": "long", "template": "{question} " * 200})
     proc = _harness(cfg)
