@@ -1,0 +1,1 @@
+"""Bundled question sets (see SOURCES.md and the LICENSE files here)."""
