@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import functools
+
 import numpy as np
 from scipy import sparse
 from scipy.fft import irfftn, next_fast_len, rfftn
@@ -78,6 +80,20 @@ def _margin_credit(D: np.ndarray) -> np.ndarray:
     if D.shape[0] == 0:
         return np.ones(D.shape[1:])
     return np.where(np.all(D >= 0, axis=0), 1.0 / (1.0 + (D == 0).sum(axis=0)), 0.0)
+
+
+@functools.lru_cache(maxsize=64)
+def _credit_spectrum(K: int, L: int, size: int) -> np.ndarray:
+    """conj(rfft of f on the circular margin grid) times Hermitian weights / N (see :func:`vote`)."""
+    idx = np.indices((size,) * L)
+    D = np.where(idx <= K, idx, idx - size)
+    f = np.where((idx <= K) | (idx >= size - K), 1, 0).all(axis=0) * _margin_credit(D)
+    F = np.conj(rfftn(f))
+    w = np.full(size // 2 + 1, 2.0)
+    w[0] = 1.0
+    if size % 2 == 0:
+        w[-1] = 1.0
+    return F * w / size**L
 
 
 def margin_grid(K: int, n_labels: int) -> int:
@@ -165,10 +181,10 @@ def vote(spectra: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Se
         spec = spectra[0]
         for f in spectra[1:]:
             spec = spec * f
-        dist = np.clip(irfftn(spec, s=(size,) * L, axes=axes), 0.0, None)  # FFT round-off is ~1e-16
-        idx = np.indices((size,) * L)
-        D = np.where(idx <= K, idx, idx - size)
-        credit = (dist * _margin_credit(D)).reshape(Q, -1).sum(axis=1)
+        # Parseval: sum_D P(D) f(D) = (1/N) sum_w S(w) conj(F(w)), over the half spectrum
+        # of the last axis with Hermitian weights; no inverse transform per question.
+        F = _credit_spectrum(K, L, size)
+        credit = (spec.reshape(Q, -1) @ F.ravel()).real
     else:
         credit = np.ones(Q)  # no named wrong answer: f = 1 on every outcome
     L1 = n_labels + 1

@@ -9,6 +9,7 @@ over the mixture before models are combined.
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -152,7 +153,7 @@ class Engine:
             qs = np.flatnonzero(n_lab == L)
             rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
             spectra, sgs = [], []
-            same_k: dict[int, np.ndarray] = {}  # without mixtures, prod_i phi_i^k = (prod_i phi_i)^k
+            same_k: dict[int, list] = {}  # without mixtures, prod_i phi_i^k = (prod_i phi_i)^k
             for i, k in zip(models, ks):
                 w = self.lay.model(i)[rows]
                 sub = ModelCounts(w, self.lay.mode, self._k(i, k))
@@ -165,12 +166,16 @@ class Engine:
                         self._phi[key] = combine.one_draw_spectrum(w, int(L), size)
                     phi = self._phi[key]
                     if self.E == 1:
-                        same_k[k] = phi if k not in same_k else same_k[k] * phi
+                        same_k.setdefault(k, []).append(key)
                     else:
                         spectra.append(self._mix_rows(combine.ipow(phi, k), len(qs)))
                 else:
                     spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, int(L)), k, size), len(qs)))
-            spectra += [combine.ipow(phi, k) for k, phi in same_k.items()]
+            for k, keys in same_k.items():
+                pkey = ("prod",) + tuple(keys)
+                if pkey not in self._phi:
+                    self._phi[pkey] = functools.reduce(np.multiply, [self._phi[key] for key in keys])
+                spectra.append(combine.ipow(self._phi[pkey], k))
             out[qs] = combine.vote(spectra, sgs, list(ks), int(L), size)
         return out
 
