@@ -49,7 +49,7 @@ def _delegate(module: str, func: str, argv: Sequence[str]) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="muxsim", description="Exact theory, simulation and calibration for SLM orchestration.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = sub.add_parser("predict", help="exact accuracy of every method against k for a population spec")
+    p = sub.add_parser("predict", help="exact accuracy of every method against k for a population spec (or a FIT.json from `muxsim fit`)")
     _population_args(p)
     p = sub.add_parser("simulate", help="the same by Monte Carlo, with standard errors")
     _population_args(p)
@@ -59,10 +59,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=0)
     sub.add_parser("collect", help="collect samples from vLLM servers (real_runs harness); see `muxsim collect --help`", add_help=False)
+    sub.add_parser("evaluate", help="exact evaluation of logged samples; see `muxsim evaluate --help`", add_help=False)
+    sub.add_parser("fit", help="fit the answer model to logs; see `muxsim fit --help`", add_help=False)
     return parser
 
 
-DELEGATED = {"collect": ("real_runs.collect", "main")}
+DELEGATED = {
+    "collect": ("real_runs.collect", "main"),
+    "evaluate": ("muxsim.calibrate_cli", "evaluate_main"),
+    "fit": ("muxsim.calibrate_cli", "fit_main"),
+}
+
+
+def _is_fit(argv: Sequence[str]) -> bool:
+    """``muxsim predict FIT.json``: a file written by ``muxsim fit`` (its "kind" is muxsim.fit/...)."""
+    path = next((a for a in argv if not a.startswith("-")), None)
+    if path is None or not path.endswith(".json"):
+        return False
+    try:
+        with open(path, encoding="utf-8") as fh:
+            obj = json.load(fh)
+    except (OSError, ValueError):
+        return False
+    return isinstance(obj, dict) and str(obj.get("kind", "")).startswith("muxsim.fit/")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] in DELEGATED:
             module, func = DELEGATED[argv[0]]
             return _delegate(module, func, argv[1:])
+        if argv and argv[0] == "predict" and _is_fit(argv[1:]):
+            return _delegate("muxsim.calibrate_cli", "predict_fit_main", argv[1:])
         args = build_parser().parse_args(argv)
         if args.command in ("predict", "simulate"):
             return _curves(args, simulate=args.command == "simulate")
