@@ -1,0 +1,3 @@
+from real_runs.collect import main
+
+raise SystemExit(main())
