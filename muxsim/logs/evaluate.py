@@ -28,7 +28,7 @@ from muxsim.exact.engine import Engine
 from muxsim.layout import Layout, from_arrays
 from muxsim.laws import LoggedPool
 from muxsim.logs.format import Sample
-from muxsim.population import Curves, Empirical, check_ks, evaluate
+from muxsim.population import Curves, Empirical, add_paper, check_ks, method_names
 
 #: Largest pooled-vote grid evaluated for logs (one question at a time).
 VOTE_MAX_CELLS_LOGS = 3e7
@@ -229,7 +229,12 @@ def evaluate_logs(
         if rest.size == 0:
             raise MuxsimError("validation holds every question: nothing left to evaluate")
         sub = sub.select(order, questions=rest)
-    return evaluate(sub.empirical(), ks, methods=methods, r=r)
+    meths = method_names(sub.models, methods)
+    pq = per_question_values(sub, sub.models, ks, meths, r)
+    Q = sub.n_questions
+    values = {m: v.mean(axis=1) for m, v in pq.items()}
+    se = {m: (v.std(axis=1, ddof=1) / np.sqrt(Q) if Q > 1 else np.full(len(ks), np.nan)) for m, v in pq.items()}
+    return add_paper(Curves(ks, values, se, "exact (logged pools)", tuple(sub.models)))
 
 
 def mux_attribution(table: AnswerTable, k: int, *, models: Iterable[str] | None = None, score: str = "per_k") -> dict[str, tuple[float, float]]:
