@@ -29,6 +29,7 @@ import numpy as np
 
 from muxsim import paper
 from muxsim.calibrate import ShrinkageFit, fit_shrinkage
+from muxsim.errors import MuxsimError
 from muxsim.logs.evaluate import AnswerTable, per_question_values
 from muxsim.population import evaluate
 
@@ -65,13 +66,70 @@ def subsets(models: Sequence[str], sizes: Sequence[int] | None = None) -> list[t
     return [s for r in sizes for s in itertools.combinations(models, r)]
 
 
-def observe(held: AnswerTable, subs: Sequence[tuple[str, ...]], ks: Sequence[int]) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
-    """Exact held-out values and their SE over questions, ``{(subset, method): (values, se)}``."""
+#: Largest exact pooled-vote grid used per question on the held-out logs; above it, Monte Carlo.
+VOTE_CELLS = 2e7
+VOTE_DRAWS = 4000
+
+
+def _vote_per_question(held: AnswerTable, sub: Sequence[str], ks: Sequence[int], rng: np.random.Generator,
+                       notes: list[str]) -> np.ndarray:
+    """``(len(ks), Q)`` pooled vote on the held-out pools: exact where the grid allows, else Monte Carlo.
+
+    The exact engine's grid is ``(2K + 1)^L`` (K draws in all, L repeated wrong
+    answers); a question above :data:`VOTE_CELLS` is simulated with
+    ``VOTE_DRAWS`` draws of k of the K logged answers (muxsim.simulate.vote) and
+    noted in ``notes``.
+    """
+    from muxsim import exact, simulate
+    from muxsim.exact import combine
+
+    t = held.select(list(sub))
+    try:
+        old = combine.VOTE_MAX_CELLS
+        combine.VOTE_MAX_CELLS = max(old, VOTE_CELLS)
+        return per_question_values(t, list(sub), ks, ["vote"])["vote"]
+    except MuxsimError:
+        pass
+    finally:
+        combine.VOTE_MAX_CELLS = old
+    pools = t.pools()
+    out = np.zeros((len(ks), t.n_questions))
+    n_mc = 0
+    for q, row in enumerate(pools):
+        L = len({lab for p in row for lab in p.wrong})
+        for j, k in enumerate(ks):
+            if (2 * len(row) * int(k) + 1) ** L <= VOTE_CELLS:
+                try:
+                    combine.VOTE_MAX_CELLS = max(old, VOTE_CELLS)
+                    out[j, q] = exact.vote(row, int(k))
+                finally:
+                    combine.VOTE_MAX_CELLS = old
+            else:
+                out[j, q] = simulate.vote(row, int(k), n_draws=VOTE_DRAWS, rng=rng).value
+                n_mc += 1
+    if n_mc:
+        notes.append(f"vote of {'+'.join(sub)}: {n_mc} of {t.n_questions * len(ks)} (question, k) values by Monte Carlo "
+                     f"({VOTE_DRAWS} draws; the exact grid exceeded {VOTE_CELLS:.0e} cells)")
+    return out
+
+
+def observe(held: AnswerTable, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *, rng: np.random.Generator,
+            notes: list[str] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
+    """Held-out values and their SE over questions, ``{(subset, method): (values, se)}``.
+
+    Exact expectations over k of the K-m held-out answers (without
+    replacement), except pooled-vote questions whose exact grid is too large
+    (see :func:`_vote_per_question`; ``notes`` says how many).
+    """
+    notes = [] if notes is None else notes
     out = {}
     Q = held.n_questions
     for sub in subs:
         meths = methods_for(sub)
-        pq = per_question_values(held, list(sub), ks, [_engine_name(x, sub) for x in meths])
+        names = [_engine_name(x, sub) for x in meths if x != "vote"]
+        pq = per_question_values(held, list(sub), ks, names)
+        if "vote" in meths:
+            pq["vote"] = _vote_per_question(held, sub, ks, rng, notes)
         for x in meths:
             v = pq[_engine_name(x, sub)]
             out[(sub, x)] = (v.mean(axis=1), v.std(axis=1, ddof=1) / np.sqrt(Q) if Q > 1 else np.full(len(ks), np.nan))
@@ -157,7 +215,7 @@ def select(values: dict[Key, np.ndarray], models: Sequence[str], ks: Sequence[in
 
 
 def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float = 1.0, select_k: int = 3,
-            chunk: int = 20) -> dict:
+            chunk: int = 20, seed: int = 0) -> dict:
     """The whole comparison: fit on the pilot, predict, observe, score, select."""
     pilot, held = split(table, m)
     ks = list(range(1, (held.K if k_max is None else k_max) + 1))
@@ -165,7 +223,8 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
         raise TestbedError(f"k_max={ks[-1]} exceeds the K-m={held.K} held-out samples")
     models = list(pilot.models)
     subs = subsets(models)
-    obs = observe(held, subs, ks)
+    notes: list[str] = []
+    obs = observe(held, subs, ks, rng=np.random.default_rng([seed, 4242]), notes=notes)
     fit = fit_shrinkage(pilot)
     pred = predict(fit, subs, ks, chunk=chunk)
     pilot_acc = dict(zip(models, (float(x) for x in pilot.accuracy())))
@@ -174,7 +233,7 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     obs_vals = {k: v[0] for k, v in obs.items()}
     return {
         "ks": ks, "models": models, "subsets": subs, "pilot_m": m, "held_K": held.K, "questions": held.n_questions,
-        "pilot_accuracy": pilot_acc,
+        "pilot_accuracy": pilot_acc, "notes": notes,
         "held_accuracy": dict(zip(models, (float(x) for x in held.accuracy()))),
         "fit": fit, "observed": obs, "predicted": pred, "paper": pap,
         "score": {"exact": mae(obs, pred), "exact_on_paper_methods": mae(obs, pred, paper_keys),

@@ -299,6 +299,7 @@ def _raise_on_term(signum, frame):  # noqa: ARG001
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[testbed %(asctime)s] %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _raise_on_term)  # so the servers are stopped by the finally blocks
     try:
         return a.func(a)
