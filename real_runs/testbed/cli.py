@@ -36,7 +36,10 @@ def _config(a: argparse.Namespace) -> dict[str, Any]:
     from real_runs.testbed.pool import preset, scaled
 
     cfg = preset(a.preset, questions=a.questions, k=a.k, pilot=a.pilot, temperature=a.temperature)
-    members = scaled(cfg["members"], a.steps_factor) if a.steps_factor != 1.0 else cfg["members"]
+    from real_runs.testbed.pool import members_from_json
+
+    members = members_from_json(a.pool) if a.pool else cfg["members"]
+    members = scaled(members, a.steps_factor) if a.steps_factor != 1.0 else members
     if a.models:
         want = a.models.split(",")
         names = [m.name for m in members]
@@ -270,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="run directory (created; a re-run resumes)")
     r.add_argument("--preset", default="default", help="default | ci")
     r.add_argument("--cache", help="trained-model cache (default OUT/models)")
+    r.add_argument("--pool", help="JSON file: a list of models (Member fields) replacing the preset's pool")
     r.add_argument("--questions", type=int, help="held-out questions (preset: 200; ci: 48)")
     r.add_argument("--k", type=int, help="samples per question and model (default 10)")
     r.add_argument("--pilot", type=int, help="pilot samples m (default 3)")

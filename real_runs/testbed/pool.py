@@ -18,6 +18,7 @@ Presets (:data:`PRESETS`):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -115,6 +116,32 @@ PRESETS: dict[str, dict[str, Any]] = {
         "questions": 48, "k": 10, "pilot": 3, "temperature": 0.8, "held_out_seed": 0,
     },
 }
+
+
+def members_from_json(path: str) -> list[Member]:
+    """A pool from a JSON file: a list of :class:`Member` keyword objects (``name`` required)."""
+    import pathlib
+
+    try:
+        raw = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise TestbedError(f"pool file {path}: cannot be read ({e})") from None
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, dict) for x in raw):
+        raise TestbedError(f"pool file {path}: must hold a non-empty list of objects")
+    allowed = {f.name for f in dataclasses.fields(Member)}
+    out = []
+    for i, d in enumerate(raw):
+        bad = sorted(set(d) - allowed)
+        if bad:
+            raise TestbedError(f"pool file {path}[{i}]: unknown key(s) {bad}; allowed: {sorted(allowed)}")
+        d = dict(d)
+        if d.get("intermediate") == 2 * d.get("hidden", 128):
+            d["intermediate"] = None  # the default, as Member.to_dict writes it
+        out.append(Member(**d))
+    names = [m.name for m in out]
+    if len(set(names)) != len(names):
+        raise TestbedError(f"pool file {path}: a model name appears twice in {names}")
+    return out
 
 
 def preset(name: str, **overrides: Any) -> dict[str, Any]:

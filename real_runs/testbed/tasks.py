@@ -41,6 +41,8 @@ ALPHABET = "0123456789 +-*=?:QA"
 class TestbedError(MuxsimError):
     """Bad input to the testbed (a configuration, a problem, a file)."""
 
+    __test__ = False  # not a pytest test class despite its name
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
