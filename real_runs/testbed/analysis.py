@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
+import time
 from typing import Sequence
 
 import numpy as np
 
 from muxsim import paper
 from muxsim.calibrate import ShrinkageFit, fit_shrinkage
-from muxsim.errors import MuxsimError
 from muxsim.logs.evaluate import AnswerTable, per_question_values
 from muxsim.population import evaluate
 
@@ -38,6 +39,8 @@ from real_runs.testbed.tasks import TestbedError
 MULTI = ("mux", "mux_valid", "vote", "union", "contradiction")
 SINGLE = ("sc", "union", "contradiction")
 PAPER = {"sc", "mux", "mux_valid", "vote"}
+
+log = logging.getLogger(__name__)
 
 Key = tuple[tuple[str, ...], str]  # (subset in tie-break order, method)
 
@@ -66,50 +69,46 @@ def subsets(models: Sequence[str], sizes: Sequence[int] | None = None) -> list[t
     return [s for r in sizes for s in itertools.combinations(models, r)]
 
 
-#: Largest exact pooled-vote grid used per question on the held-out logs; above it, Monte Carlo.
-VOTE_CELLS = 2e7
-VOTE_DRAWS = 4000
+#: Largest exact pooled-vote grid, in cells, evaluated for one held-out question; above it, Monte Carlo.
+VOTE_CELLS = 1e6
+VOTE_DRAWS = 2000
 
 
 def _vote_per_question(held: AnswerTable, sub: Sequence[str], ks: Sequence[int], rng: np.random.Generator,
                        notes: list[str]) -> np.ndarray:
     """``(len(ks), Q)`` pooled vote on the held-out pools: exact where the grid allows, else Monte Carlo.
 
-    The exact engine's grid is ``(2K + 1)^L`` (K draws in all, L repeated wrong
-    answers); a question above :data:`VOTE_CELLS` is simulated with
-    ``VOTE_DRAWS`` draws of k of the K logged answers (muxsim.simulate.vote) and
-    noted in ``notes``.
+    The exact engine's grid is ``(2K + 1)^L`` cells (K draws in all, L repeated
+    wrong answers of the question).  Questions whose grid at the largest k is
+    at most :data:`VOTE_CELLS` are evaluated exactly (grouped, as
+    :func:`muxsim.logs.evaluate.per_question_values` does); the others are
+    simulated with ``VOTE_DRAWS`` draws of k of the K logged answers per model
+    (:func:`muxsim.simulate.vote`), and ``notes`` says how many.
     """
-    from muxsim import exact, simulate
+    from muxsim import simulate
     from muxsim.exact import combine
 
     t = held.select(list(sub))
-    try:
+    pools = t.pools()
+    n_lab = np.array([len({lab for p in row for lab in p.wrong}) for row in pools])
+    kmax = int(max(ks))
+    cells = (2.0 * len(sub) * kmax + 1) ** n_lab
+    ex = np.flatnonzero(cells <= VOTE_CELLS)
+    mc = np.flatnonzero(cells > VOTE_CELLS)
+    out = np.zeros((len(ks), t.n_questions))
+    if ex.size:
         old = combine.VOTE_MAX_CELLS
         combine.VOTE_MAX_CELLS = max(old, VOTE_CELLS)
-        return per_question_values(t, list(sub), ks, ["vote"])["vote"]
-    except MuxsimError:
-        pass
-    finally:
-        combine.VOTE_MAX_CELLS = old
-    pools = t.pools()
-    out = np.zeros((len(ks), t.n_questions))
-    n_mc = 0
-    for q, row in enumerate(pools):
-        L = len({lab for p in row for lab in p.wrong})
+        try:
+            out[:, ex] = per_question_values(t.select(questions=ex), list(sub), ks, ["vote"])["vote"]
+        finally:
+            combine.VOTE_MAX_CELLS = old
+    for q in mc.tolist():
         for j, k in enumerate(ks):
-            if (2 * len(row) * int(k) + 1) ** L <= VOTE_CELLS:
-                try:
-                    combine.VOTE_MAX_CELLS = max(old, VOTE_CELLS)
-                    out[j, q] = exact.vote(row, int(k))
-                finally:
-                    combine.VOTE_MAX_CELLS = old
-            else:
-                out[j, q] = simulate.vote(row, int(k), n_draws=VOTE_DRAWS, rng=rng).value
-                n_mc += 1
-    if n_mc:
-        notes.append(f"vote of {'+'.join(sub)}: {n_mc} of {t.n_questions * len(ks)} (question, k) values by Monte Carlo "
-                     f"({VOTE_DRAWS} draws; the exact grid exceeded {VOTE_CELLS:.0e} cells)")
+            out[j, q] = simulate.vote(pools[q], int(k), n_draws=VOTE_DRAWS, rng=rng).value
+    if mc.size:
+        notes.append(f"vote of {'+'.join(sub)}: {mc.size} of {t.n_questions} held-out questions by Monte Carlo "
+                     f"({VOTE_DRAWS} draws per k; their exact grid exceeds {VOTE_CELLS:.0e} cells)")
     return out
 
 
@@ -224,9 +223,14 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     models = list(pilot.models)
     subs = subsets(models)
     notes: list[str] = []
+    t0 = time.perf_counter()
     obs = observe(held, subs, ks, rng=np.random.default_rng([seed, 4242]), notes=notes)
+    t1 = time.perf_counter()
+    log.info("observed %d subsets x k=1..%d on the held-out samples in %.0f s", len(subs), ks[-1], t1 - t0)
     fit = fit_shrinkage(pilot)
     pred = predict(fit, subs, ks, chunk=chunk)
+    t2 = time.perf_counter()
+    log.info("fitted the pilot and predicted in %.0f s", t2 - t1)
     pilot_acc = dict(zip(models, (float(x) for x in pilot.accuracy())))
     pap = predict_paper(pilot_acc, subs, ks)
     paper_keys = [k for k in obs if k in pap]
@@ -234,6 +238,7 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     return {
         "ks": ks, "models": models, "subsets": subs, "pilot_m": m, "held_K": held.K, "questions": held.n_questions,
         "pilot_accuracy": pilot_acc, "notes": notes,
+        "timings": {"observe_s": round(t1 - t0, 1), "fit_predict_s": round(t2 - t1, 1)},
         "held_accuracy": dict(zip(models, (float(x) for x in held.accuracy()))),
         "fit": fit, "observed": obs, "predicted": pred, "paper": pap,
         "score": {"exact": mae(obs, pred), "exact_on_paper_methods": mae(obs, pred, paper_keys),

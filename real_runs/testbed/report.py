@@ -50,7 +50,8 @@ def results_json(res: dict, extra: dict) -> dict:
         "observed": curves(res["observed"]),
         "observed_se_over_questions": {f"{subset_name(s)}|{m}": [float(x) for x in v[1]] for (s, m), v in res["observed"].items()},
         "predicted": curves(res["predicted"]), "paper": curves(res["paper"]),
-        "score": res["score"], "selection": res["selection"], "fit": res["fit"].to_dict() | {"codes": "omitted"},
+        "score": res["score"], "selection": res["selection"], "notes": res.get("notes", []),
+        "analysis_timings": res.get("timings", {}), "fit": res["fit"].to_dict() | {"codes": "omitted"},
     }
 
 
@@ -205,6 +206,10 @@ def markdown(res: dict, *, run: dict, figs: Sequence[Path], per_op: list[list[st
     L.append("Bias is predicted minus observed. Observed values are exact expectations over the held-out samples "
              "(k of the K - m logged answers, without replacement); their SE (in results.json) is over questions.")
     L.append("")
+    for n in res.get("notes", []):
+        L.append(f"- Note: {n}")
+    if res.get("notes"):
+        L.append("")
     L.append("## Models")
     L.append("")
     L.append("Per-sample accuracy (%) on the held-out questions, all K samples, by operation:")
