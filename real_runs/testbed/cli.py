@@ -52,7 +52,7 @@ def _config(a: argparse.Namespace) -> dict[str, Any]:
     return {"preset": a.preset, "members": members, "questions": cfg["questions"], "k": cfg["k"],
             "pilot": cfg["pilot"], "temperature": cfg["temperature"], "held_out_seed": cfg["held_out_seed"],
             "digits": 2, "max_tokens": 6, "sampling_seed": 0, "dtype": a.dtype, "lambda": a.lam,
-            "select_k": a.select_k, "jobs": a.jobs}
+            "select_k": a.select_k, "jobs": a.jobs, "max_labels": a.max_labels}
 
 
 def harness_config(cfg: dict, out: Path, urls: dict[str, str]) -> dict[str, Any]:
@@ -174,7 +174,8 @@ def _analyse_and_report(out: Path, cfg: dict, record: dict) -> None:
     samples = [s for s in samples if s.model in names and s.question_id in qids and s.sample < cfg["k"]]
     table = answer_table(samples, names)
     k_max = min(7, cfg["k"] - cfg["pilot"])
-    res = analysis.analyse(table, m=cfg["pilot"], k_max=k_max, lam=cfg["lambda"], select_k=min(cfg["select_k"], k_max))
+    res = analysis.analyse(table, m=cfg["pilot"], k_max=k_max, lam=cfg["lambda"], select_k=min(cfg["select_k"], k_max),
+                           max_labels=cfg.get("max_labels", 2))
     git = record["provenance"].get("git") or {}
     prov_line = (f"muxsim testbed run {record['run_id']} · git {str(git.get('commit', 'n/a'))[:10]}"
                  f"{' (dirty)' if git.get('dirty') else ''} · preset {cfg['preset']} · seeds {record['seeds']}")
@@ -199,6 +200,8 @@ def cmd_report(a: argparse.Namespace) -> int:
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     cfg = dict(record["config"])
     cfg["members"] = [Member(**{k: v for k, v in m.items()}) for m in cfg["members"]]
+    if a.max_labels is not None:
+        cfg["max_labels"] = record["config"]["max_labels"] = a.max_labels
     _analyse_and_report(out, cfg, record)
     (out / "run.json").write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
     return 0
@@ -284,11 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"], help="vLLM dtype")
     r.add_argument("--lambda", dest="lam", type=float, default=1.0, help="contradiction weight of the selection")
     r.add_argument("--select-k", type=int, default=3, help="k of the model-selection search")
+    r.add_argument("--max-labels", type=int, default=2,
+                   help="named wrong answers per question kept in the predicted population (cost of the vote)")
     r.add_argument("--server-timeout", type=float, default=600.0, help="seconds to wait for the servers")
     r.add_argument("--no-progress", action="store_true")
     r.set_defaults(func=cmd_run)
     p = sub.add_parser("report", help="redo calibration and report from a run directory")
     p.add_argument("--out", required=True)
+    p.add_argument("--max-labels", type=int, help="override the run's max_labels")
     p.set_defaults(func=cmd_report)
     c = sub.add_parser("check", help="verify that a run directory holds every stage's output")
     c.add_argument("--out", required=True)

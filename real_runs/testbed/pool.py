@@ -99,11 +99,11 @@ def _specialist(name: str, op: str, share: float, **kw: Any) -> Member:
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {
         "members": [
-            _specialist("adder", "+", 0.75, hidden=96, layers=3, steps=800, batch=128, seed=1),
-            _specialist("subtractor", "-", 0.75, hidden=96, layers=3, steps=800, batch=128, seed=2),
-            Member("muddler", hidden=96, layers=3, mix={"+": 0.15, "-": 0.25, "*": 0.6},
-                   confuse={"-": "sum"}, steps=800, batch=128, seed=3),
-            Member("generalist", hidden=64, layers=2, steps=1000, batch=128, seed=4),
+            _specialist("adder", "+", 0.75, hidden=64, layers=2, steps=800, batch=128, seed=1),
+            _specialist("subtractor", "-", 0.75, hidden=64, layers=2, steps=800, batch=128, seed=2),
+            Member("muddler", hidden=64, layers=2, mix={"+": 0.15, "-": 0.25, "*": 0.6},
+                   confuse={"-": "sum"}, steps=900, batch=128, seed=3),
+            Member("generalist", hidden=64, layers=2, steps=900, batch=128, seed=4),
         ],
         "questions": 200, "k": 10, "pilot": 3, "temperature": 0.8, "held_out_seed": 0,
     },
