@@ -56,7 +56,9 @@ def results_json(res: dict, extra: dict) -> dict:
 
 
 def _footer(fig, prov_line: str) -> None:
-    fig.text(0.005, 0.005, prov_line, fontsize=6, color="0.4", ha="left", va="bottom")
+    import textwrap
+
+    fig.text(0.005, 0.005, "\n".join(textwrap.wrap(prov_line, 150)), fontsize=5, color="0.4", ha="left", va="bottom")
 
 
 def _save(fig, path: Path, prov_line: str) -> None:
@@ -89,8 +91,9 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
     ax.set_xlabel("observed on held-out samples (%)")
     ax.set_ylabel("predicted from the 3-sample pilot (%)")
     s = res["score"]["exact"]
-    ax.set_title(f"pilot prediction vs held-out: MAE {s['mae']:.2f} points over {s['n']} values")
+    ax.set_title(f"pilot prediction vs held-out: MAE {s['mae']:.2f} points over {s['n']} values", fontsize=9)
     ax.legend(fontsize=8)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     p = out / "pred_vs_obs.png"
@@ -100,7 +103,7 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
 
     # 2. the whole pool against k: predicted (line), observed (points, 2 SE), paper (dashed)
     full = tuple(res["models"])
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+    fig, ax = plt.subplots(figsize=(9, 5.5))
     for meth in ("mux", "mux_valid", "vote", "union", "contradiction"):
         if (full, meth) not in obs:
             continue
@@ -113,16 +116,17 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
         ax.plot(ks, 100 * pred[((mdl,), "sc")], ":", color="0.5", lw=1)
     ax.set_xlabel("k (samples per model)")
     ax.set_ylabel("accuracy / rate (%)")
-    ax.set_title(f"pool {subset_name(full)}: predicted (line), observed (points, ±2 SE over questions), "
-                 "paper approx. (dashed); SC of each model (dotted)", fontsize=8)
-    ax.legend(fontsize=8, loc="center right")
+    ax.set_title(f"pool {subset_name(full)}\npredicted from the pilot (line), observed (points, ±2 SE over questions),\n"
+                 "paper approximation (dashed); predicted SC of each model (dotted)", fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     p = out / "pool_curves.png"
     _save(fig, p, prov_line)
     plt.close(fig)
     paths.append(p)
 
     # 3. self-consistency of each model
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     for i, mdl in enumerate(res["models"]):
         key = ((mdl,), "sc")
         v, se = obs[key]
@@ -132,7 +136,8 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
     ax.set_xlabel("k")
     ax.set_ylabel("SC accuracy (%)")
     ax.set_title("self-consistency: predicted (line), observed (points), paper A(k, p) (dashed)", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     p = out / "sc_curves.png"
     _save(fig, p, prov_line)
     plt.close(fig)
