@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from muxsim import paper
-from muxsim.calibrate import ShrinkageFit, fit_shrinkage
+from muxsim.calibrate import LatentFit, ShrinkageFit, fit_latent, fit_shrinkage
 from muxsim.logs.evaluate import AnswerTable, per_question_values
 from muxsim.population import evaluate
 
@@ -157,6 +157,23 @@ def predict(fit: ShrinkageFit, subs: Sequence[tuple[str, ...]], ks: Sequence[int
     return out
 
 
+def predict_latent(fit: LatentFit, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *,
+                   skip: Sequence[str] = ("vote",)) -> dict[Key, np.ndarray]:
+    """Predicted values of the parametric LatentDifficulty fit (quadrature), except the methods in ``skip``.
+
+    The pooled vote is skipped by default: on this population it needs the
+    vote grid at every quadrature node, which takes many minutes for four models.
+    """
+    out: dict[Key, np.ndarray] = {}
+    for sub in subs:
+        meths = [x for x in methods_for(sub) if x not in skip]
+        names = [_engine_name(x, sub) for x in meths]
+        c = evaluate(fit.population(list(sub)), ks, methods=names, with_paper=False)
+        for x, nm in zip(meths, names):
+            out[(sub, x)] = np.asarray(c.values[nm])
+    return out
+
+
 def predict_paper(pilot_acc: dict[str, float], subs: Sequence[tuple[str, ...]], ks: Sequence[int]) -> dict[Key, np.ndarray]:
     """The paper's approximations from the pilot's per-sample accuracies."""
     out: dict[Key, np.ndarray] = {}
@@ -238,6 +255,10 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     pred = predict(fit, subs, ks, chunk=chunk)
     t2 = time.perf_counter()
     log.info("fitted the pilot and predicted in %.0f s", t2 - t1)
+    lfit = fit_latent(pilot)
+    pred_lat = predict_latent(lfit, subs, ks)
+    t3 = time.perf_counter()
+    log.info("parametric (LatentDifficulty) fit and prediction, vote excepted, in %.0f s", t3 - t2)
     pilot_acc = dict(zip(models, (float(x) for x in pilot.accuracy())))
     pap = predict_paper(pilot_acc, subs, ks)
     paper_keys = [k for k in obs if k in pap]
@@ -245,11 +266,15 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     return {
         "ks": ks, "models": models, "subsets": subs, "pilot_m": m, "held_K": held.K, "questions": held.n_questions,
         "pilot_accuracy": pilot_acc, "notes": notes,
-        "timings": {"observe_s": round(t1 - t0, 1), "fit_predict_s": round(t2 - t1, 1)},
+        "timings": {"observe_s": round(t1 - t0, 1), "fit_predict_s": round(t2 - t1, 1),
+                    "latent_fit_predict_s": round(t3 - t2, 1)},
+        "latent_fit": lfit, "predicted_latent": pred_lat,
         "held_accuracy": dict(zip(models, (float(x) for x in held.accuracy()))),
         "fit": fit, "observed": obs, "predicted": pred, "paper": pap,
         "score": {"exact": mae(obs, pred), "exact_on_paper_methods": mae(obs, pred, paper_keys),
-                  "paper": mae(obs, pap, paper_keys)},
+                  "paper": mae(obs, pap, paper_keys), "latent": mae(obs, pred_lat),
+                  "exact_on_latent_methods": mae(obs, pred, [k for k in obs if k in pred_lat])},
         "selection": {"k": select_k, "lambda": lam, "predicted": select(pred, models, ks, select_k, lam),
-                      "observed": select(obs_vals, models, ks, select_k, lam)},
+                      "observed": select(obs_vals, models, ks, select_k, lam),
+                      "predicted_latent": select(pred_lat, models, ks, select_k, lam)},
     }

@@ -188,8 +188,9 @@ def _analyse_and_report(out: Path, cfg: dict, record: dict) -> None:
     record["score"] = res["score"]
     s = res["score"]
     log.info("pilot-prediction MAE %.2f points (n=%d); paper approximation MAE %.2f points on its methods "
-             "(exact on the same: %.2f)", s["exact"]["mae"], s["exact"]["n"], s["paper"]["mae"],
-             s["exact_on_paper_methods"]["mae"])
+             "(exact on the same: %.2f); LatentDifficulty fit, vote excepted: %.2f points (n=%d; empirical-Bayes on "
+             "the same: %.2f)", s["exact"]["mae"], s["exact"]["n"], s["paper"]["mae"],
+             s["exact_on_paper_methods"]["mae"], s["latent"]["mae"], s["latent"]["n"], s["exact_on_latent_methods"]["mae"])
 
 
 def cmd_report(a: argparse.Namespace) -> int:

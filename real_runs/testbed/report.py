@@ -50,6 +50,8 @@ def results_json(res: dict, extra: dict) -> dict:
         "observed": curves(res["observed"]),
         "observed_se_over_questions": {f"{subset_name(s)}|{m}": [float(x) for x in v[1]] for (s, m), v in res["observed"].items()},
         "predicted": curves(res["predicted"]), "paper": curves(res["paper"]),
+        "predicted_latent": curves(res.get("predicted_latent", {})),
+        "latent_fit": res["latent_fit"].to_dict() if res.get("latent_fit") is not None else None,
         "score": res["score"], "selection": res["selection"], "notes": res.get("notes", []),
         "analysis_timings": res.get("timings", {}), "fit": res["fit"].to_dict() | {"codes": "omitted"},
     }
@@ -78,24 +80,27 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
     obs, pred, pap = res["observed"], res["predicted"], res["paper"]
     paths = []
 
-    # 1. predicted vs observed, every (subset, method, k)
-    fig, ax = plt.subplots(figsize=(6, 6))
-    for meth in ("sc", "mux", "mux_valid", "vote", "union", "contradiction"):
-        keys = [k for k in obs if k[1] == meth and k in pred]
-        if not keys:
-            continue
-        x = np.concatenate([obs[k][0] for k in keys])
-        y = np.concatenate([pred[k] for k in keys])
-        ax.scatter(100 * x, 100 * y, s=9, alpha=0.6, color=COLORS[meth], label=METHOD_LABEL[meth])
-    ax.plot([0, 100], [0, 100], color="0.3", lw=0.8)
-    ax.set_xlabel("observed on held-out samples (%)")
-    ax.set_ylabel("predicted from the 3-sample pilot (%)")
-    s = res["score"]["exact"]
-    ax.set_title(f"pilot prediction vs held-out: MAE {s['mae']:.2f} points over {s['n']} values", fontsize=9)
-    ax.legend(fontsize=8)
+    # 1. predicted vs observed, every (subset, method, k), one panel per fit
+    panels = [("empirical-Bayes shrinkage", pred, res["score"]["exact"])]
+    if res.get("predicted_latent"):
+        panels.append(("LatentDifficulty (no vote)", res["predicted_latent"], res["score"]["latent"]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 6), squeeze=False)
+    for ax, (label, pr, s) in zip(axes[0], panels):
+        for meth in ("sc", "mux", "mux_valid", "vote", "union", "contradiction"):
+            keys = [k for k in obs if k[1] == meth and k in pr]
+            if not keys:
+                continue
+            x = np.concatenate([obs[k][0] for k in keys])
+            y = np.concatenate([pr[k] for k in keys])
+            ax.scatter(100 * x, 100 * y, s=9, alpha=0.6, color=COLORS[meth], label=METHOD_LABEL[meth])
+        ax.plot([0, 100], [0, 100], color="0.3", lw=0.8)
+        ax.set_xlabel("observed on held-out samples (%)")
+        ax.set_ylabel(f"predicted from the {res['pilot_m']}-sample pilot (%)")
+        ax.set_title(f"{label}: MAE {s['mae']:.2f} points over {s['n']} values", fontsize=9)
+        ax.legend(fontsize=8)
+        ax.set_xlim(0, 100)
+        ax.set_ylim(0, 100)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
     p = out / "pred_vs_obs.png"
     _save(fig, p, prov_line)
     plt.close(fig)
@@ -193,7 +198,15 @@ def markdown(res: dict, *, run: dict, figs: Sequence[Path], per_op: list[list[st
     L.append("")
     L.append("## Headline")
     L.append("")
-    L.append(md_table(["predictor", "values compared", "MAE (points)", "max error (points)"], [
+    lat_rows = []
+    if "latent" in sc:
+        lat_rows = [
+            ["exact engine on the parametric LatentDifficulty pilot fit (every method but the vote)", sc["latent"]["n"],
+             f"{sc['latent']['mae']:.2f}", f"{sc['latent']['max']:.2f}"],
+            ["empirical-Bayes fit on those same values", sc["exact_on_latent_methods"]["n"],
+             f"{sc['exact_on_latent_methods']['mae']:.2f}", f"{sc['exact_on_latent_methods']['max']:.2f}"],
+        ]
+    L.append(md_table(["predictor", "values compared", "MAE (points)", "max error (points)"], lat_rows + [
         ["exact engine on the empirical-Bayes pilot fit, every method", sc["exact"]["n"], f"{sc['exact']['mae']:.2f}",
          f"{sc['exact']['max']:.2f}"],
         ["same, methods the paper approximates (SC, MUX, vote)", sc["exact_on_paper_methods"]["n"],
@@ -202,8 +215,11 @@ def markdown(res: dict, *, run: dict, figs: Sequence[Path], per_op: list[list[st
          f"{sc['paper']['max']:.2f}"],
     ]))
     L.append("")
-    L.append(md_table(["method", "MAE exact (points)", "bias exact", "MAE paper (points)", "bias paper", "n"], [
+    lat = sc.get("latent", {}).get("by_method", {})
+    L.append(md_table(["method", "MAE empirical-Bayes (points)", "bias", "MAE LatentDifficulty", "bias",
+                       "MAE paper (points)", "bias paper", "n"], [
         [METHOD_LABEL[m], f"{v['mae']:.2f}", f"{v['bias']:+.2f}",
+         f"{lat[m]['mae']:.2f}" if m in lat else "—", f"{lat[m]['bias']:+.2f}" if m in lat else "—",
          f"{sc['paper']['by_method'][m]['mae']:.2f}" if m in sc["paper"]["by_method"] else "—",
          f"{sc['paper']['by_method'][m]['bias']:+.2f}" if m in sc["paper"]["by_method"] else "—", v["n"]]
         for m, v in sc["exact"]["by_method"].items()]))
@@ -260,6 +276,17 @@ def markdown(res: dict, *, run: dict, figs: Sequence[Path], per_op: list[list[st
                      pct(o_row["objective"]), "yes" if p_row["best"] == o_row["best"] else "no"])
     L.append(md_table(["size", "chosen from the pilot", "predicted objective", "its observed objective",
                        "best on held-out", "best observed objective", "same"], rows))
+    if sel.get("predicted_latent"):
+        L.append("")
+        L.append("The same search with the LatentDifficulty fit's predictions:")
+        L.append("")
+        rows = []
+        for p_row, o_row in zip(sel["predicted_latent"], sel["observed"]):
+            pick = subset_name(p_row["best"])
+            rows.append([p_row["size"], pick, pct(p_row["objective"]), pct(allo[pick]), subset_name(o_row["best"]),
+                         pct(o_row["objective"]), "yes" if p_row["best"] == o_row["best"] else "no"])
+        L.append(md_table(["size", "chosen from the pilot", "predicted objective", "its observed objective",
+                           "best on held-out", "best observed objective", "same"], rows))
     L.append("")
     L.append("## Provenance")
     L.append("")
