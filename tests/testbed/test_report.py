@@ -65,6 +65,10 @@ def test_analyse_covers_every_subset_and_method(res):
     # 3 singles x 3 methods + 4 multi-model subsets x 5 methods, each at k = 1..3
     assert s["exact"]["n"] == (3 * 3 + 4 * 5) * 3
     assert s["paper"]["n"] == s["exact_on_paper_methods"]["n"]
+    # the parametric fit predicts every method but the vote
+    assert s["latent"]["n"] == s["exact_on_latent_methods"]["n"] == s["exact"]["n"] - 4 * 3
+    assert not any(k[1] == "vote" for k in res["predicted_latent"])
+    assert [r["size"] for r in res["selection"]["predicted_latent"]] == [1, 2, 3]
 
 
 def test_chunked_prediction_equals_one_chunk():
