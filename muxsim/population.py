@@ -130,7 +130,9 @@ class LatentDifficulty:
         L = 1 if self.shared_wrong else n
         w = np.zeros(z.shape + (L + 3,))
         for i, p in enumerate(self.params):
-            acc = beta_dist.ppf(norm.cdf(z[:, i]), p.a, p.b)
+            # keep p off 0 and 1 by 1e-12: Beta marginals with a, b << 1 put quantiles at 1e-300,
+            # where scipy's binomial pmf overflows; the effect on any accuracy is below 1e-11
+            acc = np.clip(beta_dist.ppf(norm.cdf(z[:, i]), p.a, p.b), 1e-12, 1 - 1e-12)
             valid = 1.0 - p.abstain
             w[:, i, 0] = valid * acc
             w[:, i, 1 + (0 if self.shared_wrong else i)] = valid * (1 - acc) * p.attractor

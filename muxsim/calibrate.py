@@ -1,0 +1,601 @@
+"""Calibration: fit populations of answer laws to logged answer counts, and predict from a pilot.
+
+Two populations are fitted to an :class:`~muxsim.logs.evaluate.AnswerTable`
+(m logged answers per question and model):
+
+* :func:`fit_latent` — the parametric :class:`~muxsim.population.LatentDifficulty`
+  family by maximum marginal likelihood of the per-question counts:
+
+  - abstention ``a_i``: Binomial(m, a_i) per question (closed-form MLE);
+  - accuracy among valid answers ``p_qi ~ Beta(a_i, b_i)`` with a one-factor
+    Gaussian copula (loadings ``lambda_i``): the joint likelihood of every
+    model's correct count given its valid count,
+    ``prod_q sum_g w_g prod_i sum_e w_e Binom(c_qi | v_qi, p_i(lambda_i g + sqrt(1 - lambda_i^2) e))``,
+    integrated by Gauss-Hermite quadrature and maximised with L-BFGS-B;
+  - attractor share ``s_i``: the likelihood of the pattern of repeated wrong
+    answers of each model (each wrong draw is the question's attractor with
+    probability ``s_i``, else a unique answer); patterns with two repeated wrong
+    answers are impossible in the family and are counted in ``n_unfit``;
+  - shared attractor: the share of (question, model pair) cases where both models
+    repeat a wrong answer and it is the same one (``shared_wrong`` is set when it
+    is at least one half).
+
+  Standard errors come from the observed information (numerical Hessian of the
+  negative log-likelihood on the unconstrained scale, mapped back by the delta
+  method).  Goodness of fit: :func:`goodness_of_fit`.
+
+* :func:`fit_shrinkage` — the empirical population of the logged questions
+  themselves, with each question's law shrunk towards the model's average:
+  a Dirichlet(A_i mu_i) prior on (correct, wrong, abstain) whose strength A_i
+  and mean mu_i maximise the Dirichlet-multinomial marginal likelihood of the
+  counts; wrong answers are split by a Polya urn whose base measure is the
+  other models' wrong answers on the same question (strength ``beta``) plus a
+  tail of fresh answers (``tau``), both by maximum marginal likelihood of the
+  observed sequence of wrong answers.  Predictions integrate each question's
+  Beta posterior of the correct share by ``nodes`` quantile points (the
+  engine's mixture mode), so they are posterior expectations, not plug-ins of
+  the posterior mean (``nodes=1`` gives the plug-in).
+
+Both return objects with ``population(models)`` for :func:`muxsim.population.evaluate`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+from scipy import optimize
+from scipy.special import betaln, gammaln, logsumexp
+from scipy.stats import beta as beta_dist
+from scipy.stats import binom, norm
+
+from muxsim import rules
+from muxsim.errors import MuxsimError
+from muxsim.layout import Layout, from_arrays
+from muxsim.population import LatentDifficulty, ModelParams
+
+__all__ = [
+    "LatentFit", "fit_latent", "goodness_of_fit", "ShrinkageFit", "fit_shrinkage", "PosteriorPopulation",
+    "dirichlet_multinomial_fit",
+]
+
+
+# ---------------------------------------------------------------------------
+# counts from an answer table
+# ---------------------------------------------------------------------------
+
+
+def _counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Q, n) correct, wrong and abstain counts."""
+    c = (codes == rules.CORRECT).sum(axis=2)
+    a = (codes == rules.ABSTAIN).sum(axis=2)
+    return c, codes.shape[2] - c - a, a
+
+
+def _check_table(table) -> None:
+    if table.K < 1 or table.n_questions < 2:
+        raise MuxsimError(f"need at least 2 questions and 1 sample to fit, got Q={table.n_questions}, K={table.K}")
+
+
+# ---------------------------------------------------------------------------
+# Parametric fit: LatentDifficulty
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class LatentFit:
+    """A fitted :class:`LatentDifficulty` with standard errors and diagnostics."""
+
+    models: tuple[str, ...]
+    params: dict[str, dict[str, float]]  # model -> {a, b, abstain, attractor, loading, mean}
+    se: dict[str, dict[str, float]]
+    shared_wrong: bool
+    shared_share: float  # share of pairs with the same repeated wrong answer
+    log_lik: float
+    n_questions: int
+    m: int
+    n_unfit: dict[str, int] = field(default_factory=dict)
+    nodes: int = 24
+
+    def population(self, models: Sequence[str] | None = None) -> LatentDifficulty:
+        names = list(self.models) if models is None else list(models)
+        ps = []
+        for nm in names:
+            if nm not in self.params:
+                raise MuxsimError(f"model {nm!r} is not in the fit; it has {list(self.models)}")
+            p = self.params[nm]
+            ps.append(ModelParams(nm, p["a"], p["b"], p["abstain"], p["attractor"], min(p["loading"], 0.999)))
+        return LatentDifficulty(tuple(ps), shared_wrong=self.shared_wrong, nodes=self.nodes)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["kind"] = "muxsim.fit/latent-1"
+        d["models"] = list(self.models)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LatentFit":
+        if d.get("kind") != "muxsim.fit/latent-1":
+            raise MuxsimError(f"fit kind={d.get('kind')!r} is not 'muxsim.fit/latent-1'")
+        d = {k: v for k, v in d.items() if k != "kind"}
+        d["models"] = tuple(d["models"])
+        return cls(**d)
+
+    def table(self) -> str:
+        lines = [f"{'model':<30}{'mean p':>14}{'a':>14}{'b':>14}{'loading':>14}{'abstain':>14}{'attractor':>14}"]
+        for m in self.models:
+            p, s = self.params[m], self.se[m]
+            cell = lambda k: f"{p[k]:.3f}±{s[k]:.3f}"  # noqa: E731
+            lines.append(f"{m:<30}" + "".join(f"{cell(k):>14}" for k in ("mean", "a", "b", "loading", "abstain", "attractor")))
+        lines.append(
+            f"(max marginal likelihood, Q={self.n_questions}, m={self.m}, log-lik {self.log_lik:.1f}; "
+            f"shared attractor share {self.shared_share:.2f} -> shared_wrong={self.shared_wrong})"
+        )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+
+def _binom_logpmf_table(c: np.ndarray, v: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """log Binom(c | v, p) for c, v of shape (Q, n) and p of shape (N, n) -> (Q, N, n)."""
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    lc = gammaln(v + 1) - gammaln(c + 1) - gammaln(v - c + 1)
+    return lc[:, None, :] + c[:, None, :] * np.log(p)[None] + (v - c)[:, None, :] * np.log1p(-p)[None]
+
+
+def _loading_nll(lam_par: np.ndarray, combos: list, inverse: np.ndarray, zgrid: np.ndarray, pgrid: np.ndarray,
+                 x: np.ndarray, lw: np.ndarray) -> float:
+    """Negative log marginal likelihood of all models' correct counts given the Beta marginals (fixed).
+
+    ``combos[i]`` holds model i's distinct (correct, valid) pairs and
+    ``inverse[:, i]`` each question's pair, so the binomial terms are computed
+    once per distinct pair.
+    """
+    n = len(combos)
+    lam = 0.999 / (1 + np.exp(-lam_par))
+    total = np.zeros((inverse.shape[0], len(x)))
+    for i in range(n):
+        z = lam[i] * x[:, None] + math.sqrt(1 - lam[i] ** 2) * x[None, :]  # (g, e)
+        p = np.clip(np.interp(z, zgrid, pgrid[i]), 1e-12, 1 - 1e-12)
+        cc, vv = combos[i][:, 0:1, None], combos[i][:, 1:2, None]
+        lp = cc * np.log(p)[None] + (vv - cc) * np.log1p(-p)[None]  # (combo, g, e); constants dropped
+        lm = logsumexp(lp + lw[None, None, :], axis=2)  # (combo, g)
+        total += lm[inverse[:, i]]
+    const = sum(float((gammaln(cb[:, 1] + 1) - gammaln(cb[:, 0] + 1) - gammaln(cb[:, 1] - cb[:, 0] + 1))[inverse[:, i]].sum())
+                for i, cb in enumerate(combos))
+    return -float(logsumexp(total + lw[None, :], axis=1).sum() + const)
+
+
+def _betabinom_nll(par: np.ndarray, c: np.ndarray, v: np.ndarray) -> float:
+    a, b = np.exp(par)
+    return -float((betaln(c + a, v - c + b) - betaln(a, b)).sum())
+
+
+def _attractor_fit(codes_i: np.ndarray) -> tuple[float, float, int]:
+    """MLE and SE of one model's attractor share from its wrong-answer patterns; count of impossible patterns."""
+    rs, js, n_bad = [], [], 0
+    for row in codes_i:
+        w = row[row > 0]
+        if len(w) == 0:
+            continue
+        _, cnt = np.unique(w, return_counts=True)
+        rep = cnt[cnt >= 2]
+        if len(rep) > 1:
+            n_bad += 1
+            rep = rep[:1] if len(rep) else rep
+            rep = np.array([cnt.max()])
+        rs.append(len(w))
+        js.append(int(rep[0]) if len(rep) else 0)
+    if not rs:
+        return 0.0, float("nan"), n_bad
+    r, j = np.array(rs), np.array(js)
+
+    def nll(s):
+        s = min(max(s, 1e-9), 1 - 1e-9)
+        # j >= 2: that answer is the attractor (s^j (1-s)^(r-j)); j = 0: at most one draw is the attractor
+        ll = np.where(j >= 2, j * np.log(s) + (r - j) * np.log1p(-s),
+                      np.log((1 - s) ** r + r * s * (1 - s) ** np.maximum(r - 1, 0)))
+        return -float(ll.sum())
+
+    res = optimize.minimize_scalar(nll, bounds=(1e-6, 1 - 1e-6), method="bounded")
+    s = float(res.x)
+    h = 1e-4
+    s0 = min(max(s, 2 * h), 1 - 2 * h)
+    d2 = (nll(s0 + h) - 2 * nll(s0) + nll(s0 - h)) / h**2
+    se = float(1 / math.sqrt(d2)) if d2 > 0 else float("nan")
+    return s, se, n_bad
+
+
+def _shared_share(codes: np.ndarray) -> float:
+    """Among (question, pair of models) where both repeat a wrong answer, the share where it is the same one."""
+    Q, n, _ = codes.shape
+    same = total = 0
+    for q in range(Q):
+        top = []
+        for i in range(n):
+            w = codes[q, i][codes[q, i] > 0]
+            if len(w) == 0:
+                top.append(None)
+                continue
+            lab, cnt = np.unique(w, return_counts=True)
+            top.append(int(lab[np.argmax(cnt)]) if cnt.max() >= 2 else None)
+        for i in range(n):
+            for j in range(i + 1, n):
+                if top[i] is not None and top[j] is not None:
+                    total += 1
+                    same += top[i] == top[j]
+    return same / total if total else float("nan")
+
+
+def _num_hessian(f, x: np.ndarray, h: float = 1e-3) -> np.ndarray:
+    d = len(x)
+    H = np.zeros((d, d))
+    f0 = f(x)
+    for i in range(d):
+        for j in range(i, d):
+            ei = np.zeros(d)
+            ej = np.zeros(d)
+            ei[i] = h
+            ej[j] = h
+            if i == j:
+                H[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / h**2
+            else:
+                H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h**2)
+    return H
+
+
+def fit_latent(table, *, nodes: int = 24, fit_nodes: int = 20) -> LatentFit:
+    """Maximum marginal likelihood fit of :class:`LatentDifficulty` to an answer table (see module notes).
+
+    Two stages: (1) per model, abstention (Binomial MLE) and the Beta(a, b) of
+    accuracy among valid answers (Beta-binomial marginal likelihood of the
+    correct counts given the valid counts — exact, since the copula leaves the
+    marginals Beta); (2) the loadings, by the joint marginal likelihood of all
+    models' correct counts with the marginals fixed.  SEs are from the observed
+    information of each stage (cross-stage uncertainty is not propagated).
+    """
+    _check_table(table)
+    c, w, a = _counts(table.codes)
+    Q, n = c.shape
+    m = table.K
+    v = c + w
+    ab = np.zeros((n, 2))
+    cov_ab = np.zeros((n, 2, 2))
+    for i in range(n):
+        pbar = min(max(c[:, i].sum() / max(v[:, i].sum(), 1), 0.02), 0.98)
+        f = lambda par: _betabinom_nll(par, c[:, i], v[:, i])  # noqa: E731
+        res = optimize.minimize(f, np.log([pbar * 2, (1 - pbar) * 2]), method="L-BFGS-B", bounds=[(-5, 6)] * 2)
+        ab[i] = np.exp(res.x)
+        H = _num_hessian(f, res.x)
+        try:
+            cov_ab[i] = np.linalg.inv(H)
+        except np.linalg.LinAlgError:
+            cov_ab[i] = np.full((2, 2), np.nan)
+    zgrid = np.linspace(-9, 9, 3601)
+    ugrid = np.clip(norm.cdf(zgrid), 1e-15, 1 - 1e-15)
+    pgrid = np.array([beta_dist.ppf(ugrid, ab[i, 0], ab[i, 1]) for i in range(n)])
+    x, wx = hermegauss(fit_nodes)
+    lw = np.log(wx / wx.sum())
+    combos, inverse = [], np.zeros((Q, n), dtype=int)
+    for i in range(n):
+        cb, inv = np.unique(np.stack([c[:, i], v[:, i]], axis=1), axis=0, return_inverse=True)
+        combos.append(cb.astype(float))
+        inverse[:, i] = inv.ravel()
+    f = lambda th: _loading_nll(th, combos, inverse, zgrid, pgrid, x, lw)  # noqa: E731
+    res = optimize.minimize(f, np.zeros(n), method="L-BFGS-B", bounds=[(-8, 8)] * n)
+    th = res.x
+    H = _num_hessian(f, th)
+    try:
+        cov = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        cov = np.linalg.pinv(H)
+    lam = 0.999 / (1 + np.exp(-th))
+    dlam = lam * (1 - lam / 0.999)
+    log_lik = -float(res.fun)
+    params, se, unfit = {}, {}, {}
+    for i, nm in enumerate(table.models):
+        ai, bi = ab[i]
+        va, vb, vab = cov_ab[i, 0, 0], cov_ab[i, 1, 1], cov_ab[i, 0, 1]
+        mean = ai / (ai + bi)
+        g = np.array([ai * bi / (ai + bi) ** 2, -ai * bi / (ai + bi) ** 2])  # d mean / d(log a, log b)
+        se_mean = math.sqrt(max(g @ cov_ab[i] @ g, 0.0))
+        ab_i = a[:, i].sum() / (Q * m)
+        s_i, s_se, bad = _attractor_fit(table.codes[:, i, :])
+        params[nm] = {"a": float(ai), "b": float(bi), "mean": float(mean), "loading": float(lam[i]),
+                      "abstain": float(ab_i), "attractor": float(s_i)}
+        se[nm] = {"a": float(ai * math.sqrt(max(va, 0))), "b": float(bi * math.sqrt(max(vb, 0))), "mean": se_mean,
+                  "loading": float(dlam[i] * math.sqrt(max(cov[i, i], 0))),
+                  "abstain": float(math.sqrt(ab_i * (1 - ab_i) / (Q * m))), "attractor": s_se}
+        unfit[nm] = bad
+    share = _shared_share(table.codes)
+    return LatentFit(tuple(table.models), params, se, bool(share >= 0.5) if not math.isnan(share) else True,
+                     float(share), log_lik, Q, m, unfit, nodes)
+
+
+def _betabinom_pmf(m: int, a: float, b: float) -> np.ndarray:
+    k = np.arange(m + 1)
+    return np.exp(gammaln(m + 1) - gammaln(k + 1) - gammaln(m - k + 1) + betaln(k + a, m - k + b) - betaln(a, b))
+
+
+def goodness_of_fit(fit: LatentFit, table) -> dict:
+    """Predicted vs observed distribution of per-question correct counts per model, and agreement between models.
+
+    Per model: the observed histogram of the number of correct answers among the
+    m logged samples of a question, the predicted one (abstain Binomial, then
+    Beta-binomial among valid answers), and their total-variation distance.
+    Per pair of models: the observed and predicted correlation of those counts
+    (prediction by quadrature over the latent factor).
+    """
+    c, w, a = _counts(table.codes)
+    Q, n = c.shape
+    m = table.K
+    out: dict = {"models": {}, "pairs": {}}
+    pmfs = {}
+    for i, nm in enumerate(table.models):
+        p = fit.params[nm]
+        pred = np.zeros(m + 1)
+        for vv in range(m + 1):
+            pv = binom.pmf(vv, m, 1 - p["abstain"])
+            pred[: vv + 1] += pv * _betabinom_pmf(vv, p["a"], p["b"])
+        obs = np.bincount(c[:, i], minlength=m + 1) / Q
+        pmfs[nm] = pred
+        out["models"][nm] = {"observed": obs.tolist(), "predicted": pred.tolist(),
+                             "total_variation": float(0.5 * np.abs(obs - pred).sum())}
+    # pairwise correlation of correct counts, predicted by quadrature on (g, e_i)
+    pop = fit.population(table.models)
+    x, wx = hermegauss(fit.nodes)
+    wx = wx / wx.sum()
+    lam = np.array([pp.loading for pp in pop.params])
+    Ec = np.zeros((len(x), n))  # E[c_i | g]
+    Ec2 = np.zeros((len(x), n))
+    for i, pp in enumerate(pop.params):
+        z = lam[i] * x[:, None] + math.sqrt(1 - lam[i] ** 2) * x[None, :]
+        pr = beta_dist.ppf(norm.cdf(z), pp.a, pp.b) * (1 - pp.abstain)  # per-draw correct prob
+        Ec[:, i] = (pr * m) @ wx
+        Ec2[:, i] = (m * pr * (1 - pr) + (m * pr) ** 2) @ wx
+    mean = wx @ Ec
+    var = wx @ Ec2 - mean**2
+    for i in range(n):
+        for j in range(i + 1, n):
+            cov = wx @ (Ec[:, i] * Ec[:, j]) - mean[i] * mean[j]
+            pred_r = cov / math.sqrt(var[i] * var[j]) if var[i] > 0 and var[j] > 0 else float("nan")
+            obs_r = float(np.corrcoef(c[:, i], c[:, j])[0, 1]) if c[:, i].std() > 0 and c[:, j].std() > 0 else float("nan")
+            out["pairs"][f"{table.models[i]}|{table.models[j]}"] = {"observed_corr": obs_r, "predicted_corr": float(pred_r)}
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Empirical population with learned shrinkage
+# ---------------------------------------------------------------------------
+
+
+def dirichlet_multinomial_fit(X: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """Maximum marginal likelihood Dirichlet(A mu) for rows of counts ``X`` (Q, C).
+
+    Returns ``(A, mu, log-lik)``.  Categories never observed get mu = 0 (and are
+    left out of the optimisation).
+    """
+    X = np.asarray(X, dtype=float)
+    used = X.sum(axis=0) > 0
+    Xu = X[:, used]
+    mrow = Xu.sum(axis=1)
+    C = Xu.shape[1]
+    if C == 1:
+        mu = used.astype(float)
+        return float("inf"), mu, 0.0
+
+    def nll(par):
+        A = np.exp(par[0])
+        eta = np.concatenate([[0.0], par[1:]])
+        mu = np.exp(eta - logsumexp(eta))
+        al = A * mu
+        ll = gammaln(A) - gammaln(mrow + A) + (gammaln(Xu + al) - gammaln(al)).sum(axis=1)
+        return -float(ll.sum())
+
+    p0 = Xu.sum(axis=0) / Xu.sum()
+    par0 = np.concatenate([[math.log(2.0)], np.log(np.maximum(p0[1:], 1e-3) / max(p0[0], 1e-3))])
+    res = optimize.minimize(nll, par0, method="L-BFGS-B", bounds=[(-6, 9)] + [(-15, 15)] * (C - 1))
+    eta = np.concatenate([[0.0], res.x[1:]])
+    mu = np.zeros(X.shape[1])
+    mu[used] = np.exp(eta - logsumexp(eta))
+    return float(np.exp(res.x[0])), mu, -float(res.fun)
+
+
+def _wrong_draw_features(codes: np.ndarray):
+    """For every wrong logged answer (in sample order): own count so far of that answer, own wrong draws so far,
+    the other models' count of that answer, the other models' wrong total."""
+    Q, n, m = codes.shape
+    feats = []
+    for q in range(Q):
+        allw = codes[q][codes[q] > 0]
+        labs, tot = np.unique(allw, return_counts=True)
+        total = dict(zip(labs.tolist(), tot.tolist()))
+        for i in range(n):
+            own_row = codes[q, i]
+            own_w = own_row[own_row > 0]
+            own_tot = {}
+            for lab in own_w.tolist():
+                own_tot[lab] = own_tot.get(lab, 0) + 1
+            others_total = len(allw) - len(own_w)
+            seen: dict[int, int] = {}
+            k = 0
+            for lab in own_w.tolist():
+                oth = total[lab] - own_tot[lab]
+                feats.append((seen.get(lab, 0), k, oth, others_total))
+                seen[lab] = seen.get(lab, 0) + 1
+                k += 1
+    return np.array(feats, dtype=float).reshape(-1, 4)
+
+
+def _polya_loglik(F: np.ndarray, beta: float, tau: float) -> float:
+    own, k, oth, W = F.T
+    pi = np.where(oth > 0, oth / (W + tau), 0.0)
+    p_named = (own + beta * pi) / (k + beta)
+    p_new = beta * tau / (W + tau) / (k + beta)
+    p = np.where((own > 0) | (oth > 0), p_named, p_new)
+    return float(np.log(np.maximum(p, 1e-300)).sum())
+
+
+@dataclass
+class ShrinkageFit:
+    """Empirical-Bayes population of the logged questions (see module notes)."""
+
+    models: tuple[str, ...]
+    question_ids: tuple[str, ...]
+    strength: dict[str, float]  # A_i
+    mean: dict[str, list[float]]  # mu_i over (correct, wrong, abstain)
+    beta: float
+    tau: float
+    codes: np.ndarray  # (Q, n, m) pilot answers
+    log_lik: float
+    nodes: int = 12
+    max_labels: int = 3
+
+    def population(self, models: Sequence[str] | None = None, *, nodes: int | None = None) -> "PosteriorPopulation":
+        names = list(self.models) if models is None else list(models)
+        bad = [x for x in names if x not in self.models]
+        if bad:
+            raise MuxsimError(f"model(s) {bad} are not in the fit; it has {list(self.models)}")
+        if len(set(names)) != len(names):
+            raise MuxsimError(f"models {names}: a model is named twice")
+        return PosteriorPopulation(self, tuple(names), self.nodes if nodes is None else int(nodes))
+
+    def table(self) -> str:
+        lines = [f"{'model':<30}{'strength A':>12}{'mu correct':>12}{'mu wrong':>12}{'mu abstain':>12}"]
+        for m in self.models:
+            mu = self.mean[m]
+            lines.append(f"{m:<30}{self.strength[m]:>12.3g}{mu[0]:>12.3f}{mu[1]:>12.3f}{mu[2]:>12.3f}")
+        lines.append(f"(wrong answers: Polya urn strength beta={self.beta:.3g}, fresh-answer weight tau={self.tau:.3g}; "
+                     f"Q={len(self.question_ids)}, m={self.codes.shape[2]}, log-lik {self.log_lik:.1f})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    def to_dict(self) -> dict:
+        return {"kind": "muxsim.fit/shrinkage-1", "models": list(self.models), "question_ids": list(self.question_ids),
+                "strength": self.strength, "mean": self.mean, "beta": self.beta, "tau": self.tau,
+                "codes": self.codes.tolist(), "log_lik": self.log_lik, "nodes": self.nodes, "max_labels": self.max_labels}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ShrinkageFit":
+        if d.get("kind") != "muxsim.fit/shrinkage-1":
+            raise MuxsimError(f"fit kind={d.get('kind')!r} is not 'muxsim.fit/shrinkage-1'")
+        return cls(tuple(d["models"]), tuple(d["question_ids"]), d["strength"], d["mean"], d["beta"], d["tau"],
+                   np.asarray(d["codes"], dtype=np.int64), d["log_lik"], d["nodes"], d["max_labels"])
+
+
+def fit_shrinkage(table, *, nodes: int = 12, max_labels: int = 3) -> ShrinkageFit:
+    """Fit the shrinkage population (strengths by Dirichlet-multinomial marginal likelihood; wrong-answer urn by ML)."""
+    _check_table(table)
+    c, w, a = _counts(table.codes)
+    strength, mean, ll = {}, {}, 0.0
+    for i, nm in enumerate(table.models):
+        A, mu, l_i = dirichlet_multinomial_fit(np.stack([c[:, i], w[:, i], a[:, i]], axis=1))
+        strength[nm], mean[nm] = min(A, 1e6), mu.tolist()
+        ll += l_i
+    F = _wrong_draw_features(table.codes)
+    if len(F):
+        res = optimize.minimize(lambda p: -_polya_loglik(F, math.exp(p[0]), math.exp(p[1])), [0.0, 0.0],
+                                method="L-BFGS-B", bounds=[(-7, 7), (-7, 7)])
+        beta, tau = math.exp(res.x[0]), math.exp(res.x[1])
+        ll -= float(res.fun)
+    else:
+        beta, tau = 1.0, 1.0
+    return ShrinkageFit(tuple(table.models), tuple(table.question_ids), strength, mean, beta, tau,
+                        table.codes.copy(), ll, nodes, max_labels)
+
+
+@dataclass(frozen=True)
+class PosteriorPopulation:
+    """The questions of a :class:`ShrinkageFit`, each model's law integrated over its posterior.
+
+    ``layout()`` returns a mixture layout (``nodes`` rows per question and model):
+    row e has correct share at the ((e + 1/2) / nodes) quantile of the Beta
+    posterior of the correct share; the rest splits into abstain and wrong at the
+    posterior mean ratio, and the wrong share into named answers and a tail by the
+    Polya urn.  At most ``max_labels`` named wrong answers are kept per question
+    (the lightest are folded into the tail, which keeps the pooled vote cheap).
+    """
+
+    fit: ShrinkageFit
+    models: tuple[str, ...]
+    nodes: int
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        f = self.fit
+        idx = [f.models.index(m) for m in self.models]
+        codes = f.codes
+        Q, _, mm = codes.shape
+        E = self.nodes
+        u = (np.arange(E) + 0.5) / E
+        Lmax = f.max_labels
+        W = np.zeros((Q, E, len(idx), Lmax + 3))
+        for q in range(Q):
+            allw = codes[q][codes[q] > 0]
+            labs, tot = np.unique(allw, return_counts=True)
+            tot_d = dict(zip(labs.tolist(), tot.tolist()))
+            # label weights per selected model
+            lw = np.zeros((len(idx), len(labs)))
+            tailw = np.zeros(len(idx))
+            for r, i in enumerate(idx):
+                own = codes[q, i][codes[q, i] > 0]
+                n_i = len(own)
+                Wo = len(allw) - n_i
+                for t, lab in enumerate(labs.tolist()):
+                    n_iw = int((own == lab).sum())
+                    oth = tot_d[lab] - n_iw
+                    pi = oth / (Wo + f.tau) if oth > 0 else 0.0
+                    lw[r, t] = (n_iw + f.beta * pi) / (n_i + f.beta)
+                tailw[r] = f.beta * f.tau / (Wo + f.tau) / (n_i + f.beta)
+            # keep the heaviest labels, fold the rest into the tail
+            order = np.argsort(-lw.sum(axis=0), kind="stable")
+            keep, fold = order[:Lmax], order[Lmax:]
+            tailw = tailw + lw[:, fold].sum(axis=1)
+            lw = lw[:, keep]
+            for r, i in enumerate(idx):
+                nm = f.models[i]
+                A, mu = f.strength[nm], np.asarray(f.mean[nm])
+                cnt = np.array([(codes[q, i] == 0).sum(), (codes[q, i] > 0).sum(), (codes[q, i] < 0).sum()], float)
+                post = cnt + A * mu if np.isfinite(A) else mu * 1e6
+                pc = beta_dist.ppf(u, post[0], post[1] + post[2]) if post[0] > 0 and post[1] + post[2] > 0 else \
+                    np.full(E, 1.0 if post[0] > 0 else 0.0)
+                ra = post[2] / (post[1] + post[2]) if post[1] + post[2] > 0 else 0.0
+                rest = 1 - pc
+                W[q, :, r, 0] = pc
+                W[q, :, r, -1] = rest * ra
+                share = np.concatenate([lw[r], [tailw[r]]])
+                share = share / share.sum()
+                W[q, :, r, 1 : 1 + len(keep)] = (rest * (1 - ra))[:, None] * share[None, :-1]
+                W[q, :, r, Lmax + 1] = rest * (1 - ra) * share[-1]
+        W = W / W.sum(axis=3, keepdims=True)
+        return W.reshape(Q * E, len(idx), Lmax + 3), np.full(E, 1.0 / E)
+
+    def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
+        W, mw = self.weights()
+        Q = W.shape[0] // self.nodes
+        return from_arrays(W, "law"), (self.nodes, mw), np.full(Q, 1.0 / Q)
+
+
+def save_fit(fit, path) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(fit.to_dict(), fh, indent=1)
+
+
+def load_fit(path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            d = json.load(fh)
+    except (OSError, json.JSONDecodeError) as e:
+        raise MuxsimError(f"{path}: cannot read a fit ({e})") from None
+    kind = d.get("kind") if isinstance(d, dict) else None
+    if kind == "muxsim.fit/latent-1":
+        return LatentFit.from_dict(d)
+    if kind == "muxsim.fit/shrinkage-1":
+        return ShrinkageFit.from_dict(d)
+    raise MuxsimError(f"{path}: kind={kind!r} is not a muxsim fit")

@@ -1,0 +1,3 @@
+from real_runs.testbed.cli import main
+
+raise SystemExit(main())

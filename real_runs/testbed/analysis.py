@@ -1,0 +1,280 @@
+"""Calibrate from a pilot, predict, observe on held-out samples, select models.
+
+The testbed's log has ``K`` samples per question and model.  The first ``m``
+(the *pilot*) feed :func:`muxsim.calibrate.fit_shrinkage`; the remaining
+``K - m`` (held out, never seen by the fit) are evaluated exactly with
+:func:`muxsim.logs.evaluate.per_question_values` for ``k = 1..K-m``.  Models
+are in tie-break order by pilot accuracy for both.
+
+Methods per subset of models: SC for a single model (with its union and
+contradiction, the latter 0 by definition); MUX (both scores), pooled vote,
+union and contradiction for two or more models.  The paper's binomial
+approximations, fed with the pilot's per-sample accuracies, sit beside the
+exact predictions for the methods they approximate (SC: ``A(k, p_i)``; MUX:
+``A(k, p_max)``; vote: ``A(k, mean p)``).
+
+Model selection (:func:`select`): for each subset size, the subset that
+maximises ``union - lam * contradiction`` at one k.
+
+numpy + muxsim only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import time
+from typing import Sequence
+
+import numpy as np
+
+from muxsim import paper
+from muxsim.calibrate import LatentFit, ShrinkageFit, fit_latent, fit_shrinkage
+from muxsim.logs.evaluate import AnswerTable, per_question_values
+from muxsim.population import evaluate
+
+from real_runs.testbed.tasks import TestbedError
+
+MULTI = ("mux", "mux_valid", "vote", "union", "contradiction")
+SINGLE = ("sc", "union", "contradiction")
+PAPER = {"sc", "mux", "mux_valid", "vote"}
+
+log = logging.getLogger(__name__)
+
+Key = tuple[tuple[str, ...], str]  # (subset in tie-break order, method)
+
+
+def methods_for(subset: Sequence[str]) -> tuple[str, ...]:
+    return SINGLE if len(subset) == 1 else MULTI
+
+
+def _engine_name(method: str, subset: Sequence[str]) -> str:
+    return f"sc[{subset[0]}]" if method == "sc" else method
+
+
+def split(table: AnswerTable, m: int) -> tuple[AnswerTable, AnswerTable]:
+    """(pilot, held-out) tables, models in tie-break order by pilot accuracy (stable)."""
+    if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m < table.K:
+        raise TestbedError(f"pilot m={m!r} must be an integer in 1..K-1={table.K - 1}")
+    acc = table.select(samples=slice(0, m)).accuracy()
+    order = [table.models[i] for i in np.argsort(-acc, kind="stable")]
+    t = table.select(order)
+    return t.select(samples=slice(0, m)), t.select(samples=slice(m, t.K))
+
+
+def subsets(models: Sequence[str], sizes: Sequence[int] | None = None) -> list[tuple[str, ...]]:
+    """Every subset (of the given sizes), each in the models' (tie-break) order."""
+    sizes = range(1, len(models) + 1) if sizes is None else sizes
+    return [s for r in sizes for s in itertools.combinations(models, r)]
+
+
+#: Largest exact pooled-vote grid, in cells, evaluated for one held-out question; above it, Monte Carlo.
+VOTE_CELLS = 1e6
+VOTE_DRAWS = 2000
+
+
+def _vote_per_question(held: AnswerTable, sub: Sequence[str], ks: Sequence[int], rng: np.random.Generator,
+                       notes: list[str]) -> np.ndarray:
+    """``(len(ks), Q)`` pooled vote on the held-out pools: exact where the grid allows, else Monte Carlo.
+
+    The exact engine's grid is ``(2K + 1)^L`` cells (K draws in all, L repeated
+    wrong answers of the question).  Questions whose grid at the largest k is
+    at most :data:`VOTE_CELLS` are evaluated exactly (grouped, as
+    :func:`muxsim.logs.evaluate.per_question_values` does); the others are
+    simulated with ``VOTE_DRAWS`` draws of k of the K logged answers per model
+    (:func:`muxsim.simulate.vote`), and ``notes`` says how many.
+    """
+    from muxsim import simulate
+    from muxsim.exact import combine
+
+    t = held.select(list(sub))
+    pools = t.pools()
+    n_lab = np.array([len({lab for p in row for lab in p.wrong}) for row in pools])
+    kmax = int(max(ks))
+    cells = (2.0 * len(sub) * kmax + 1) ** n_lab
+    ex = np.flatnonzero(cells <= VOTE_CELLS)
+    mc = np.flatnonzero(cells > VOTE_CELLS)
+    out = np.zeros((len(ks), t.n_questions))
+    if ex.size:
+        old = combine.VOTE_MAX_CELLS
+        combine.VOTE_MAX_CELLS = max(old, VOTE_CELLS)
+        try:
+            out[:, ex] = per_question_values(t.select(questions=ex), list(sub), ks, ["vote"])["vote"]
+        finally:
+            combine.VOTE_MAX_CELLS = old
+    for q in mc.tolist():
+        for j, k in enumerate(ks):
+            out[j, q] = simulate.vote(pools[q], int(k), n_draws=VOTE_DRAWS, rng=rng).value
+    if mc.size:
+        notes.append(f"vote of {'+'.join(sub)}: {mc.size} of {t.n_questions} held-out questions by Monte Carlo "
+                     f"({VOTE_DRAWS} draws per k; their exact grid exceeds {VOTE_CELLS:.0e} cells)")
+    return out
+
+
+def observe(held: AnswerTable, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *, rng: np.random.Generator,
+            notes: list[str] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
+    """Held-out values and their SE over questions, ``{(subset, method): (values, se)}``.
+
+    Exact expectations over k of the K-m held-out answers (without
+    replacement), except pooled-vote questions whose exact grid is too large
+    (see :func:`_vote_per_question`; ``notes`` says how many).
+    """
+    notes = [] if notes is None else notes
+    out = {}
+    Q = held.n_questions
+    for sub in subs:
+        meths = methods_for(sub)
+        names = [_engine_name(x, sub) for x in meths if x != "vote"]
+        pq = per_question_values(held, list(sub), ks, names)
+        if "vote" in meths:
+            pq["vote"] = _vote_per_question(held, sub, ks, rng, notes)
+        for x in meths:
+            v = pq[_engine_name(x, sub)]
+            out[(sub, x)] = (v.mean(axis=1), v.std(axis=1, ddof=1) / np.sqrt(Q) if Q > 1 else np.full(len(ks), np.nan))
+    return out
+
+
+def _fit_part(fit: ShrinkageFit, qs: np.ndarray) -> ShrinkageFit:
+    return dataclasses.replace(fit, codes=fit.codes[qs], question_ids=tuple(fit.question_ids[q] for q in qs))
+
+
+def predict(fit: ShrinkageFit, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *, chunk: int = 20) -> dict[Key, np.ndarray]:
+    """Predicted values of a shrinkage fit, evaluated ``chunk`` questions at a time (bounded memory)."""
+    Q = len(fit.question_ids)
+    parts = [np.arange(s, min(Q, s + chunk)) for s in range(0, Q, chunk)]
+    out: dict[Key, np.ndarray] = {}
+    for sub in subs:
+        meths = methods_for(sub)
+        names = [_engine_name(x, sub) for x in meths]
+        acc = {x: np.zeros(len(ks)) for x in meths}
+        for qs in parts:
+            c = evaluate(_fit_part(fit, qs).population(list(sub)), ks, methods=names, with_paper=False)
+            for x, nm in zip(meths, names):
+                acc[x] += len(qs) * np.asarray(c.values[nm])
+        for x in meths:
+            out[(sub, x)] = acc[x] / Q
+    return out
+
+
+def predict_latent(fit: LatentFit, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *,
+                   skip: Sequence[str] = ("vote",)) -> dict[Key, np.ndarray]:
+    """Predicted values of the parametric LatentDifficulty fit (quadrature), except the methods in ``skip``.
+
+    The pooled vote is skipped by default: on this population it needs the
+    vote grid at every quadrature node, which takes many minutes for four models.
+    """
+    out: dict[Key, np.ndarray] = {}
+    for sub in subs:
+        meths = [x for x in methods_for(sub) if x not in skip]
+        names = [_engine_name(x, sub) for x in meths]
+        c = evaluate(fit.population(list(sub)), ks, methods=names, with_paper=False)
+        for x, nm in zip(meths, names):
+            out[(sub, x)] = np.asarray(c.values[nm])
+    return out
+
+
+def predict_paper(pilot_acc: dict[str, float], subs: Sequence[tuple[str, ...]], ks: Sequence[int]) -> dict[Key, np.ndarray]:
+    """The paper's approximations from the pilot's per-sample accuracies."""
+    out: dict[Key, np.ndarray] = {}
+    for sub in subs:
+        ps = [pilot_acc[x] for x in sub]
+        if len(sub) == 1:
+            out[(sub, "sc")] = np.array([paper.binomial_majority(int(k), ps[0]) for k in ks])
+        else:
+            mx = np.array([paper.mux_approx(ps, int(k)) for k in ks])
+            out[(sub, "mux")] = mx
+            out[(sub, "mux_valid")] = mx
+            out[(sub, "vote")] = np.array([paper.agent_forest_approx(ps, int(k)) for k in ks])
+    return out
+
+
+def mae(obs: dict[Key, tuple[np.ndarray, np.ndarray]], pred: dict[Key, np.ndarray], keys: Sequence[Key] | None = None) -> dict:
+    """Mean absolute error in points (100 x accuracy) over (subset, method, k), overall and by method."""
+    keys = [k for k in obs if k in pred] if keys is None else list(keys)
+    if not keys:
+        return {"mae": float("nan"), "n": 0, "by_method": {}, "max": float("nan")}
+    err = {k: np.abs(pred[k] - obs[k][0]) for k in keys}
+    allv = np.concatenate(list(err.values()))
+    by = {}
+    for meth in dict.fromkeys(k[1] for k in keys):
+        e = np.concatenate([v for k, v in err.items() if k[1] == meth])
+        s = np.concatenate([pred[k] - obs[k][0] for k in keys if k[1] == meth])
+        by[meth] = {"mae": 100 * float(e.mean()), "bias": 100 * float(s.mean()), "n": int(e.size)}
+    return {"mae": 100 * float(allv.mean()), "max": 100 * float(allv.max()), "n": int(allv.size), "by_method": by}
+
+
+def select(values: dict[Key, np.ndarray], models: Sequence[str], ks: Sequence[int], k: int, lam: float = 1.0) -> list[dict]:
+    """For each subset size, the subset maximising ``union - lam * contradiction`` at ``k``.
+
+    ``values`` maps (subset, method) to values over ``ks`` (predicted, or the
+    observed values' first element).  Ties go to the earlier subset in
+    tie-break order.  Returns one row per size with the best subset, its
+    objective, union and contradiction, and every subset's objective.
+    """
+    ks = list(ks)
+    if k not in ks:
+        raise TestbedError(f"select k={k} is not among the evaluated k={ks}")
+    j = ks.index(k)
+    rows = []
+    for r in range(1, len(models) + 1):
+        cands = []
+        for sub in itertools.combinations(models, r):
+            u, c = (sub, "union"), (sub, "contradiction")
+            if u not in values or c not in values:
+                raise TestbedError(f"select: no union/contradiction for subset {sub}")
+            cands.append((sub, float(values[u][j]) - lam * float(values[c][j]), float(values[u][j]), float(values[c][j])))
+        best = max(cands, key=lambda t: t[1])  # max keeps the first of equal objectives
+        rows.append({"size": r, "best": list(best[0]), "objective": best[1], "union": best[2], "contradiction": best[3],
+                     "all": {"+".join(s): o for s, o, _, _ in cands}})
+    return rows
+
+
+def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float = 1.0, select_k: int = 3,
+            chunk: int = 20, seed: int = 0, max_labels: int = 2) -> dict:
+    """The whole comparison: fit on the pilot, predict, observe, score, select.
+
+    ``max_labels`` named wrong answers per question are kept in the predicted
+    population (the lighter ones join the tail of unique answers): the exact
+    pooled vote of four models at k = 7 costs (2*28+1)^L cells per question
+    and node, so L = 2 instead of the calibration's default 3 makes the
+    prediction about thirty times faster.
+    """
+    pilot, held = split(table, m)
+    ks = list(range(1, (held.K if k_max is None else k_max) + 1))
+    if ks[-1] > held.K:
+        raise TestbedError(f"k_max={ks[-1]} exceeds the K-m={held.K} held-out samples")
+    models = list(pilot.models)
+    subs = subsets(models)
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    obs = observe(held, subs, ks, rng=np.random.default_rng([seed, 4242]), notes=notes)
+    t1 = time.perf_counter()
+    log.info("observed %d subsets x k=1..%d on the held-out samples in %.0f s", len(subs), ks[-1], t1 - t0)
+    fit = fit_shrinkage(pilot, max_labels=max_labels)
+    pred = predict(fit, subs, ks, chunk=chunk)
+    t2 = time.perf_counter()
+    log.info("fitted the pilot and predicted in %.0f s", t2 - t1)
+    lfit = fit_latent(pilot)
+    pred_lat = predict_latent(lfit, subs, ks)
+    t3 = time.perf_counter()
+    log.info("parametric (LatentDifficulty) fit and prediction, vote excepted, in %.0f s", t3 - t2)
+    pilot_acc = dict(zip(models, (float(x) for x in pilot.accuracy())))
+    pap = predict_paper(pilot_acc, subs, ks)
+    paper_keys = [k for k in obs if k in pap]
+    obs_vals = {k: v[0] for k, v in obs.items()}
+    return {
+        "ks": ks, "models": models, "subsets": subs, "pilot_m": m, "held_K": held.K, "questions": held.n_questions,
+        "pilot_accuracy": pilot_acc, "notes": notes,
+        "timings": {"observe_s": round(t1 - t0, 1), "fit_predict_s": round(t2 - t1, 1),
+                    "latent_fit_predict_s": round(t3 - t2, 1)},
+        "latent_fit": lfit, "predicted_latent": pred_lat,
+        "held_accuracy": dict(zip(models, (float(x) for x in held.accuracy()))),
+        "fit": fit, "observed": obs, "predicted": pred, "paper": pap,
+        "score": {"exact": mae(obs, pred), "exact_on_paper_methods": mae(obs, pred, paper_keys),
+                  "paper": mae(obs, pap, paper_keys), "latent": mae(obs, pred_lat),
+                  "exact_on_latent_methods": mae(obs, pred, [k for k in obs if k in pred_lat])},
+        "selection": {"k": select_k, "lambda": lam, "predicted": select(pred, models, ks, select_k, lam),
+                      "observed": select(obs_vals, models, ks, select_k, lam),
+                      "predicted_latent": select(pred_lat, models, ks, select_k, lam)},
+    }
