@@ -36,7 +36,8 @@ Two populations are fitted to an :class:`~muxsim.logs.evaluate.AnswerTable`
   engine's mixture mode), so they are posterior expectations, not plug-ins of
   the posterior mean (``nodes=1`` gives the plug-in).
 
-Both return objects with ``population(models)`` for :func:`muxsim.population.evaluate`.
+Both return objects with ``population(models)`` for :func:`muxsim.population.evaluate`;
+:func:`evaluate_fit` evaluates either in chunks of questions (bounded memory).
 """
 
 from __future__ import annotations
@@ -453,23 +454,32 @@ class ShrinkageFit:
     tau: float
     codes: np.ndarray  # (Q, n, m) pilot answers
     log_lik: float
-    nodes: int = 12
+    nodes: int = 16
     max_labels: int = 3
+    prior: dict = field(default_factory=dict)  # model -> {t0, t1, A, f0, f1, B}
+    prior_c: np.ndarray | None = None  # (Q, n) prior mean of the correct share
+    prior_a: np.ndarray | None = None  # (Q, n) prior mean of the abstain share among non-correct answers
 
-    def population(self, models: Sequence[str] | None = None, *, nodes: int | None = None) -> "PosteriorPopulation":
+    def population(self, models: Sequence[str] | None = None, *, nodes: int | None = None,
+                   questions: Sequence[int] | None = None) -> "PosteriorPopulation":
         names = list(self.models) if models is None else list(models)
         bad = [x for x in names if x not in self.models]
         if bad:
             raise MuxsimError(f"model(s) {bad} are not in the fit; it has {list(self.models)}")
         if len(set(names)) != len(names):
             raise MuxsimError(f"models {names}: a model is named twice")
-        return PosteriorPopulation(self, tuple(names), self.nodes if nodes is None else int(nodes))
+        qs = tuple(range(len(self.question_ids))) if questions is None else tuple(int(q) for q in questions)
+        if not qs or min(qs) < 0 or max(qs) >= len(self.question_ids):
+            raise MuxsimError(f"questions={questions!r} must index the fit's {len(self.question_ids)} questions")
+        return PosteriorPopulation(self, tuple(names), self.nodes if nodes is None else int(nodes), qs)
 
     def table(self) -> str:
-        lines = [f"{'model':<30}{'strength A':>12}{'mu correct':>12}{'mu wrong':>12}{'mu abstain':>12}"]
+        lines = [f"{'model':<30}{'A':>9}{'t0':>8}{'t1':>8}{'B':>9}{'f0':>8}{'f1':>8}"
+                 f"{'mean c':>9}{'mean w':>9}{'mean a':>9}"]
         for m in self.models:
-            mu = self.mean[m]
-            lines.append(f"{m:<30}{self.strength[m]:>12.3g}{mu[0]:>12.3f}{mu[1]:>12.3f}{mu[2]:>12.3f}")
+            mu, p = self.mean[m], self.prior[m]
+            lines.append(f"{m:<30}{p['A']:>9.3g}{p['t0']:>8.2f}{p['t1']:>8.2f}{p['B']:>9.3g}{p['f0']:>8.2f}{p['f1']:>8.2f}"
+                         f"{mu[0]:>9.3f}{mu[1]:>9.3f}{mu[2]:>9.3f}")
         lines.append(f"(wrong answers: Polya urn strength beta={self.beta:.3g}, fresh-answer weight tau={self.tau:.3g}; "
                      f"Q={len(self.question_ids)}, m={self.codes.shape[2]}, log-lik {self.log_lik:.1f})")
         return "\n".join(lines)
@@ -480,25 +490,84 @@ class ShrinkageFit:
     def to_dict(self) -> dict:
         return {"kind": "muxsim.fit/shrinkage-1", "models": list(self.models), "question_ids": list(self.question_ids),
                 "strength": self.strength, "mean": self.mean, "beta": self.beta, "tau": self.tau,
-                "codes": self.codes.tolist(), "log_lik": self.log_lik, "nodes": self.nodes, "max_labels": self.max_labels}
+                "codes": self.codes.tolist(), "log_lik": self.log_lik, "nodes": self.nodes, "max_labels": self.max_labels,
+                "prior": self.prior, "prior_c": self.prior_c.tolist(), "prior_a": self.prior_a.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ShrinkageFit":
         if d.get("kind") != "muxsim.fit/shrinkage-1":
             raise MuxsimError(f"fit kind={d.get('kind')!r} is not 'muxsim.fit/shrinkage-1'")
         return cls(tuple(d["models"]), tuple(d["question_ids"]), d["strength"], d["mean"], d["beta"], d["tau"],
-                   np.asarray(d["codes"], dtype=np.int64), d["log_lik"], d["nodes"], d["max_labels"])
+                   np.asarray(d["codes"], dtype=np.int64), d["log_lik"], d["nodes"], d["max_labels"], d["prior"],
+                   np.asarray(d["prior_c"], dtype=float), np.asarray(d["prior_a"], dtype=float))
 
 
-def fit_shrinkage(table, *, nodes: int = 12, max_labels: int = 3) -> ShrinkageFit:
-    """Fit the shrinkage population (strengths by Dirichlet-multinomial marginal likelihood; wrong-answer urn by ML)."""
+def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None) -> tuple[np.ndarray, float, float]:
+    """Beta-binomial regression by marginal likelihood: k_q ~ BetaBinom(n_q, A mu_q, A (1 - mu_q)),
+    logit mu_q = t0 + t1 x_q.  Returns ((t0, t1), A, log-lik); with no rows of n > 0, a flat prior."""
+    use = n > 0
+    k, n = k[use].astype(float), n[use].astype(float)
+    if len(k) == 0:
+        return np.zeros(2), 1.0, 0.0
+    xx = np.zeros(len(k)) if x is None else x[use]
+    tot = k.sum() / n.sum()
+    if tot in (0.0, 1.0):  # every draw went one way: a point mass (A -> inf) at the boundary
+        return np.array([-30.0 if tot == 0 else 30.0, 0.0]), 1e6, 0.0
+
+    def nll(par):
+        mu = 1 / (1 + np.exp(-(par[0] + par[1] * xx)))
+        mu = np.clip(mu, 1e-9, 1 - 1e-9)
+        A = np.exp(par[2])
+        return -float((betaln(k + A * mu, n - k + A * (1 - mu)) - betaln(A * mu, A * (1 - mu))).sum())
+
+    t0 = math.log(tot / (1 - tot))
+    bounds = [(-30, 30), (0, 0) if x is None else (-10, 10), (-7, 14)]
+    res = optimize.minimize(nll, [t0, 0.0, 0.0], method="L-BFGS-B", bounds=bounds)
+    return res.x[:2], float(np.exp(res.x[2])), -float(res.fun)
+
+
+def _difficulty(c: np.ndarray, m: int) -> np.ndarray:
+    """(Q, n) covariate of model i on question q: logit of the other models' smoothed pilot accuracy on q."""
+    Q, n = c.shape
+    if n == 1:
+        return np.zeros((Q, 1))
+    others = (c.sum(axis=1, keepdims=True) - c + 0.5) / ((n - 1) * m + 1)
+    return np.log(others / (1 - others))
+
+
+def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: bool = True) -> ShrinkageFit:
+    """Fit the shrinkage population by marginal likelihood (see module notes).
+
+    Per model: the correct count of a question is Beta-binomial with prior mean
+    ``mu_qi = logistic(t0_i + t1_i x_qi)`` and strength ``A_i``; the abstain count
+    among the other answers is Beta-binomial with ``nu_qi = logistic(f0_i + f1_i x_qi)``
+    and strength ``B_i``.  With ``cross_model=True``, ``x_qi`` is the logit of
+    the other models' pilot accuracy on the question (so a question everybody
+    missed is shrunk towards "hard", not towards the model's average); with
+    ``False``, ``t1 = f1 = 0`` (pooling towards the model's average only).
+    All six numbers per model and the urn's ``beta``, ``tau`` are maximum
+    marginal likelihood estimates.
+    """
     _check_table(table)
     c, w, a = _counts(table.codes)
-    strength, mean, ll = {}, {}, 0.0
+    m = table.K
+    X = _difficulty(c, m) if cross_model else None
+    prior_c = np.zeros(c.shape)
+    prior_a = np.zeros(c.shape)
+    strength, mean, prior, ll = {}, {}, {}, 0.0
     for i, nm in enumerate(table.models):
-        A, mu, l_i = dirichlet_multinomial_fit(np.stack([c[:, i], w[:, i], a[:, i]], axis=1))
-        strength[nm], mean[nm] = min(A, 1e6), mu.tolist()
-        ll += l_i
+        xi = None if X is None else X[:, i]
+        tc, A, l1 = _bb_regression(c[:, i], np.full(len(c), m), xi)
+        ta, B, l2 = _bb_regression(a[:, i], m - c[:, i], xi)
+        lin = lambda t: t[0] + t[1] * (0.0 if xi is None else xi)  # noqa: E731
+        prior_c[:, i] = 1 / (1 + np.exp(-lin(tc)))
+        prior_a[:, i] = 1 / (1 + np.exp(-lin(ta)))
+        prior[nm] = {"t0": float(tc[0]), "t1": float(tc[1]), "A": A, "f0": float(ta[0]), "f1": float(ta[1]), "B": B}
+        strength[nm] = A
+        mc = float(prior_c[:, i].mean())
+        ma = float(((1 - prior_c[:, i]) * prior_a[:, i]).mean())
+        mean[nm] = [mc, 1 - mc - ma, ma]
+        ll += l1 + l2
     F = _wrong_draw_features(table.codes)
     if len(F):
         res = optimize.minimize(lambda p: -_polya_loglik(F, math.exp(p[0]), math.exp(p[1])), [0.0, 0.0],
@@ -508,78 +577,110 @@ def fit_shrinkage(table, *, nodes: int = 12, max_labels: int = 3) -> ShrinkageFi
     else:
         beta, tau = 1.0, 1.0
     return ShrinkageFit(tuple(table.models), tuple(table.question_ids), strength, mean, beta, tau,
-                        table.codes.copy(), ll, nodes, max_labels)
+                        table.codes.copy(), ll, nodes, max_labels, prior, prior_c, prior_a)
 
 
 @dataclass(frozen=True)
 class PosteriorPopulation:
     """The questions of a :class:`ShrinkageFit`, each model's law integrated over its posterior.
 
-    ``layout()`` returns a mixture layout (``nodes`` rows per question and model):
-    row e has correct share at the ((e + 1/2) / nodes) quantile of the Beta
-    posterior of the correct share; the rest splits into abstain and wrong at the
-    posterior mean ratio, and the wrong share into named answers and a tail by the
-    Polya urn.  At most ``max_labels`` named wrong answers are kept per question
-    (the lightest are folded into the tail, which keeps the pooled vote cheap).
+    Model i's law on question q is drawn from its posterior: (correct, wrong,
+    abstain) ~ Dirichlet(counts + A_i mu_i), and the wrong mass split over the
+    question's named wrong answers and a tail of fresh answers by
+    Dirichlet(own counts + beta * urn base).  ``layout()`` returns a mixture
+    layout with ``nodes`` posterior draws per question and model (seeded by
+    (seed, question, model), so reproducible in any process); the engine then
+    gives the exact expectation over those draws.  At most ``max_labels`` named
+    wrong answers are kept per question (the lightest are folded into the tail,
+    which keeps the pooled vote cheap).
     """
 
     fit: ShrinkageFit
     models: tuple[str, ...]
     nodes: int
+    questions: tuple[int, ...]
+    seed: int = 0
 
     def weights(self) -> tuple[np.ndarray, np.ndarray]:
         f = self.fit
         idx = [f.models.index(m) for m in self.models]
-        codes = f.codes
-        Q, _, mm = codes.shape
+        codes_all = f.codes
         E = self.nodes
-        u = (np.arange(E) + 0.5) / E
         Lmax = f.max_labels
-        W = np.zeros((Q, E, len(idx), Lmax + 3))
-        for q in range(Q):
-            allw = codes[q][codes[q] > 0]
+        W = np.zeros((len(self.questions), E, len(idx), Lmax + 3))
+        for qq, q in enumerate(self.questions):
+            # one seeded stream per (question, model): a question's laws do not depend on which
+            # other models or questions are evaluated with it
+            codes = codes_all[q]
+            allw = codes[codes > 0]
             labs, tot = np.unique(allw, return_counts=True)
             tot_d = dict(zip(labs.tolist(), tot.tolist()))
-            # label weights per selected model
-            lw = np.zeros((len(idx), len(labs)))
-            tailw = np.zeros(len(idx))
+            prior_w = np.zeros((len(idx), len(labs)))  # urn base weight of each answer, per model
+            own_w = np.zeros((len(idx), len(labs)))
+            prior_t = np.zeros(len(idx))
             for r, i in enumerate(idx):
-                own = codes[q, i][codes[q, i] > 0]
-                n_i = len(own)
-                Wo = len(allw) - n_i
+                own = codes[i][codes[i] > 0]
+                Wo = len(allw) - len(own)
                 for t, lab in enumerate(labs.tolist()):
-                    n_iw = int((own == lab).sum())
-                    oth = tot_d[lab] - n_iw
-                    pi = oth / (Wo + f.tau) if oth > 0 else 0.0
-                    lw[r, t] = (n_iw + f.beta * pi) / (n_i + f.beta)
-                tailw[r] = f.beta * f.tau / (Wo + f.tau) / (n_i + f.beta)
-            # keep the heaviest labels, fold the rest into the tail
-            order = np.argsort(-lw.sum(axis=0), kind="stable")
+                    own_w[r, t] = int((own == lab).sum())
+                    oth = tot_d[lab] - own_w[r, t]
+                    prior_w[r, t] = f.beta * oth / (Wo + f.tau) if oth > 0 else 0.0
+                prior_t[r] = f.beta * f.tau / (Wo + f.tau)
+            # keep the heaviest answers (by posterior-mean weight over the selected models), fold the rest into the tail
+            mean_w = (own_w + prior_w) / (own_w.sum(axis=1, keepdims=True) + f.beta)
+            order = np.argsort(-mean_w.sum(axis=0), kind="stable")
             keep, fold = order[:Lmax], order[Lmax:]
-            tailw = tailw + lw[:, fold].sum(axis=1)
-            lw = lw[:, keep]
             for r, i in enumerate(idx):
                 nm = f.models[i]
-                A, mu = f.strength[nm], np.asarray(f.mean[nm])
-                cnt = np.array([(codes[q, i] == 0).sum(), (codes[q, i] > 0).sum(), (codes[q, i] < 0).sum()], float)
-                post = cnt + A * mu if np.isfinite(A) else mu * 1e6
-                pc = beta_dist.ppf(u, post[0], post[1] + post[2]) if post[0] > 0 and post[1] + post[2] > 0 else \
-                    np.full(E, 1.0 if post[0] > 0 else 0.0)
-                ra = post[2] / (post[1] + post[2]) if post[1] + post[2] > 0 else 0.0
-                rest = 1 - pc
-                W[q, :, r, 0] = pc
-                W[q, :, r, -1] = rest * ra
-                share = np.concatenate([lw[r], [tailw[r]]])
-                share = share / share.sum()
-                W[q, :, r, 1 : 1 + len(keep)] = (rest * (1 - ra))[:, None] * share[None, :-1]
-                W[q, :, r, Lmax + 1] = rest * (1 - ra) * share[-1]
+                rng = np.random.default_rng([int(self.seed), int(q), int(i)])
+                pr = f.prior[nm]
+                nc, nw, na = (codes[i] == 0).sum(), (codes[i] > 0).sum(), (codes[i] < 0).sum()
+                mu, nu = f.prior_c[q, i], f.prior_a[q, i]
+                pc = _beta_draw(rng, nc + pr["A"] * mu, nw + na + pr["A"] * (1 - mu), E)
+                sa = _beta_draw(rng, na + pr["B"] * nu, nw + pr["B"] * (1 - nu), E)
+                coarse = np.stack([pc, (1 - pc) * (1 - sa), (1 - pc) * sa], axis=1)  # correct, wrong, abstain
+                # split of the wrong mass: Dirichlet(own counts + urn base) over kept answers, folded answers, tail
+                split_par = np.concatenate([own_w[r, keep] + prior_w[r, keep],
+                                            [own_w[r, fold].sum() + prior_w[r, fold].sum() + prior_t[r]]])
+                split = _dirichlet(rng, split_par, E)
+                W[qq, :, r, 0] = coarse[:, 0]
+                W[qq, :, r, -1] = coarse[:, 2]
+                W[qq, :, r, 1 : 1 + len(keep)] = coarse[:, 1:2] * split[:, :-1]
+                W[qq, :, r, Lmax + 1] = coarse[:, 1] * split[:, -1]
+        # drop shares below 1e-12 (gamma draws of tiny shapes underflow to denormals, where scipy's
+        # binomial pmf overflows); the effect on any accuracy is below 1e-11
+        W = np.where(W < 1e-12, 0.0, W)
         W = W / W.sum(axis=3, keepdims=True)
-        return W.reshape(Q * E, len(idx), Lmax + 3), np.full(E, 1.0 / E)
+        return W.reshape(len(self.questions) * E, len(idx), Lmax + 3), np.full(E, 1.0 / E)
 
     def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
         W, mw = self.weights()
         Q = W.shape[0] // self.nodes
         return from_arrays(W, "law"), (self.nodes, mw), np.full(Q, 1.0 / Q)
+
+
+def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarray:
+    """n Beta(a, b) draws; a or b <= 0 gives the point mass at 0 or 1."""
+    if a <= 0:
+        return np.zeros(n)
+    if b <= 0:
+        return np.ones(n)
+    return _dirichlet(rng, np.array([a, b]), n)[:, 0]
+
+
+def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarray:
+    """n Dirichlet(alpha) draws; components with alpha = 0 are exactly 0."""
+    alpha = np.asarray(alpha, dtype=float)
+    g = np.zeros((n, len(alpha)))
+    pos = alpha > 0
+    g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
+    tot = g.sum(axis=1, keepdims=True)
+    bad = tot[:, 0] <= 0  # every gamma underflowed (tiny alphas): put the mass on the largest alpha
+    if np.any(bad):
+        g[bad] = 0.0
+        g[bad, int(np.argmax(alpha))] = 1.0
+        tot = g.sum(axis=1, keepdims=True)
+    return g / tot
 
 
 def save_fit(fit, path) -> None:
@@ -599,3 +700,27 @@ def load_fit(path):
     if kind == "muxsim.fit/shrinkage-1":
         return ShrinkageFit.from_dict(d)
     raise MuxsimError(f"{path}: kind={kind!r} is not a muxsim fit")
+
+
+def evaluate_fit(fit, k, *, models: Sequence[str] | None = None, methods: Sequence[str] | None = None, r: int = 1,
+                 chunk: int = 20, with_paper: bool = True):
+    """Predicted accuracy curves of a fit (:class:`LatentFit` or :class:`ShrinkageFit`).
+
+    A shrinkage fit is evaluated ``chunk`` questions at a time and averaged
+    (the pooled vote's grid is per question, so this bounds memory).
+    """
+    from muxsim.population import Curves, add_paper, evaluate
+
+    names = list(fit.models) if models is None else list(models)
+    if isinstance(fit, LatentFit):
+        return evaluate(fit.population(names), k, methods=methods, r=r, with_paper=with_paper)
+    Q = len(fit.question_ids)
+    parts = []
+    for s0 in range(0, Q, chunk):
+        qs = list(range(s0, min(Q, s0 + chunk)))
+        parts.append((len(qs), evaluate(fit.population(names, questions=qs), k, methods=methods, r=r, with_paper=False)))
+    first = parts[0][1]
+    values = {m: sum(n * c.values[m] for n, c in parts) / Q for m in first.values}
+    se = {m: np.zeros(len(first.k)) for m in first.values}
+    out = Curves(first.k, values, se, "exact (empirical-Bayes posterior population)", first.models)
+    return add_paper(out) if with_paper else out
