@@ -7,7 +7,7 @@ the exact evaluation of the held-out samples m+1..K of the same questions
 (never the pilot).  The standard error of each observed value is that of the
 sampling of the held-out answers: a within-question bootstrap (resample each
 model's K-m held-out answers with replacement, ``--boot`` replicates) on a
-random ``--boot-questions`` of the questions, scaled to all of them.
+every question where the held-out answers vary.
 
 Models are in tie-break order by pilot accuracy (the pilot is the validation
 split), the same order for prediction and observation.  The paper's binomial
@@ -45,32 +45,42 @@ MULTI = ["mux", "mux_valid", "vote", "union", "contradiction"]
 PAPER_METHODS = {"sc", "mux", "mux_valid", "vote"}
 
 
-def observed(held: AnswerTable, subsets, ks, rng, boot: int, boot_q: int):
-    """{(subset, method): (values over ks, se over ks)} and per-model SC."""
+def observed(held: AnswerTable, subsets, ks, rng, boot: int):
+    """{(subset, method): (values over ks, se over ks)}; subset (model,) with method 'sc' for single models.
+
+    SE: within-question bootstrap of the held-out answers (each model's K-m
+    answers resampled with replacement, ``boot`` replicates, one set of
+    replicates shared by all subsets); SE^2 = sum over questions of the
+    bootstrap variance of the question's exact value / Q^2.  Questions where
+    every model of the subset logged K-m identical answers have bootstrap
+    variance exactly 0 and are skipped.
+    """
     Q = held.n_questions
-    bq = np.sort(rng.choice(Q, size=min(boot_q, Q), replace=False))
-    # bootstrap tables: resample each model's held-out answers within each question
     reps = []
     for _ in range(boot):
-        j = rng.integers(0, held.K, size=(len(bq), len(held.models), held.K))
-        codes = np.take_along_axis(held.codes[bq], j, axis=2)
-        reps.append(AnswerTable(tuple(held.question_ids[q] for q in bq), held.models, codes,
-                                tuple(held.labels[q] for q in bq)))
+        j = rng.integers(0, held.K, size=held.codes.shape)
+        reps.append(AnswerTable(held.question_ids, held.models, np.take_along_axis(held.codes, j, axis=2), held.labels))
+    const = np.all(held.codes == held.codes[:, :, :1], axis=2)  # (Q, n)
 
     def one(models, meths):
         pq = per_question_values(held, models, ks, meths)
-        bs = [per_question_values(rp, models, ks, meths) for rp in reps]
+        idx = [held.models.index(x) for x in models]
+        vary = np.flatnonzero(~const[:, idx].all(axis=1))
         out = {}
+        if len(vary) and boot > 1:
+            bs = [per_question_values(rp.select(questions=vary), models, ks, meths) for rp in reps]
         for m in meths:
-            var_q = np.var(np.stack([b[m] for b in bs]), axis=0, ddof=1) if boot > 1 else np.zeros((len(ks), len(bq)))
-            se = np.sqrt(var_q.sum(axis=1) * Q / len(bq)) / Q
+            if len(vary) and boot > 1:
+                var_q = np.var(np.stack([b[m] for b in bs]), axis=0, ddof=1)
+                se = np.sqrt(var_q.sum(axis=1)) / Q
+            else:
+                se = np.zeros(len(ks))
             out[m] = (pq[m].mean(axis=1), se)
         return out
 
     obs = {}
     for mdl in held.models:
-        r = one([mdl], [f"sc[{mdl}]"])
-        obs[((mdl,), "sc")] = r[f"sc[{mdl}]"]
+        obs[((mdl,), "sc")] = one([mdl], [f"sc[{mdl}]"])[f"sc[{mdl}]"]
     for sub in subsets:
         for m, v in one(list(sub), MULTI).items():
             obs[(sub, m)] = v
@@ -143,7 +153,7 @@ def breakdown(obs, pred, ks, label):
     return "\n".join(lines)
 
 
-def run(temp: float, m: int, boot: int, boot_q: int, seed: int, sizes=(2, 3), latent=True, nodes=16, max_labels=3,
+def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), latent=True, nodes=16, max_labels=3,
         cross_model=True, cache=None):
     t0 = time.time()
     tab = answer_table(read_jhu_dir(JHU, temp))
@@ -155,11 +165,11 @@ def run(temp: float, m: int, boot: int, boot_q: int, seed: int, sizes=(2, 3), la
     ks = list(range(1, held.K + 1))
     subsets = [s for r in sizes for s in itertools.combinations(order, r)]  # combinations keep tie-break order
     rng = np.random.default_rng(seed)
-    key = f"T{temp}-m{m}-b{boot}x{boot_q}-s{seed}-{'-'.join(map(str, sizes))}"
+    key = f"T{temp}-m{m}-b{boot}-s{seed}-{'-'.join(map(str, sizes))}"
     if cache is not None and key in cache:
         obs = cache[key]
     else:
-        obs = observed(held, subsets, ks, rng, boot, boot_q)
+        obs = observed(held, subsets, ks, rng, boot)
         if cache is not None:
             cache[key] = obs
     t_obs = time.time() - t0
@@ -176,7 +186,7 @@ def run(temp: float, m: int, boot: int, boot_q: int, seed: int, sizes=(2, 3), la
     paper_keys = [k for k in obs if k[1] in PAPER_METHODS]
     res["shrinkage_on_paper_methods"] = score(obs, p_shr, paper_keys)
     text = [f"T = {temp}: {len(order)} models, Q = {tab.n_questions}, pilot m = {m}, held-out K-m = {held.K}, "
-            f"{len(subsets)} subsets, bootstrap {boot} x {min(boot_q, tab.n_questions)} questions "
+            f"{len(subsets)} subsets, {boot} bootstrap replicates "
             f"(observed {t_obs:.0f} s, shrinkage prediction {t_shr:.0f} s)"]
     text.append(f"  shrinkage fit: " + sf.table().splitlines()[-1])
     text.append(breakdown(obs, p_shr, ks, "empirical-Bayes shrinkage"))
@@ -196,8 +206,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--temps", default="0.7,0.3,1.0", help="temperatures; the first one gives the last line")
     ap.add_argument("--m", type=int, default=3)
-    ap.add_argument("--boot", type=int, default=10)
-    ap.add_argument("--boot-questions", type=int, default=30)
+    ap.add_argument("--boot", type=int, default=5, help="bootstrap replicates for the observed SEs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pairs-only-after-first", action="store_true", default=True)
     ap.add_argument("--no-latent", action="store_true")
@@ -207,7 +216,7 @@ def main(argv=None):
     results = []
     for j, t in enumerate(temps):
         sizes = (2, 3) if j == 0 or not a.pairs_only_after_first else (2,)
-        res, text = run(t, a.m, a.boot, a.boot_questions, a.seed, sizes, latent=not a.no_latent)
+        res, text = run(t, a.m, a.boot, a.seed, sizes, latent=not a.no_latent)
         print(text, flush=True)
         results.append(res)
     if a.json:

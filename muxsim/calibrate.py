@@ -8,7 +8,8 @@ Two populations are fitted to an :class:`~muxsim.logs.evaluate.AnswerTable`
 
   - abstention ``a_i``: Binomial(m, a_i) per question (closed-form MLE);
   - accuracy among valid answers ``p_qi ~ Beta(a_i, b_i)`` with a one-factor
-    Gaussian copula (loadings ``lambda_i``): the joint likelihood of every
+    Gaussian copula (loadings ``lambda_i``; with two models only their product,
+    the latent correlation, is identified, so one shared loading is fitted): the joint likelihood of every
     model's correct count given its valid count,
     ``prod_q sum_g w_g prod_i sum_e w_e Binom(c_qi | v_qi, p_i(lambda_i g + sqrt(1 - lambda_i^2) e))``,
     integrated by Gauss-Hermite quadrature and maximised with L-BFGS-B;
@@ -287,14 +288,31 @@ def fit_latent(table, *, nodes: int = 24, fit_nodes: int = 20) -> LatentFit:
         cb, inv = np.unique(np.stack([c[:, i], v[:, i]], axis=1), axis=0, return_inverse=True)
         combos.append(cb.astype(float))
         inverse[:, i] = inv.ravel()
-    f = lambda th: _loading_nll(th, combos, inverse, zgrid, pgrid, x, lw)  # noqa: E731
-    res = optimize.minimize(f, np.zeros(n), method="L-BFGS-B", bounds=[(-8, 8)] * n)
-    th = res.x
-    H = _num_hessian(f, th)
-    try:
-        cov = np.linalg.inv(H)
-    except np.linalg.LinAlgError:
-        cov = np.linalg.pinv(H)
+    # with two models only the product lambda_1 lambda_2 (their latent correlation) is identified:
+    # fit one shared loading; with one model the loading is not identified at all (kept at 0)
+    n_par = {1: 0, 2: 1}.get(n, n)
+    expand = (lambda th: np.repeat(th, n)) if n_par == 1 else (lambda th: th)  # noqa: E731
+    f = lambda th: _loading_nll(expand(th), combos, inverse, zgrid, pgrid, x, lw)  # noqa: E731
+    if n_par:
+        res = optimize.minimize(f, np.zeros(n_par), method="L-BFGS-B", bounds=[(-8, 8)] * n_par)
+        th_p, fun = res.x, float(res.fun)
+        try:
+            cov_p = np.linalg.inv(_num_hessian(f, th_p))
+            if np.any(np.diag(cov_p) < 0):
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            cov_p = np.full((n_par, n_par), np.nan)
+    else:
+        th_p, fun, cov_p = np.zeros(0), f(np.full(1, -50.0)), np.zeros((0, 0))
+    th = expand(th_p) if n_par else np.full(n, -50.0)
+    cov = np.full((n, n), np.nan)
+    if n_par == n:
+        cov = cov_p
+    elif n_par == 1:
+        cov = np.full((n, n), cov_p[0, 0])
+    elif n_par == 0:
+        cov = np.zeros((n, n))
+    res = optimize.OptimizeResult(fun=fun)
     lam = 0.999 / (1 + np.exp(-th))
     dlam = lam * (1 - lam / 0.999)
     log_lik = -float(res.fun)
@@ -310,7 +328,7 @@ def fit_latent(table, *, nodes: int = 24, fit_nodes: int = 20) -> LatentFit:
         params[nm] = {"a": float(ai), "b": float(bi), "mean": float(mean), "loading": float(lam[i]),
                       "abstain": float(ab_i), "attractor": float(s_i)}
         se[nm] = {"a": float(ai * math.sqrt(max(va, 0))), "b": float(bi * math.sqrt(max(vb, 0))), "mean": se_mean,
-                  "loading": float(dlam[i] * math.sqrt(max(cov[i, i], 0))),
+                  "loading": float(dlam[i] * math.sqrt(cov[i, i])) if np.isfinite(cov[i, i]) and cov[i, i] >= 0 else float("nan"),
                   "abstain": float(math.sqrt(ab_i * (1 - ab_i) / (Q * m))), "attractor": s_se}
         unfit[nm] = bad
     share = _shared_share(table.codes)
