@@ -26,16 +26,23 @@ Two populations are fitted to an :class:`~muxsim.logs.evaluate.AnswerTable`
   method).  Goodness of fit: :func:`goodness_of_fit`.
 
 * :func:`fit_shrinkage` — the empirical population of the logged questions
-  themselves, with each question's law shrunk towards the model's average:
-  a Dirichlet(A_i mu_i) prior on (correct, wrong, abstain) whose strength A_i
-  and mean mu_i maximise the Dirichlet-multinomial marginal likelihood of the
-  counts; wrong answers are split by a Polya urn whose base measure is the
-  other models' wrong answers on the same question (strength ``beta``) plus a
-  tail of fresh answers (``tau``), both by maximum marginal likelihood of the
-  observed sequence of wrong answers.  Predictions integrate each question's
-  Beta posterior of the correct share by ``nodes`` quantile points (the
-  engine's mixture mode), so they are posterior expectations, not plug-ins of
-  the posterior mean (``nodes=1`` gives the plug-in).
+  themselves, each question's law shrunk by empirical Bayes:
+
+  - correct count of model i on question q ~ Beta-binomial with prior mean
+    ``logistic(t0_i + t1_i x_q)`` and strength ``A_i``, where ``x_q`` is the pilot
+    accuracy on q of the models *not* being predicted (cross-model pooling: a
+    question everybody else missed is shrunk towards "hard"); ``cross_model=False``
+    pools towards the model's average only;
+  - abstain count among the non-correct answers ~ Beta-binomial, the same way
+    (``f0_i, f1_i, B_i``);
+  - wrong answers: a Polya urn whose base measure is the other models' wrong
+    answers on the same question (strength ``beta``) plus fresh answers (``tau``);
+
+  every number by maximum marginal likelihood of the pilot counts (so how
+  strongly to pool is learned, not guessed).  Predictions integrate each
+  question's posterior with ``nodes`` seeded draws per question and model (the
+  engine's mixture mode): they are posterior expectations of each method, not
+  plug-ins of posterior means.
 
 Both return objects with ``population(models)`` for :func:`muxsim.population.evaluate`;
 :func:`evaluate_fit` evaluates either in chunks of questions (bounded memory).

@@ -146,3 +146,16 @@ def test_bad_input(tmp_path):
     bad.write_text("{")
     with pytest.raises(MuxsimError, match="cannot read a fit"):
         load_fit(bad)
+
+
+def test_cross_model_prior_uses_only_models_outside_the_selection():
+    _, table = synthetic(Q=60, m=3, seed=5)
+    fit = fit_shrinkage(table, nodes=2)
+    i = fit.models.index("strong")
+    alone, _, _ = fit.posteriors(["strong"])  # covariate: weak and mid
+    assert alone[:, 0] == pytest.approx(fit.post_c[:, i])
+    pair, _, _ = fit.posteriors(["strong", "weak"])  # covariate: mid only
+    assert not np.allclose(pair[:, 0], fit.post_c[:, i])
+    every, _, _ = fit.posteriors(list(fit.models))  # nobody outside: pooling towards the model average
+    flat = fit_shrinkage(table, nodes=2, cross_model=False)
+    assert every[:, i] == pytest.approx(flat.post_c[:, i])
