@@ -153,7 +153,7 @@ def breakdown(obs, pred, ks, label):
     return "\n".join(lines)
 
 
-def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), latent=True, nodes=16, max_labels=3,
+def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), latent=True, nodes=16, max_labels=2,
         cross_model=True, cache=None):
     t0 = time.time()
     tab = answer_table(read_jhu_dir(JHU, temp))
@@ -206,17 +206,29 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--temps", default="0.7,0.3,1.0", help="temperatures; the first one gives the last line")
     ap.add_argument("--m", type=int, default=3)
-    ap.add_argument("--boot", type=int, default=5, help="bootstrap replicates for the observed SEs")
+    ap.add_argument("--boot", type=int, default=4, help="bootstrap replicates for the observed SEs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pairs-only-after-first", action="store_true", default=True)
     ap.add_argument("--no-latent", action="store_true")
     ap.add_argument("--json", help="write the scores to this file")
+    ap.add_argument("--cache", default=str(ROOT / "out" / "calibration_observed.pkl"),
+                    help="pickle of the observed (held-out) values and SEs, reused when present ('' to disable)")
     a = ap.parse_args(argv)
     temps = [float(t) for t in a.temps.split(",")]
     results = []
+    cache = {}
+    if a.cache and Path(a.cache).exists():
+        import pickle
+
+        cache = pickle.loads(Path(a.cache).read_bytes())
     for j, t in enumerate(temps):
         sizes = (2, 3) if j == 0 or not a.pairs_only_after_first else (2,)
-        res, text = run(t, a.m, a.boot, a.seed, sizes, latent=not a.no_latent)
+        res, text = run(t, a.m, a.boot, a.seed, sizes, latent=not a.no_latent, cache=cache)
+        if a.cache:
+            import pickle
+
+            Path(a.cache).parent.mkdir(parents=True, exist_ok=True)
+            Path(a.cache).write_bytes(pickle.dumps(cache))
         print(text, flush=True)
         results.append(res)
     if a.json:

@@ -117,7 +117,8 @@ class LatentFit:
             if nm not in self.params:
                 raise MuxsimError(f"model {nm!r} is not in the fit; it has {list(self.models)}")
             p = self.params[nm]
-            ps.append(ModelParams(nm, p["a"], p["b"], p["abstain"], p["attractor"], min(p["loading"], 0.999)))
+            ps.append(ModelParams(nm, p["a"], p["b"], p["abstain"], p["attractor"], min(p["loading"], 0.999),
+                                  p.get("abstain_slope", 0.0) if 0 < p["abstain"] < 1 else 0.0))
         return LatentDifficulty(tuple(ps), shared_wrong=self.shared_wrong, nodes=self.nodes)
 
     def to_dict(self) -> dict:
@@ -135,11 +136,13 @@ class LatentFit:
         return cls(**d)
 
     def table(self) -> str:
-        lines = [f"{'model':<30}{'mean p':>14}{'a':>14}{'b':>14}{'loading':>14}{'abstain':>14}{'attractor':>14}"]
+        lines = [f"{'model':<30}{'mean p':>14}{'a':>14}{'b':>14}{'loading':>14}{'abstain':>14}{'abst. slope':>14}"
+                 f"{'attractor':>14}"]
         for m in self.models:
             p, s = self.params[m], self.se[m]
-            cell = lambda k: f"{p[k]:.3f}±{s[k]:.3f}"  # noqa: E731
-            lines.append(f"{m:<30}" + "".join(f"{cell(k):>14}" for k in ("mean", "a", "b", "loading", "abstain", "attractor")))
+            cell = lambda k: f"{p.get(k, 0.0):.3f}±{s.get(k, 0.0):.3f}"  # noqa: E731
+            lines.append(f"{m:<30}" + "".join(f"{cell(k):>14}" for k in ("mean", "a", "b", "loading", "abstain",
+                                                                         "abstain_slope", "attractor")))
         lines.append(
             f"(max marginal likelihood, Q={self.n_questions}, m={self.m}, log-lik {self.log_lik:.1f}; "
             f"shared attractor share {self.shared_share:.2f} -> shared_wrong={self.shared_wrong})"
@@ -158,26 +161,39 @@ def _binom_logpmf_table(c: np.ndarray, v: np.ndarray, p: np.ndarray) -> np.ndarr
 
 
 def _loading_nll(lam_par: np.ndarray, combos: list, inverse: np.ndarray, zgrid: np.ndarray, pgrid: np.ndarray,
-                 x: np.ndarray, lw: np.ndarray) -> float:
-    """Negative log marginal likelihood of all models' correct counts given the Beta marginals (fixed).
+                 agrid: np.ndarray, x: np.ndarray, lw: np.ndarray, xe: np.ndarray, lwe: np.ndarray) -> float:
+    """Negative log marginal likelihood of all models' (correct, abstain) counts given the marginals (fixed).
 
-    ``combos[i]`` holds model i's distinct (correct, valid) pairs and
-    ``inverse[:, i]`` each question's pair, so the binomial terms are computed
-    once per distinct pair.
+    ``combos[i]`` holds model i's distinct (correct, valid, abstain) triples and
+    ``inverse[:, i]`` each question's triple, so the terms are computed once per
+    distinct triple; ``pgrid``/``agrid`` give accuracy among valid answers and
+    abstention on ``zgrid``.  Constants (binomial coefficients) are dropped.
     """
     n = len(combos)
     lam = 0.999 / (1 + np.exp(-lam_par))
     total = np.zeros((inverse.shape[0], len(x)))
     for i in range(n):
-        z = lam[i] * x[:, None] + math.sqrt(1 - lam[i] ** 2) * x[None, :]  # (g, e)
+        z = lam[i] * x[:, None] + math.sqrt(1 - lam[i] ** 2) * xe[None, :]  # (g, e)
         p = np.clip(np.interp(z, zgrid, pgrid[i]), 1e-12, 1 - 1e-12)
-        cc, vv = combos[i][:, 0:1, None], combos[i][:, 1:2, None]
-        lp = cc * np.log(p)[None] + (vv - cc) * np.log1p(-p)[None]  # (combo, g, e); constants dropped
-        lm = logsumexp(lp + lw[None, None, :], axis=2)  # (combo, g)
+        ab = np.clip(np.interp(z, zgrid, agrid[i]), 1e-12, 1 - 1e-12)
+        cc, vv, aa = (combos[i][:, j : j + 1, None] for j in range(3))
+        lp = (cc * np.log(p)[None] + (vv - cc) * np.log1p(-p)[None]
+              + aa * np.log(ab)[None] + vv * np.log1p(-ab)[None])  # (combo, g, e)
+        lm = logsumexp(lp + lwe[None, None, :], axis=2)  # (combo, g)
         total += lm[inverse[:, i]]
-    const = sum(float((gammaln(cb[:, 1] + 1) - gammaln(cb[:, 0] + 1) - gammaln(cb[:, 1] - cb[:, 0] + 1))[inverse[:, i]].sum())
-                for i, cb in enumerate(combos))
-    return -float(logsumexp(total + lw[None, :], axis=1).sum() + const)
+    return -float(logsumexp(total + lw[None, :], axis=1).sum())
+
+
+def _marginal_nll(par: np.ndarray, combos: np.ndarray, counts: np.ndarray, x: np.ndarray, lw: np.ndarray,
+                  slope: bool) -> float:
+    """One model's negative log marginal likelihood of (correct, valid, abstain) per question over its own z ~ N(0, 1):
+    par = (log a, log b, probit abstain at z = 0, abstain slope)."""
+    a, b = np.exp(par[0]), np.exp(par[1])
+    p = np.clip(beta_dist.ppf(norm.cdf(x), a, b), 1e-12, 1 - 1e-12)
+    ab = np.clip(norm.cdf(par[2] - (par[3] if slope else 0.0) * x), 1e-12, 1 - 1e-12)
+    cc, vv, aa = combos[:, 0:1], combos[:, 1:2], combos[:, 2:3]
+    lp = cc * np.log(p) + (vv - cc) * np.log1p(-p) + aa * np.log(ab) + vv * np.log1p(-ab)
+    return -float((logsumexp(lp + lw[None, :], axis=1) * counts).sum())
 
 
 def _betabinom_nll(par: np.ndarray, c: np.ndarray, v: np.ndarray) -> float:
@@ -258,50 +274,88 @@ def _num_hessian(f, x: np.ndarray, h: float = 1e-3) -> np.ndarray:
     return H
 
 
-def fit_latent(table, *, nodes: int = 24, fit_nodes: int = 20) -> LatentFit:
+def fit_latent(table, *, nodes: int = 24, fit_nodes: int = 20, abstain_slope: bool = True) -> LatentFit:
     """Maximum marginal likelihood fit of :class:`LatentDifficulty` to an answer table (see module notes).
 
-    Two stages: (1) per model, abstention (Binomial MLE) and the Beta(a, b) of
-    accuracy among valid answers (Beta-binomial marginal likelihood of the
-    correct counts given the valid counts — exact, since the copula leaves the
-    marginals Beta); (2) the loadings, by the joint marginal likelihood of all
-    models' correct counts with the marginals fixed.  SEs are from the observed
-    information of each stage (cross-stage uncertainty is not propagated).
+    Two stages: (1) per model, the Beta(a, b) of accuracy among valid answers
+    and the abstention (its level and, with ``abstain_slope``, how it rises on
+    the questions the model finds hard), by the marginal likelihood of the
+    (correct, abstain) counts over the model's own latent z (the copula leaves
+    each model's marginal as in a one-model population); (2) the loadings, by
+    the joint marginal likelihood of all models' counts with the marginals
+    fixed.  SEs are from the observed information of each stage (cross-stage
+    uncertainty is not propagated).
     """
     _check_table(table)
     c, w, a = _counts(table.codes)
     Q, n = c.shape
     m = table.K
     v = c + w
-    ab = np.zeros((n, 2))
-    cov_ab = np.zeros((n, 2, 2))
+    # stage 1 integrates over u = Phi(z) by the midpoint rule on 400 points: with a, b << 1 the
+    # accuracy p(z) is nearly a step, which Gauss-Hermite nodes resolve too coarsely to fit its mean
+    u1 = (np.arange(400) + 0.5) / 400
+    x1, lw1 = norm.ppf(u1), np.full(400, -math.log(400))
+    marg = np.zeros((n, 4))
+    cov_m = np.full((n, 4, 4), np.nan)
     for i in range(n):
+        cb, cnt = np.unique(np.stack([c[:, i], v[:, i], a[:, i]], axis=1), axis=0, return_counts=True)
+        cb = cb.astype(float)
+        tot_a = a[:, i].sum() / (Q * m)
+        free_ab = 0 < tot_a < 1
+        slope = abstain_slope and free_ab
         pbar = min(max(c[:, i].sum() / max(v[:, i].sum(), 1), 0.02), 0.98)
-        f = lambda par: _betabinom_nll(par, c[:, i], v[:, i])  # noqa: E731
-        res = optimize.minimize(f, np.log([pbar * 2, (1 - pbar) * 2]), method="L-BFGS-B", bounds=[(-5, 6)] * 2)
-        ab[i] = np.exp(res.x)
-        H = _num_hessian(f, res.x)
+        par0 = np.array([math.log(pbar * 2), math.log((1 - pbar) * 2),
+                         norm.ppf(min(max(tot_a, 1e-6), 1 - 1e-6)), 0.0])
+        free = [0, 1] + ([2] if free_ab else []) + ([3] if slope else [])
+        if not free_ab:
+            par0[2] = -40.0 if tot_a == 0 else 40.0
+
+        def f(th, par0=par0, free=free, cb=cb, cnt=cnt, slope=slope):
+            par = par0.copy()
+            par[free] = th
+            return _marginal_nll(par, cb, cnt, x1, lw1, slope)
+
+        bounds = [(-7, 6), (-7, 6), (-6, 6), (-4, 4)]
+        res = optimize.minimize(f, par0[free], method="L-BFGS-B", bounds=[bounds[j] for j in free])
+        marg[i] = par0
+        marg[i, free] = res.x
         try:
-            cov_ab[i] = np.linalg.inv(H)
+            cv = np.linalg.inv(_num_hessian(f, res.x))
+            if np.any(np.diag(cv) < 0):
+                raise np.linalg.LinAlgError
+            cov_m[i][np.ix_(free, free)] = cv
         except np.linalg.LinAlgError:
-            cov_ab[i] = np.full((2, 2), np.nan)
+            pass
+        if not free_ab:
+            cov_m[i, 2, 2] = 0.0
+        if not slope:
+            cov_m[i, 3, 3] = 0.0
+    ab = np.exp(marg[:, :2])
+    cov_ab = cov_m[:, :2, :2]
     zgrid = np.linspace(-9, 9, 3601)
     ugrid = np.clip(norm.cdf(zgrid), 1e-15, 1 - 1e-15)
     pgrid = np.array([beta_dist.ppf(ugrid, ab[i, 0], ab[i, 1]) for i in range(n)])
+    agrid = np.array([norm.cdf(marg[i, 2] - marg[i, 3] * zgrid) for i in range(n)])
     x, wx = hermegauss(fit_nodes)
     lw = np.log(wx / wx.sum())
     combos, inverse = [], np.zeros((Q, n), dtype=int)
     for i in range(n):
-        cb, inv = np.unique(np.stack([c[:, i], v[:, i]], axis=1), axis=0, return_inverse=True)
+        cb, inv = np.unique(np.stack([c[:, i], v[:, i], a[:, i]], axis=1), axis=0, return_inverse=True)
         combos.append(cb.astype(float))
         inverse[:, i] = inv.ravel()
     # with two models only the product lambda_1 lambda_2 (their latent correlation) is identified:
     # fit one shared loading; with one model the loading is not identified at all (kept at 0)
     n_par = {1: 0, 2: 1}.get(n, n)
     expand = (lambda th: np.repeat(th, n)) if n_par == 1 else (lambda th: th)  # noqa: E731
-    f = lambda th: _loading_nll(expand(th), combos, inverse, zgrid, pgrid, x, lw)  # noqa: E731
+    # own factor e: midpoint rule in u = Phi(e) (near-step accuracy curves need it); shared g: Gauss-Hermite
+    ue = (np.arange(160) + 0.5) / 160
+    xe, lwe = norm.ppf(ue), np.full(160, -math.log(160))
+    f = lambda th: _loading_nll(expand(th), combos, inverse, zgrid, pgrid, agrid, x, lw, xe, lwe)  # noqa: E731
     if n_par:
-        res = optimize.minimize(f, np.zeros(n_par), method="L-BFGS-B", bounds=[(-8, 8)] * n_par)
+        # two starts (loadings 0.5 and 0.9): near-step accuracy curves (a, b << 1) make the
+        # likelihood flat in some loadings, and a single start can stop on the wrong side
+        res = min((optimize.minimize(f, np.full(n_par, t0), method="L-BFGS-B", bounds=[(-8, 8)] * n_par)
+                   for t0 in (0.0, 2.2)), key=lambda r: r.fun)
         th_p, fun = res.x, float(res.fun)
         try:
             cov_p = np.linalg.inv(_num_hessian(f, th_p))
@@ -329,14 +383,15 @@ def fit_latent(table, *, nodes: int = 24, fit_nodes: int = 20) -> LatentFit:
         va, vb, vab = cov_ab[i, 0, 0], cov_ab[i, 1, 1], cov_ab[i, 0, 1]
         mean = ai / (ai + bi)
         g = np.array([ai * bi / (ai + bi) ** 2, -ai * bi / (ai + bi) ** 2])  # d mean / d(log a, log b)
-        se_mean = math.sqrt(max(g @ cov_ab[i] @ g, 0.0))
-        ab_i = a[:, i].sum() / (Q * m)
+        se_mean = math.sqrt(max(g @ cov_ab[i] @ g, 0.0)) if np.all(np.isfinite(cov_ab[i])) else float("nan")
+        ab_i = float(norm.cdf(marg[i, 2]))
         s_i, s_se, bad = _attractor_fit(table.codes[:, i, :])
         params[nm] = {"a": float(ai), "b": float(bi), "mean": float(mean), "loading": float(lam[i]),
-                      "abstain": float(ab_i), "attractor": float(s_i)}
-        se[nm] = {"a": float(ai * math.sqrt(max(va, 0))), "b": float(bi * math.sqrt(max(vb, 0))), "mean": se_mean,
+                      "abstain": ab_i, "abstain_slope": float(marg[i, 3]), "attractor": float(s_i)}
+        se[nm] = {"a": float(ai * math.sqrt(va)), "b": float(bi * math.sqrt(vb)), "mean": se_mean,
                   "loading": float(dlam[i] * math.sqrt(cov[i, i])) if np.isfinite(cov[i, i]) and cov[i, i] >= 0 else float("nan"),
-                  "abstain": float(math.sqrt(ab_i * (1 - ab_i) / (Q * m))), "attractor": s_se}
+                  "abstain": float(norm.pdf(marg[i, 2]) * math.sqrt(cov_m[i, 2, 2])),
+                  "abstain_slope": float(math.sqrt(cov_m[i, 3, 3])), "attractor": s_se}
         unfit[nm] = bad
     share = _shared_share(table.codes)
     return LatentFit(tuple(table.models), params, se, bool(share >= 0.5) if not math.isnan(share) else True,
@@ -362,18 +417,20 @@ def goodness_of_fit(fit: LatentFit, table) -> dict:
     m = table.K
     out: dict = {"models": {}, "pairs": {}}
     pmfs = {}
+    pop = fit.population(table.models)
+    x1, w1 = hermegauss(64)
+    w1 = w1 / w1.sum()
     for i, nm in enumerate(table.models):
-        p = fit.params[nm]
-        pred = np.zeros(m + 1)
-        for vv in range(m + 1):
-            pv = binom.pmf(vv, m, 1 - p["abstain"])
-            pred[: vv + 1] += pv * _betabinom_pmf(vv, p["a"], p["b"])
+        # P(j correct of m) = E_z[ P(correct per draw at z)^j ... ]: a correct draw has probability
+        # (1 - abstain(z)) p(z) at latent z, draws independent given z
+        lawz = pop.weights_at(np.repeat(x1[:, None], len(table.models), axis=1))[:, i, :]
+        pc = lawz[:, 0]
+        pred = w1 @ binom.pmf(np.arange(m + 1)[None, :], m, pc[:, None])
         obs = np.bincount(c[:, i], minlength=m + 1) / Q
         pmfs[nm] = pred
         out["models"][nm] = {"observed": obs.tolist(), "predicted": pred.tolist(),
                              "total_variation": float(0.5 * np.abs(obs - pred).sum())}
     # pairwise correlation of correct counts, predicted by quadrature on (g, e_i)
-    pop = fit.population(table.models)
     x, wx = hermegauss(fit.nodes)
     wx = wx / wx.sum()
     lam = np.array([pp.loading for pp in pop.params])
@@ -381,7 +438,8 @@ def goodness_of_fit(fit: LatentFit, table) -> dict:
     Ec2 = np.zeros((len(x), n))
     for i, pp in enumerate(pop.params):
         z = lam[i] * x[:, None] + math.sqrt(1 - lam[i] ** 2) * x[None, :]
-        pr = beta_dist.ppf(norm.cdf(z), pp.a, pp.b) * (1 - pp.abstain)  # per-draw correct prob
+        zz = z.ravel()[:, None].repeat(n, axis=1)
+        pr = pop.weights_at(zz)[:, i, 0].reshape(z.shape)  # per-draw correct probability at z
         Ec[:, i] = (pr * m) @ wx
         Ec2[:, i] = (m * pr * (1 - pr) + (m * pr) ** 2) @ wx
     mean = wx @ Ec

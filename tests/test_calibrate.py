@@ -26,7 +26,7 @@ from muxsim.laws import AnswerLaw
 
 TRUE = (
     ModelParams("strong", a=3.0, b=1.0, abstain=0.05, attractor=0.6, loading=0.7),
-    ModelParams("weak", a=1.5, b=2.0, abstain=0.25, attractor=0.3, loading=0.5),
+    ModelParams("weak", a=1.5, b=2.0, abstain=0.25, attractor=0.3, loading=0.5, abstain_slope=0.8),
     ModelParams("mid", a=2.0, b=2.0, abstain=0.1, attractor=0.45, loading=0.8),
 )
 
@@ -52,7 +52,7 @@ def test_latent_fit_recovers_parameters_within_stated_uncertainty(latent_fit):
     for p in TRUE:
         est, se = fit.params[p.name], fit.se[p.name]
         truth = {"mean": p.a / (p.a + p.b), "abstain": p.abstain, "attractor": p.attractor, "loading": p.loading,
-                 "a": p.a, "b": p.b}
+                 "a": p.a, "b": p.b, "abstain_slope": p.abstain_slope}
         for k, v in truth.items():
             assert se[k] > 0, (p.name, k)
             assert abs(est[k] - v) <= 3.5 * se[k], (p.name, k, est[k], v, se[k])
