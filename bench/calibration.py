@@ -210,6 +210,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pairs-only-after-first", action="store_true", default=True)
     ap.add_argument("--no-latent", action="store_true")
+    ap.add_argument("--sizes", default="2,3", help="subset sizes at the first temperature (later ones: pairs)")
     ap.add_argument("--json", help="write the scores to this file")
     ap.add_argument("--cache", default=str(ROOT / "out" / "calibration_observed.pkl"),
                     help="pickle of the observed (held-out) values and SEs, reused when present ('' to disable)")
@@ -222,7 +223,8 @@ def main(argv=None):
 
         cache = pickle.loads(Path(a.cache).read_bytes())
     for j, t in enumerate(temps):
-        sizes = (2, 3) if j == 0 or not a.pairs_only_after_first else (2,)
+        first = tuple(int(x) for x in a.sizes.split(","))
+        sizes = first if j == 0 or not a.pairs_only_after_first else (2,)
         res, text = run(t, a.m, a.boot, a.seed, sizes, latent=not a.no_latent, cache=cache)
         if a.cache:
             import pickle
