@@ -66,12 +66,16 @@ class ModelParams:
     a, b : Beta(a, b) is the spread over questions of p, the model's accuracy
         among its valid (non-abstain) draws; its mean a / (a + b) is the
         model's average accuracy when it answers.
-    abstain : probability that a draw gives no answer (same on every question).
+    abstain : probability that a draw gives no answer; with ``abstain_slope = 0``
+        the same on every question, else the value on the model's median question.
     attractor : share of the wrong valid mass that goes to the question's named
         wrong answer (one attractor); the rest is a tail of unique answers.
         0 = wrong answers never repeat, 1 = always the same wrong answer.
     loading : lambda in [0, 1): latent difficulty z_i = lambda_i g + sqrt(1 - lambda_i^2) e_i
         with g shared by all models; corr(z_i, z_j) = lambda_i lambda_j.
+    abstain_slope : s; abstention on a question is ``Phi(Phi^-1(abstain) - s z_i)``, so
+        s > 0 makes the model abstain more on the questions it finds hard (low z_i).
+        0 (the default) is constant abstention.
     """
 
     name: str
@@ -80,6 +84,7 @@ class ModelParams:
     abstain: float = 0.0
     attractor: float = 0.0
     loading: float = 0.0
+    abstain_slope: float = 0.0
 
     def __post_init__(self) -> None:
         for nm in ("a", "b"):
@@ -92,6 +97,11 @@ class ModelParams:
                 raise MuxsimError(f"ModelParams({self.name!r}): {nm}={v!r} must be in [0, 1]")
         if not (isinstance(self.loading, (int, float)) and 0 <= self.loading < 1):
             raise MuxsimError(f"ModelParams({self.name!r}): loading={self.loading!r} must be in [0, 1)")
+        s = self.abstain_slope
+        if not (isinstance(s, (int, float)) and np.isfinite(s)):
+            raise MuxsimError(f"ModelParams({self.name!r}): abstain_slope={s!r} must be a finite number")
+        if s != 0 and not 0 < self.abstain < 1:
+            raise MuxsimError(f"ModelParams({self.name!r}): abstain_slope={s!r} needs 0 < abstain < 1, got {self.abstain!r}")
 
 
 @dataclass(frozen=True)
@@ -133,11 +143,15 @@ class LatentDifficulty:
             # keep p off 0 and 1 by 1e-12: Beta marginals with a, b << 1 put quantiles at 1e-300,
             # where scipy's binomial pmf overflows; the effect on any accuracy is below 1e-11
             acc = np.clip(beta_dist.ppf(norm.cdf(z[:, i]), p.a, p.b), 1e-12, 1 - 1e-12)
-            valid = 1.0 - p.abstain
+            if p.abstain_slope == 0:
+                ab = np.full(len(z), p.abstain)
+            else:
+                ab = norm.cdf(norm.ppf(p.abstain) - p.abstain_slope * z[:, i])
+            valid = 1.0 - ab
             w[:, i, 0] = valid * acc
             w[:, i, 1 + (0 if self.shared_wrong else i)] = valid * (1 - acc) * p.attractor
             w[:, i, L + 1] = valid * (1 - acc) * (1 - p.attractor)
-            w[:, i, L + 2] = p.abstain
+            w[:, i, L + 2] = ab
         return w
 
     def latent(self, g: np.ndarray, e: np.ndarray) -> np.ndarray:

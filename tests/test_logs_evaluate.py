@@ -128,3 +128,15 @@ def test_bundled_t07_single_and_sc():
     # k = K: SC is the plurality of all ten logged answers (uniform tie-break)
     want = float(np.mean(rules.self_consistency(tab.codes[:, tab.models.index("gpt-4"), :])))
     assert c.values["sc[gpt-4]"][1] == pytest.approx(want, abs=1e-12)
+
+
+def test_vote_enumeration_fallback_matches_grid():
+    from muxsim.logs import evaluate as ev
+
+    tab = answer_table(_samples(SPEC))
+    lay = tab.empirical().layout()[0]
+    grid = ev.vote_values(lay, [2, 3])
+    enum = ev.vote_values(lay, [2, 3], max_cells=1)  # force the enumeration path
+    assert enum == pytest.approx(grid, abs=1e-12)
+    with pytest.raises(MuxsimError, match="enumerating"):
+        ev.vote_values(lay, [2], max_cells=1, max_enum_rows=10)

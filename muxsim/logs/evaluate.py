@@ -15,6 +15,8 @@ which is exact and keeps the pooled vote's grid small.
 
 from __future__ import annotations
 
+import itertools
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -258,12 +260,44 @@ def _vote_cells(limit: float):
         combine.VOTE_MAX_CELLS = old
 
 
-def vote_values(lay: Layout, ks: Sequence[int], *, max_cells: float = VOTE_MAX_CELLS_LOGS, chunk_cells: float = 4e6) -> np.ndarray:
+def _vote_by_enumeration(w: np.ndarray, k: int, *, max_rows: float) -> float:
+    """Exact pooled vote of one question by enumerating every k-subset of every model's logged pool.
+
+    ``w`` is the question's ``(n, L + 3)`` pool counts.  Used when the count grid is too large
+    (many distinct repeated wrong answers) but the pools are small; raises above ``max_rows``
+    joint subsets.
+    """
+    n, C = w.shape
+    L = C - 3
+    pools = []
+    for i in range(n):
+        cnt = np.round(w[i]).astype(int)
+        codes = [rules.CORRECT] * cnt[0]
+        for j in range(L):
+            codes += [j + 1] * cnt[1 + j]
+        codes += [rules.TAIL_BASE + i * 10_000 + t for t in range(cnt[L + 1])]
+        codes += [rules.ABSTAIN] * cnt[L + 2]
+        pools.append(np.array(codes, dtype=np.int64))
+    n_rows = float(np.prod([math.comb(len(p), k) for p in pools]))
+    if n_rows > max_rows:
+        raise MuxsimError(
+            f"vote: k={k} on {n} models with {L} repeated wrong answers: the count grid is too large and "
+            f"enumerating {n_rows:.3g} joint subsets exceeds {max_rows:.3g}"
+        )
+    subsets = [np.array(list(itertools.combinations(range(len(p)), k)), dtype=np.int64) for p in pools]
+    grids = np.meshgrid(*[np.arange(len(sb)) for sb in subsets], indexing="ij")
+    draws = [pools[i][subsets[i][g.ravel()]] for i, g in enumerate(grids)]
+    return float(rules.vote(draws).mean())
+
+
+def vote_values(lay: Layout, ks: Sequence[int], *, max_cells: float = VOTE_MAX_CELLS_LOGS, chunk_cells: float = 4e6,
+                max_enum_rows: float = 3e6) -> np.ndarray:
     """``(len(ks), Q)`` exact pooled vote of all models of a layout, questions grouped by their number
     of named wrong answers and evaluated in chunks whose grids hold at most ``chunk_cells`` cells in all.
 
     Logged pools bound K, so a grid above the engine's default limit is still
-    affordable one question at a time; above ``max_cells`` it raises.
+    affordable one question at a time; above ``max_cells`` the question is done
+    by enumerating every k-subset of each pool (exact; small pools only).
     """
     n = lay.n_models
     used = lay.weights[:, :, 1 : 1 + lay.width].max(axis=1) > 0
@@ -280,9 +314,9 @@ def vote_values(lay: Layout, ks: Sequence[int], *, max_cells: float = VOTE_MAX_C
         for a, kk in enumerate(ks):
             cells = (n * int(kk) + 1) ** (int(L) + 1)
             if cells > max_cells:
-                raise MuxsimError(
-                    f"vote: k={kk} on {n} models with {L} repeated wrong answers needs {cells:.3g} cells (> {max_cells:.3g})"
-                )
+                for jq, q in enumerate(qs):
+                    out[a, q] = _vote_by_enumeration(w[jq], int(kk), max_rows=max_enum_rows)
+                continue
             step = max(1, int(chunk_cells // cells))
             for s in range(0, len(qs), step):
                 part = from_arrays(w[s : s + step], "pool", n_labels=np.full(len(qs[s : s + step]), int(L)))

@@ -1,0 +1,309 @@
+"""CLI for logs and calibration: ``muxsim evaluate``, ``muxsim fit``, ``muxsim predict``.
+
+Thin: each function parses flags, calls the library and prints.  Each returns
+the exit status (0 ok, 2 bad input with one line on stderr) so the main CLI can
+``sys.exit(evaluate_main(argv))``.
+
+Log files are read by suffix: ``*.csv[.gz]`` jhu-llm-temperature details,
+``*.json`` SLM-MUX reference results, ``samples_*.jsonl[.gz]`` lm-evaluation-harness
+``--log_samples`` (model = the folder name unless ``--model-name``), anything
+else the muxsim sample format.  ``--format`` forces one reader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from muxsim.errors import MuxsimError
+
+__all__ = ["evaluate_main", "fit_main", "predict_fit_main", "read_logs", "parse_ks"]
+
+FORMATS = ("auto", "muxsim", "jhu", "slmmux", "lm-eval")
+
+
+def parse_ks(text: str) -> list[int]:
+    """``"1-7"``, ``"1,3,5"`` or a mix (``"1-3,5"``) -> sorted list of ints >= 1."""
+    out: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                lo, hi = (int(x) for x in part.split("-", 1))
+                if lo > hi:
+                    raise ValueError
+                out.update(range(lo, hi + 1))
+            elif part:
+                out.add(int(part))
+        except ValueError:
+            raise MuxsimError(f"--k {text!r}: {part!r} is not an integer or a range a-b") from None
+    if not out or min(out) < 1:
+        raise MuxsimError(f"--k {text!r} must give integers >= 1")
+    return sorted(out)
+
+
+def _split(text: str | None) -> list[str] | None:
+    return None if text is None else [x.strip() for x in text.split(",") if x.strip()]
+
+
+def read_logs(paths: Sequence[str], fmt: str = "auto", model_name: str | None = None):
+    """Samples of all files (see module notes for the formats)."""
+    from muxsim.logs.format import read_samples
+    from muxsim.logs.importers import read_jhu_details, read_lm_eval_samples, read_slmmux_json
+
+    if not paths:
+        raise MuxsimError("no log files given")
+    if fmt not in FORMATS:
+        raise MuxsimError(f"--format {fmt!r} must be one of {FORMATS}")
+    out, plain = [], []
+    for p in paths:
+        name = Path(p).name
+        kind = fmt
+        if kind == "auto":
+            if name.endswith((".csv", ".csv.gz")):
+                kind = "jhu"
+            elif name.endswith(".json"):
+                kind = "slmmux"
+            elif name.startswith("samples_") and name.endswith((".jsonl", ".jsonl.gz")):
+                kind = "lm-eval"
+            else:
+                kind = "muxsim"
+        if kind == "jhu":
+            out.extend(read_jhu_details(p, model=model_name))
+        elif kind == "slmmux":
+            out.extend(read_slmmux_json(p, model=model_name))
+        elif kind == "lm-eval":
+            out.extend(read_lm_eval_samples(p, model_name or Path(p).resolve().parent.name))
+        else:
+            plain.append(p)
+    if plain:
+        out.extend(read_samples(*plain))
+    return out
+
+
+def _table(args, samples=None):
+    from muxsim.logs.evaluate import answer_table
+
+    samples = read_logs(args.logs, args.format, args.model_name) if samples is None else samples
+    tab = answer_table(samples, models=_split(args.models))
+    if args.samples:
+        a, _, b = args.samples.partition(":")
+        try:
+            sl = slice(int(a) if a else None, int(b) if b else None)
+        except ValueError:
+            raise MuxsimError(f"--samples {args.samples!r} must be START:STOP (sample positions)") from None
+        tab = tab.select(samples=sl)
+    return tab
+
+
+def _common(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--format", default="auto", choices=FORMATS, help="log reader (default: by file name)")
+    ap.add_argument("--model-name", help="model name for files that do not carry one")
+    ap.add_argument("--models", help="comma-separated models, in tie-break order (default: all, sorted)")
+    ap.add_argument("--samples", help="START:STOP, use only these logged sample positions (e.g. 0:3 for a pilot)")
+    ap.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+
+
+def _run(fn, argv) -> int:
+    try:
+        return fn(argv)
+    except MuxsimError as e:
+        print(f"muxsim: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _plot(path: str, pred=None, obs=None, title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    base = pred if pred is not None else obs
+    names = [n for n in base.values if not n.startswith("single[") and not n.startswith("paper_")]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for j, n in enumerate(names):
+        color = f"C{j % 10}"
+        if pred is not None and n in pred.values:
+            ax.plot(pred.k, pred.values[n], "-", color=color, label=f"{n} predicted")
+        if obs is not None and n in obs.values:
+            ax.errorbar(obs.k, obs.values[n], yerr=2 * obs.se[n], fmt="o", color=color, capsize=3,
+                        label=f"{n} observed (±2 SE)")
+    ax.set_xlabel("k (samples per model)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------
+# muxsim evaluate LOGS...
+# ---------------------------------------------------------------------------
+
+
+def _evaluate(argv) -> int:
+    from muxsim.logs.evaluate import evaluate_logs, mux_attribution, validation_order
+
+    ap = argparse.ArgumentParser(prog="muxsim evaluate",
+                                 description="Exact accuracy of every method for k <= K from logged samples (SE over questions).")
+    ap.add_argument("logs", nargs="+")
+    _common(ap)
+    ap.add_argument("--k", help="k values, e.g. 1-8 or 1,2,4 (default 1..K)")
+    ap.add_argument("--methods", help="comma-separated methods (default all)")
+    ap.add_argument("--r", type=int, default=1, help="robust level of union/contradiction")
+    ap.add_argument("--validation", type=int, default=0,
+                    help="use the first N questions (sorted ids) as the validation split for the tie-break order")
+    ap.add_argument("--plot", help="write accuracy-vs-k curves to this PNG")
+    a = ap.parse_args(argv)
+    tab = _table(a)
+    ks = parse_ks(a.k) if a.k else None
+    val = None
+    if a.validation:
+        if not 0 < a.validation < tab.n_questions:
+            raise MuxsimError(f"--validation {a.validation} must be between 1 and {tab.n_questions - 1} questions")
+        val = list(range(a.validation))
+    curves = evaluate_logs(tab, ks, methods=_split(a.methods), r=a.r, validation=val)
+    att_k = int(curves.k.max())
+    order = list(curves.models)
+    rest = tab if val is None else tab.select(order, questions=list(range(a.validation, tab.n_questions)))
+    att = {s: mux_attribution(rest, att_k, models=order, score=s) for s in ("per_k", "per_valid")} if len(order) > 1 else {}
+    vorder = validation_order(tab, val)[1].tolist() if val is not None else None
+    if a.json:
+        d = curves.to_dict()
+        d["K"] = tab.K
+        d["n_questions"] = rest.n_questions
+        d["validation_accuracy"] = dict(zip(order, vorder)) if vorder is not None else None
+        d["mux_attribution"] = {s: {m: {"selected": v[0], "selected_and_correct": v[1]} for m, v in at.items()}
+                                for s, at in att.items()}
+        d["mux_attribution_k"] = att_k
+        print(json.dumps(d, indent=1))
+    else:
+        print(f"{rest.n_questions} questions, K = {tab.K} logged samples per question and model")
+        if vorder is not None:
+            print("tie-break order (validation accuracy): " + ", ".join(f"{m} {v:.3f}" for m, v in zip(order, vorder)))
+        print(curves.table())
+        for s, at in att.items():
+            print(f"MUX ({s}) attribution at k={att_k}: " + ", ".join(
+                f"{m} selected {v[0]:.3f} (correct {v[1]:.3f})" for m, v in at.items()))
+    if a.plot:
+        _plot(a.plot, obs=curves, title="exact evaluation of logs")
+    return 0
+
+
+def evaluate_main(argv: Sequence[str] | None = None) -> int:
+    """``muxsim evaluate LOGS... [--k] [--models] [--methods] [--validation N] [--json] [--plot OUT.png]``."""
+    return _run(_evaluate, argv)
+
+
+# ---------------------------------------------------------------------------
+# muxsim fit LOGS... -o FIT.json
+# ---------------------------------------------------------------------------
+
+
+def _fit(argv) -> int:
+    from muxsim.calibrate import fit_latent, fit_shrinkage, goodness_of_fit, save_fit
+
+    ap = argparse.ArgumentParser(prog="muxsim fit", description="Fit a population to logged answer counts.")
+    ap.add_argument("logs", nargs="+")
+    _common(ap)
+    ap.add_argument("-o", "--output", required=True, help="write the fit here (JSON)")
+    ap.add_argument("--kind", choices=("latent", "shrinkage"), default="latent",
+                    help="latent: parametric LatentDifficulty by max marginal likelihood (default); "
+                         "shrinkage: empirical-Bayes population of the logged questions")
+    a = ap.parse_args(argv)
+    tab = _table(a)
+    if a.kind == "latent":
+        fit = fit_latent(tab)
+        gof = goodness_of_fit(fit, tab)
+    else:
+        fit = fit_shrinkage(tab)
+        gof = None
+    save_fit(fit, a.output)
+    if a.json:
+        d = {"fit": fit.to_dict() if a.kind == "latent" else {k: v for k, v in fit.to_dict().items()
+                                                                if k not in ("codes", "prior_c", "prior_a")},
+             "goodness_of_fit": gof, "output": a.output}
+        print(json.dumps(d, indent=1))
+    else:
+        print(fit.table())
+        if gof is not None:
+            print("goodness of fit: per-question correct counts (observed vs predicted share of questions with j correct)")
+            for m, v in gof["models"].items():
+                o = " ".join(f"{x:.2f}" for x in v["observed"])
+                p = " ".join(f"{x:.2f}" for x in v["predicted"])
+                print(f"  {m:<30} obs [{o}]  pred [{p}]  TV {v['total_variation']:.3f}")
+            print("agreement: correlation of per-question correct counts (observed / predicted)")
+            for pair, v in gof["pairs"].items():
+                print(f"  {pair:<50} {v['observed_corr']:+.2f} / {v['predicted_corr']:+.2f}")
+        print(f"wrote {a.output}")
+    return 0
+
+
+def fit_main(argv: Sequence[str] | None = None) -> int:
+    """``muxsim fit LOGS... -o FIT.json [--kind latent|shrinkage] [--samples 0:3] [--models] [--json]``."""
+    return _run(_fit, argv)
+
+
+# ---------------------------------------------------------------------------
+# muxsim predict FIT.json --k ... --models ...
+# ---------------------------------------------------------------------------
+
+
+def _predict(argv) -> int:
+    from muxsim.calibrate import evaluate_fit, load_fit
+    from muxsim.logs.evaluate import evaluate_logs
+
+    ap = argparse.ArgumentParser(prog="muxsim predict", description="Predicted accuracy curves from a fit.")
+    ap.add_argument("fit")
+    ap.add_argument("--k", required=True, help="k values, e.g. 1-8 or 1,2,4")
+    ap.add_argument("--models", help="comma-separated models in tie-break order (default: all of the fit)")
+    ap.add_argument("--methods", help="comma-separated methods (default all)")
+    ap.add_argument("--r", type=int, default=1)
+    ap.add_argument("--observed", nargs="+", help="logs to evaluate exactly and compare (e.g. the held-out samples)")
+    ap.add_argument("--observed-samples", help="START:STOP sample positions of --observed to use (e.g. 3:10)")
+    ap.add_argument("--format", default="auto", choices=FORMATS)
+    ap.add_argument("--model-name")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--plot", help="write predicted (lines) vs observed (points, ±2 SE) curves to this PNG")
+    a = ap.parse_args(argv)
+    fit = load_fit(a.fit)
+    ks = parse_ks(a.k)
+    models = _split(a.models)
+    pred = evaluate_fit(fit, ks, models=models, methods=_split(a.methods), r=a.r)
+    obs = None
+    if a.observed:
+        ns = argparse.Namespace(logs=a.observed, format=a.format, model_name=a.model_name,
+                                models=",".join(pred.models), samples=a.observed_samples)
+        obs = evaluate_logs(_table(ns), ks, methods=[m for m in pred.values if not m.startswith("paper_")], r=a.r)
+    if a.json:
+        d = {"predicted": pred.to_dict(), "observed": obs.to_dict() if obs is not None else None}
+        print(json.dumps(d, indent=1))
+    else:
+        print(pred.table())
+        if obs is not None:
+            print(obs.table())
+            err = [abs(pred.values[m][j] - obs.values[m][j]) for m in obs.values if m in pred.values
+                   for j in range(len(ks))]
+            print(f"mean absolute error: {100 * float(np.mean(err)):.2f} points over {len(err)} values")
+    if a.plot:
+        _plot(a.plot, pred=pred, obs=obs, title=f"predicted from {Path(a.fit).name}")
+    return 0
+
+
+def predict_fit_main(argv: Sequence[str] | None = None) -> int:
+    """``muxsim predict FIT.json --k 1-8 [--models a,b] [--methods] [--observed LOGS...] [--json] [--plot OUT.png]``."""
+    return _run(_predict, argv)
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m muxsim.calibrate_cli {evaluate,fit,predict} ...
+    cmds = {"evaluate": evaluate_main, "fit": fit_main, "predict": predict_fit_main}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        print(f"usage: python -m muxsim.calibrate_cli {{{','.join(cmds)}}} ...", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(cmds[sys.argv[1]](sys.argv[2:]))
