@@ -130,13 +130,17 @@ def test_bundled_t07_single_and_sc():
     assert c.values["sc[gpt-4]"][1] == pytest.approx(want, abs=1e-12)
 
 
-def test_vote_enumeration_fallback_matches_grid():
+def test_vote_of_logs_equals_mean_over_every_subsample():
+    """The exact pooled vote of logs is the mean of the vote over every choice of k of the K answers."""
+
     from muxsim.logs import evaluate as ev
 
     tab = answer_table(_samples(SPEC))
     lay = tab.empirical().layout()[0]
-    grid = ev.vote_values(lay, [2, 3])
-    enum = ev.vote_values(lay, [2, 3], max_cells=1)  # force the enumeration path
-    assert enum == pytest.approx(grid, abs=1e-12)
-    with pytest.raises(MuxsimError, match="enumerating"):
-        ev.vote_values(lay, [2], max_cells=1, max_enum_rows=10)
+    got = ev.vote_values(lay, [2, 3])
+    for a, k in enumerate([2, 3]):
+        for q in range(tab.n_questions):
+            per_model = [np.array(list(itertools.combinations(tab.codes[q, i], k))) for i in range(len(tab.models))]
+            grids = np.meshgrid(*[np.arange(len(p)) for p in per_model], indexing="ij")
+            draws = [p[g.ravel()] for p, g in zip(per_model, grids)]
+            assert got[a, q] == pytest.approx(float(rules.vote(draws).mean()), abs=1e-12)

@@ -10,14 +10,11 @@ value is the mean over questions, with its standard error over questions.
 Answer identity: two logged answers are the same answer when their normalised
 strings are equal.  A wrong answer that appears once among the included
 models' pools of a question is passed as ``tail`` (it can tie, never repeat),
-which is exact and keeps the pooled vote's grid small.
+which is exact and keeps the pooled vote small.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -25,15 +22,12 @@ import numpy as np
 
 from muxsim import rules
 from muxsim.errors import MuxsimError
-from muxsim.exact import combine
 from muxsim.exact.engine import Engine
-from muxsim.layout import Layout, from_arrays
+from muxsim.layout import Layout
 from muxsim.laws import LoggedPool
 from muxsim.logs.format import Sample
 from muxsim.population import Curves, Empirical, add_paper, check_ks, method_names
 
-#: Largest pooled-vote grid evaluated for logs (one question at a time).
-VOTE_MAX_CELLS_LOGS = 3e7
 
 __all__ = ["AnswerTable", "answer_table", "evaluate_logs", "validation_order", "mux_attribution", "per_question_values"]
 
@@ -249,80 +243,15 @@ def mux_attribution(table: AnswerTable, k: int, *, models: Iterable[str] | None 
     return {m: (float(sel[:, i].mean()), float(cor[:, i].mean())) for i, m in enumerate(sub.models)}
 
 
-@contextmanager
-def _vote_cells(limit: float):
-    """Allow the exact pooled vote a larger grid while questions are evaluated one chunk at a time."""
-    old = combine.VOTE_MAX_CELLS
-    combine.VOTE_MAX_CELLS = max(old, limit)
-    try:
-        yield
-    finally:
-        combine.VOTE_MAX_CELLS = old
+def vote_values(lay: Layout, ks: Sequence[int]) -> np.ndarray:
+    """``(len(ks), Q)`` exact pooled vote of all models of a layout of logged pools.
 
-
-def _vote_by_enumeration(w: np.ndarray, k: int, *, max_rows: float) -> float:
-    """Exact pooled vote of one question by enumerating every k-subset of every model's logged pool.
-
-    ``w`` is the question's ``(n, L + 3)`` pool counts.  Used when the count grid is too large
-    (many distinct repeated wrong answers) but the pools are small; raises above ``max_rows``
-    joint subsets.
-    """
-    n, C = w.shape
-    L = C - 3
-    pools = []
-    for i in range(n):
-        cnt = np.round(w[i]).astype(int)
-        codes = [rules.CORRECT] * cnt[0]
-        for j in range(L):
-            codes += [j + 1] * cnt[1 + j]
-        codes += [rules.TAIL_BASE + i * 10_000 + t for t in range(cnt[L + 1])]
-        codes += [rules.ABSTAIN] * cnt[L + 2]
-        pools.append(np.array(codes, dtype=np.int64))
-    n_rows = float(np.prod([math.comb(len(p), k) for p in pools]))
-    if n_rows > max_rows:
-        raise MuxsimError(
-            f"vote: k={k} on {n} models with {L} repeated wrong answers: the count grid is too large and "
-            f"enumerating {n_rows:.3g} joint subsets exceeds {max_rows:.3g}"
-        )
-    subsets = [np.array(list(itertools.combinations(range(len(p)), k)), dtype=np.int64) for p in pools]
-    grids = np.meshgrid(*[np.arange(len(sb)) for sb in subsets], indexing="ij")
-    draws = [pools[i][subsets[i][g.ravel()]] for i, g in enumerate(grids)]
-    return float(rules.vote(draws).mean())
-
-
-def vote_values(lay: Layout, ks: Sequence[int], *, max_cells: float = VOTE_MAX_CELLS_LOGS, chunk_cells: float = 4e6,
-                max_enum_rows: float = 3e6) -> np.ndarray:
-    """``(len(ks), Q)`` exact pooled vote of all models of a layout, questions grouped by their number
-    of named wrong answers and evaluated in chunks whose grids hold at most ``chunk_cells`` cells in all.
-
-    Logged pools bound K, so a grid above the engine's default limit is still
-    affordable one question at a time; above ``max_cells`` the question is done
-    by enumerating every k-subset of each pool (exact; small pools only).
+    The engine merges each question's per-model count vectors (few, since a
+    pool holds K answers), so no grid limit is hit for realistic logs.
     """
     n = lay.n_models
-    used = lay.weights[:, :, 1 : 1 + lay.width].max(axis=1) > 0
-    n_lab = used.sum(axis=1)
-    out = np.zeros((len(ks), lay.n_questions))
-    for L in np.unique(n_lab):
-        qs = np.flatnonzero(n_lab == L)
-        # put the used label columns first so the engine sees exactly L labels
-        w = lay.weights[qs]
-        labs = [1 + j for j in np.flatnonzero(used[qs].any(axis=0))]
-        w = w[:, :, [0] + labs + [lay.width + 1, lay.width + 2]]
-        if not labs:  # the engine's vote needs one label column, even an empty one
-            w = np.concatenate([w[:, :, :1], np.zeros(w.shape[:2] + (1,)), w[:, :, 1:]], axis=2)
-        for a, kk in enumerate(ks):
-            cells = (n * int(kk) + 1) ** (int(L) + 1)
-            if cells > max_cells:
-                for jq, q in enumerate(qs):
-                    out[a, q] = _vote_by_enumeration(w[jq], int(kk), max_rows=max_enum_rows)
-                continue
-            step = max(1, int(chunk_cells // cells))
-            for s in range(0, len(qs), step):
-                part = from_arrays(w[s : s + step], "pool", n_labels=np.full(len(qs[s : s + step]), int(L)))
-                with _vote_cells(cells):
-                    out[a, qs[s : s + step]] = Engine(part, [int(kk)] * n).vote(range(n), [int(kk)] * n)
-    return out
+    eng = Engine(lay, [int(max(ks))] * n)
+    return np.stack([eng.vote(range(n), [int(k)] * n) for k in ks])
 
 
 def per_question_values(table: AnswerTable, models: Sequence[str], ks: Sequence[int], methods: Sequence[str], r: int = 1) -> dict[str, np.ndarray]:

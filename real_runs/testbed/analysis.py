@@ -21,7 +21,6 @@ numpy + muxsim only.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import time
@@ -69,74 +68,21 @@ def subsets(models: Sequence[str], sizes: Sequence[int] | None = None) -> list[t
     return [s for r in sizes for s in itertools.combinations(models, r)]
 
 
-#: Largest exact pooled-vote grid, in cells, evaluated for one held-out question; above it, Monte Carlo.
-VOTE_CELLS = 1e6
-VOTE_DRAWS = 2000
-
-
-def _vote_per_question(held: AnswerTable, sub: Sequence[str], ks: Sequence[int], rng: np.random.Generator,
-                       notes: list[str]) -> np.ndarray:
-    """``(len(ks), Q)`` pooled vote on the held-out pools: exact where the grid allows, else Monte Carlo.
-
-    The exact engine's grid is ``(2K + 1)^L`` cells (K draws in all, L repeated
-    wrong answers of the question).  Questions whose grid at the largest k is
-    at most :data:`VOTE_CELLS` are evaluated exactly (grouped, as
-    :func:`muxsim.logs.evaluate.per_question_values` does); the others are
-    simulated with ``VOTE_DRAWS`` draws of k of the K logged answers per model
-    (:func:`muxsim.simulate.vote`), and ``notes`` says how many.
-    """
-    from muxsim import simulate
-    from muxsim.exact import combine
-
-    t = held.select(list(sub))
-    pools = t.pools()
-    n_lab = np.array([len({lab for p in row for lab in p.wrong}) for row in pools])
-    kmax = int(max(ks))
-    cells = (2.0 * len(sub) * kmax + 1) ** n_lab
-    ex = np.flatnonzero(cells <= VOTE_CELLS)
-    mc = np.flatnonzero(cells > VOTE_CELLS)
-    out = np.zeros((len(ks), t.n_questions))
-    if ex.size:
-        old = combine.VOTE_MAX_CELLS
-        combine.VOTE_MAX_CELLS = max(old, VOTE_CELLS)
-        try:
-            out[:, ex] = per_question_values(t.select(questions=ex), list(sub), ks, ["vote"])["vote"]
-        finally:
-            combine.VOTE_MAX_CELLS = old
-    for q in mc.tolist():
-        for j, k in enumerate(ks):
-            out[j, q] = simulate.vote(pools[q], int(k), n_draws=VOTE_DRAWS, rng=rng).value
-    if mc.size:
-        notes.append(f"vote of {'+'.join(sub)}: {mc.size} of {t.n_questions} held-out questions by Monte Carlo "
-                     f"({VOTE_DRAWS} draws per k; their exact grid exceeds {VOTE_CELLS:.0e} cells)")
-    return out
-
-
-def observe(held: AnswerTable, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *, rng: np.random.Generator,
-            notes: list[str] | None = None) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
+def observe(held: AnswerTable, subs: Sequence[tuple[str, ...]], ks: Sequence[int]) -> dict[Key, tuple[np.ndarray, np.ndarray]]:
     """Held-out values and their SE over questions, ``{(subset, method): (values, se)}``.
 
     Exact expectations over k of the K-m held-out answers (without
-    replacement), except pooled-vote questions whose exact grid is too large
-    (see :func:`_vote_per_question`; ``notes`` says how many).
+    replacement), every method, the pooled vote included.
     """
-    notes = [] if notes is None else notes
     out = {}
     Q = held.n_questions
     for sub in subs:
         meths = methods_for(sub)
-        names = [_engine_name(x, sub) for x in meths if x != "vote"]
-        pq = per_question_values(held, list(sub), ks, names)
-        if "vote" in meths:
-            pq["vote"] = _vote_per_question(held, sub, ks, rng, notes)
+        pq = per_question_values(held, list(sub), ks, [_engine_name(x, sub) for x in meths])
         for x in meths:
             v = pq[_engine_name(x, sub)]
             out[(sub, x)] = (v.mean(axis=1), v.std(axis=1, ddof=1) / np.sqrt(Q) if Q > 1 else np.full(len(ks), np.nan))
     return out
-
-
-def _fit_part(fit: ShrinkageFit, qs: np.ndarray) -> ShrinkageFit:
-    return dataclasses.replace(fit, codes=fit.codes[qs], question_ids=tuple(fit.question_ids[q] for q in qs))
 
 
 def predict(fit: ShrinkageFit, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *, chunk: int = 20) -> dict[Key, np.ndarray]:
@@ -149,7 +95,7 @@ def predict(fit: ShrinkageFit, subs: Sequence[tuple[str, ...]], ks: Sequence[int
         names = [_engine_name(x, sub) for x in meths]
         acc = {x: np.zeros(len(ks)) for x in meths}
         for qs in parts:
-            c = evaluate(_fit_part(fit, qs).population(list(sub)), ks, methods=names, with_paper=False)
+            c = evaluate(fit.population(list(sub), questions=qs), ks, methods=names, with_paper=False)
             for x, nm in zip(meths, names):
                 acc[x] += len(qs) * np.asarray(c.values[nm])
         for x in meths:
@@ -248,7 +194,7 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     subs = subsets(models)
     notes: list[str] = []
     t0 = time.perf_counter()
-    obs = observe(held, subs, ks, rng=np.random.default_rng([seed, 4242]), notes=notes)
+    obs = observe(held, subs, ks)
     t1 = time.perf_counter()
     log.info("observed %d subsets x k=1..%d on the held-out samples in %.0f s", len(subs), ks[-1], t1 - t0)
     fit = fit_shrinkage(pilot, max_labels=max_labels)
