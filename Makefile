@@ -10,8 +10,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 .PHONY: demo test test-vllm test-testbed testbed bench bench-grading bench-throughput
+JHU = real_runs/logs/jhu-llm-temperature
 demo: $(VENV)/.installed
 	$(VENV)/bin/muxsim demo
+	@echo
+	@echo "Bundled real logs (jhu-llm-temperature, T = 0.7): exact k-of-10 evaluation, tie-break order from 30 validation questions"
+	$(VENV)/bin/muxsim evaluate $(JHU)/mistral-large__temp-0.7.csv.gz $(JHU)/gpt-35-turbo__temp-0.7.csv.gz \
+	    $(JHU)/llama-2-70b-chat__temp-0.7.csv.gz --k 1-10 --validation 30 --plot out/jhu_t07.png
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
