@@ -222,7 +222,7 @@ def vote(spectra: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Se
 
 
 #: Largest product of per-model support sizes for the sparse pooled vote of logged pools.
-SPARSE_MAX_ROWS = 4_000_000
+SPARSE_MAX_ROWS = 20_000_000
 
 
 def pool_count_vectors(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -234,20 +234,21 @@ def pool_count_vectors(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
     """
     counts = np.round(counts).astype(np.int64)
     kept = counts[:-1]
-    box = np.indices(tuple(int(min(c, k)) + 1 for c in kept)).reshape(len(kept), -1).T
+    box = np.zeros((1, 0), dtype=np.int64)
+    for c in kept:  # extend every partial vector whose sum is still <= k
+        room = k - box.sum(axis=1)
+        reps = np.minimum(room, c) + 1
+        rows = np.repeat(np.arange(len(box)), reps)
+        first = np.repeat(np.cumsum(reps) - reps, reps)
+        box = np.column_stack([box[rows], np.arange(len(rows)) - first])
     n_a = k - box.sum(axis=1)
-    ok = (n_a >= 0) & (n_a <= counts[-1])
+    ok = n_a <= counts[-1]
     box, n_a = box[ok], n_a[ok]
     logp = (gammaln(kept + 1) - gammaln(box + 1) - gammaln(kept - box + 1)).sum(axis=1)
     logp += gammaln(counts[-1] + 1) - gammaln(n_a + 1) - gammaln(counts[-1] - n_a + 1)
     K = counts.sum()
     logp -= gammaln(K + 1) - gammaln(k + 1) - gammaln(K - k + 1)
     return box, np.exp(logp)
-
-
-def pool_support_size(counts: np.ndarray, k: int) -> int:
-    """An upper bound on the number of count vectors of :func:`pool_count_vectors`."""
-    return int(np.prod([min(int(round(c)), k) + 1 for c in counts[:-1]]))
 
 
 def vote_sparse(per_model: Sequence[tuple[np.ndarray, np.ndarray]], K: int) -> float:

@@ -128,8 +128,9 @@ class Engine:
         out = np.full(self.Q, np.nan)
         for q in range(self.Q):
             w = self.lay.weights[q]
-            if force or np.prod([combine.pool_support_size(w[i], k) for i, k in zip(models, ks)]) <= combine.SPARSE_MAX_ROWS:
-                out[q] = combine.vote_sparse([combine.pool_count_vectors(w[i], self._k(i, k)) for i, k in zip(models, ks)], K)
+            vectors = [combine.pool_count_vectors(w[i], self._k(i, k)) for i, k in zip(models, ks)]
+            if force or np.prod([float(len(p)) for _, p in vectors]) <= combine.SPARSE_MAX_ROWS:
+                out[q] = combine.vote_sparse(vectors, K)
         rest = np.flatnonzero(np.isnan(out))
         if len(rest):
             sub = Engine(Layout(self.lay.mode, self.lay.weights[rest], self.lay.n_labels[rest], tuple(self.lay.labels[q] for q in rest)), self.k_max)
