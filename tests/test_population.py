@@ -45,3 +45,13 @@ def test_zero_loading_and_private_attractors():
     private = evaluate(LatentDifficulty(params, shared_wrong=False, nodes=16), [3], methods=["vote", "contradiction"])
     # a shared misconception can outvote the truth; private ones cannot pool
     assert shared.values["vote"][0] < private.values["vote"][0]
+
+
+def test_vote_in_chunks_equals_one_batch(monkeypatch):
+    from muxsim.exact import combine
+
+    params = (ModelParams("a", 3, 2, 0.1, 0.6, 0.5), ModelParams("b", 2, 2, 0.0, 0.8, 0.5))
+    pop = LatentDifficulty(params, shared_wrong=False, nodes=8)
+    whole = evaluate(pop, [2, 3], methods=["vote"]).values["vote"]
+    monkeypatch.setattr(combine, "VOTE_CHUNK_CELLS", 1)  # one question per chunk
+    np.testing.assert_allclose(evaluate(pop, [2, 3], methods=["vote"]).values["vote"], whole, atol=1e-12)

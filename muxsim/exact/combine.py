@@ -19,6 +19,8 @@ from muxsim.errors import MuxsimError
 
 #: Largest joint grid (cells per question) the pooled vote will build.
 VOTE_MAX_CELLS = 4_000_000
+#: Rows x cells of spectra held at once by the pooled vote (questions are processed in chunks).
+VOTE_CHUNK_CELLS = 8_000_000
 
 
 def mux(

@@ -147,38 +147,48 @@ class Engine:
             n_lab = np.where(used.any(axis=1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 0)
         n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
         out = np.zeros(self.Q)
-        combine.check_vote_size(int(sum(ks)), int(n_lab.max()))
-        # one FFT length for every k <= k_max, so one-draw spectra are computed once per model
-        size = combine.margin_grid(sum(self.k_max[i] for i in models), int(n_lab.max()))
+        K, L_max = int(sum(ks)), int(n_lab.max())
+        combine.check_vote_size(K, L_max)
+        # one FFT length for every k <= k_max (one-draw spectra computed once per model), unless
+        # that grid is over the limit while this k's is not
+        size = combine.margin_grid(sum(self.k_max[i] for i in models), L_max)
+        if size**L_max > combine.VOTE_MAX_CELLS:
+            size = combine.margin_grid(K, L_max)
         for L in np.unique(n_lab):
-            qs = np.flatnonzero(n_lab == L)
-            rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
-            spectra, sgs = [], []
-            same_k: dict[int, list] = {}  # without mixtures, prod_i phi_i^k = (prod_i phi_i)^k
-            for i, k in zip(models, ks):
-                w = self.lay.model(i)[rows]
-                sub = ModelCounts(w, self.lay.mode, self._k(i, k))
-                sgs.append(self._mix_rows(sub.singletons(k, int(L)), len(qs)))
-                if not L:
-                    continue
-                if self.lay.mode == "law":  # k draws with replacement: the k-th power of one draw
-                    key = (tuple(models), i, int(L), size)  # rows depend on the model subset
-                    if key not in self._phi:
-                        self._phi[key] = combine.one_draw_spectrum(w, int(L), size)
-                    phi = self._phi[key]
-                    if self.E == 1:
-                        same_k.setdefault(k, []).append(key)
-                    else:
-                        spectra.append(self._mix_rows(combine.ipow(phi, k), len(qs)))
-                else:
-                    spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, int(L)), k, size), len(qs)))
-            for k, keys in same_k.items():
-                pkey = ("prod",) + tuple(keys)
-                if pkey not in self._phi:
-                    self._phi[pkey] = functools.reduce(np.multiply, [self._phi[key] for key in keys])
-                spectra.append(combine.ipow(self._phi[pkey], k))
-            out[qs] = combine.vote(spectra, sgs, list(ks), int(L), size)
+            group = np.flatnonzero(n_lab == L)
+            step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * size ** int(L))))  # bounded memory
+            for start in range(0, len(group), step):
+                qs = group[start : start + step]
+                out[qs] = self._vote_fft_group(models, ks, qs, int(L), size, start)
         return out
+
+    def _vote_fft_group(self, models: list[int], ks: Sequence[int], qs: np.ndarray, L: int, size: int, start: int) -> np.ndarray:
+        rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
+        spectra, sgs = [], []
+        same_k: dict[int, list] = {}  # without mixtures, prod_i phi_i^k = (prod_i phi_i)^k
+        for i, k in zip(models, ks):
+            w = self.lay.model(i)[rows]
+            sub = ModelCounts(w, self.lay.mode, self._k(i, k))
+            sgs.append(self._mix_rows(sub.singletons(k, L), len(qs)))
+            if not L:
+                continue
+            if self.lay.mode == "law":  # k draws with replacement: the k-th power of one draw
+                key = (tuple(models), i, L, size, start)  # rows depend on the model subset and chunk
+                if key not in self._phi:
+                    self._phi[key] = combine.one_draw_spectrum(w, L, size)
+                phi = self._phi[key]
+                if self.E == 1:
+                    same_k.setdefault(k, []).append(key)
+                else:
+                    spectra.append(self._mix_rows(combine.ipow(phi, k), len(qs)))
+            else:
+                spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, L), k, size), len(qs)))
+        for k, keys in same_k.items():
+            pkey = ("prod",) + tuple(keys)
+            if pkey not in self._phi:
+                self._phi[pkey] = functools.reduce(np.multiply, [self._phi[key] for key in keys])
+            spectra.append(combine.ipow(self._phi[pkey], k))
+        return combine.vote(spectra, sgs, list(ks), L, size)
 
     def _mix_rows(self, a: np.ndarray, n: int) -> np.ndarray:
         if self.E == 1:
