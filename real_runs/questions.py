@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from muxsim.logs.format import json_lines
 from real_runs.errors import ConfigError
 
 BUNDLED = {"gsm8k_500": "gsm8k", "math_500": "math", "jhu_100": "mc"}
@@ -86,14 +87,7 @@ def load_jsonl(path: str | Path) -> list[Question]:
         raise ConfigError(f"questions file {p}: no such file")
     out: list[Question] = []
     seen: set[str] = set()
-    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{p}:{lineno}"
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{where}: not valid JSON ({e.msg})") from None
+    for where, r in json_lines(p.read_text(encoding="utf-8").splitlines(), p, ConfigError):
         for k in ("id", "question"):
             if not isinstance(r.get(k), (str, int)) or r.get(k) == "":
                 raise ConfigError(f"{where}: {k}={r.get(k)!r} must be a non-empty string")

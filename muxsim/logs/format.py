@@ -132,15 +132,20 @@ def iter_samples(path: str | os.PathLike[str]) -> Iterator[Sample]:
     if not p.exists():
         raise LogFormatError(f"{p}: no such file")
     with _open(p, "r") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{p}:{lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise LogFormatError(f"{where}: not valid JSON ({e.msg})") from None
+        for where, obj in json_lines(fh, p):
             yield _check_record(obj, where)
+
+
+def json_lines(lines: Iterable[str], name: object, error: type[Exception] = LogFormatError) -> Iterator[tuple[str, Any]]:
+    """``("name:line", object)`` for each non-blank JSON line; bad JSON raises ``error`` naming name:line."""
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{name}:{lineno}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as e:
+            raise error(f"{where}: not valid JSON ({e.msg})") from None
 
 
 def read_samples(*paths: str | os.PathLike[str]) -> list[Sample]:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from muxsim.errors import LogFormatError
-from muxsim.logs.format import Sample
+from muxsim.logs.format import Sample, json_lines
 
 __all__ = ["normalise", "read_jhu_details", "read_jhu_dir", "read_slmmux_json", "read_lm_eval_samples"]
 
@@ -57,6 +57,13 @@ def normalise(answer: object) -> str | None:
         answer = int(answer)
     s = " ".join(str(answer).split())
     return s or None
+
+
+def _graded(qid: str, model: str, j: int, ans: str | None, ref: str | None, raw: object, source: str) -> Sample:
+    """One imported sample; correct = (normalised answer == normalised reference), no answer is wrong."""
+    return Sample(question_id=qid, model=model, sample=j, answer=ans,
+                  correct=None if ref is None else (ans == ref if ans is not None else False),
+                  reference=ref, text=raw if isinstance(raw, str) else None, source=source)
 
 
 def _read_text(path: Path) -> str:
@@ -220,18 +227,7 @@ def read_slmmux_json(path: str | os.PathLike[str], model: str | None = None) -> 
                 raise LogFormatError(f"{where}.samples[{j}]: no 'extracted_answer'")
             ans = normalise(s["extracted_answer"])
             raw = s.get("response", s.get("text"))
-            out.append(
-                Sample(
-                    question_id=qid,
-                    model=name,
-                    sample=j,
-                    answer=ans,
-                    correct=None if ref_n is None else (ans == ref_n if ans is not None else False),
-                    reference=ref_n,
-                    text=raw if isinstance(raw, str) else None,
-                    source=f"slm-mux:{p.name}",
-                )
-            )
+            out.append(_graded(qid, name, j, ans, ref_n, raw, f"slm-mux:{p.name}"))
     return out
 
 
@@ -268,14 +264,7 @@ def read_lm_eval_samples(
     out: list[Sample] = []
     filters: set[str] = set()
     seen: set[str] = set()
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{p}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise LogFormatError(f"{where}: not valid JSON ({e.msg})") from None
+    for where, obj in json_lines(text.splitlines(), p):
         if not isinstance(obj, dict) or "doc_id" not in obj or "filtered_resps" not in obj:
             raise LogFormatError(f"{where}: not an lm-eval sample record (needs 'doc_id' and 'filtered_resps')")
         flt = obj.get("filter", "none")
@@ -298,18 +287,7 @@ def read_lm_eval_samples(
             if a is not None and not isinstance(a, (str, int, float)):
                 raise LogFormatError(f"{where}: filtered_resps[{j}]={a!r} is not an answer string")
             ans = None if a == LM_EVAL_INVALID else normalise(a)
-            out.append(
-                Sample(
-                    question_id=qid,
-                    model=model,
-                    sample=j,
-                    answer=ans,
-                    correct=None if ref is None else (ans == ref if ans is not None else False),
-                    reference=ref,
-                    text=raw if isinstance(raw, str) else None,
-                    source=f"lm-eval:{p.name}" + (f"[{flt}]" if flt != "none" else ""),
-                )
-            )
+            out.append(_graded(qid, model, j, ans, ref, raw, f"lm-eval:{p.name}" + (f"[{flt}]" if flt != "none" else "")))
     if not out:
         why = f"no line with filter={filter_name!r} (filters: {sorted(filters)})" if filters else "no records"
         raise LogFormatError(f"{p}: {why}")
