@@ -7,7 +7,6 @@ import numpy as np
 from muxsim import exact, paper, simulate
 from muxsim.laws import AnswerLaw
 from muxsim.population import LatentDifficulty, ModelParams, evaluate
-from muxsim import simulate as mc
 
 
 def worked_examples(n_draws: int = 100_000, seed: int = 0) -> list[dict]:
@@ -50,7 +49,7 @@ def run(n_draws: int = 100_000, seed: int = 0) -> str:
     ks = [1, 3, 5, 7, 9]
     methods = ["sc[strong]", "mux", "mux_valid", "vote", "union", "contradiction"]
     ex = evaluate(pop, ks, methods=methods + ["single[strong]", "single[confused]", "single[abstainer]"])
-    sim = mc.evaluate(pop, ks, methods=methods, n_draws=max(n_draws // 5, 2), rng=np.random.default_rng(seed + 1))
+    sim = simulate.evaluate(pop, ks, methods=methods, n_draws=max(n_draws // 5, 2), rng=np.random.default_rng(seed + 1))
     lines += ["", "Parametric population (latent difficulty, Beta marginals, loading .6, shared misconception):", ""]
     lines.append(f"{'method':<16}" + "".join(f"{'k=' + str(k):>24}" for k in ks))
     for m in methods + ["paper_mux", "paper_vote"]:

@@ -63,9 +63,14 @@ def _footer(fig, prov_line: str) -> None:
     fig.text(0.005, 0.005, "\n".join(textwrap.wrap(prov_line, 150)), fontsize=5, color="0.4", ha="left", va="bottom")
 
 
-def _save(fig, path: Path, prov_line: str) -> None:
+def _save(fig, path: Path, prov_line: str) -> Path:
+    """Footer with the provenance, save with it in the PNG metadata, close; returns the path."""
+    import matplotlib.pyplot as plt
+
     _footer(fig, prov_line)
     fig.savefig(path, dpi=110, metadata={"Description": prov_line, "Software": "muxsim testbed"})
+    plt.close(fig)
+    return path
 
 
 def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
@@ -101,10 +106,7 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
         ax.set_xlim(0, 100)
         ax.set_ylim(0, 100)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    p = out / "pred_vs_obs.png"
-    _save(fig, p, prov_line)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out / "pred_vs_obs.png", prov_line))
 
     # 2. the whole pool against k: predicted (line), observed (points, 2 SE), paper (dashed)
     full = tuple(res["models"])
@@ -125,10 +127,7 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
                  "paper approximation (dashed); predicted SC of each model (dotted)", fontsize=8)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    p = out / "pool_curves.png"
-    _save(fig, p, prov_line)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out / "pool_curves.png", prov_line))
 
     # 3. self-consistency of each model
     fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -143,10 +142,7 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
     ax.set_title("self-consistency: predicted (line), observed (points), paper A(k, p) (dashed)", fontsize=9)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    p = out / "sc_curves.png"
-    _save(fig, p, prov_line)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out / "sc_curves.png", prov_line))
 
     # 4. model selection objective of every subset, predicted vs observed
     sel = res["selection"]
@@ -163,10 +159,7 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
     ax.set_title(f"model selection at k = {sel['k']}, λ = {sel['lambda']}", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    p = out / "selection.png"
-    _save(fig, p, prov_line)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out / "selection.png", prov_line))
     return paths
 
 
