@@ -41,10 +41,9 @@ def mux(
     G = len(grid)
     D, C = [], []
     for P, Cr, sc in zip(dists, credits, scores):
-        idx = np.searchsorted(grid, sc)
-        onto = sparse.csr_matrix((np.ones(len(idx)), (np.arange(len(idx)), idx)), shape=(len(idx), G))
-        D.append(np.asarray((onto.T @ P.T).T))
-        C.append(np.asarray((onto.T @ Cr.T).T))
+        onto = (np.searchsorted(grid, sc)[:, None] == np.arange(G)[None, :]).astype(float)  # cell -> grid value
+        D.append(P @ onto)
+        C.append(Cr @ onto)
     le = [np.cumsum(d, axis=1) for d in D]
     lt = [f - d for f, d in zip(le, D)]
     n = len(D)
@@ -114,6 +113,16 @@ def margin_spectrum(label_counts: np.ndarray, k: int, size: int) -> np.ndarray:
     return rfftn(out, axes=tuple(range(1, L + 1)))
 
 
+@functools.lru_cache(maxsize=16)
+def _phases(n_labels: int, size: int) -> tuple[np.ndarray, ...]:
+    """exp(-i sum_w t_w) on the half-spectrum grid (t_w = 2 pi omega_w / size), then exp(+i t_w)
+    for each axis w as an array that broadcasts along the other axes."""
+    L = n_labels
+    freq = [np.arange(size)] * (L - 1) + [np.arange(size // 2 + 1)]
+    t = np.meshgrid(*[2 * np.pi * f / size for f in freq], indexing="ij", sparse=True)
+    return (np.exp(-1j * sum(t)),) + tuple(np.exp(1j * tw) for tw in t)
+
+
 def one_draw_spectrum(weights: np.ndarray, n_labels: int, size: int) -> np.ndarray:
     """rfft spectrum (length ``size`` per axis) of the margins of ONE draw from a law:
     +1 on every axis w.p. correct, -1 on axis w w.p. v_w, 0 otherwise, i.e.
@@ -122,15 +131,48 @@ def one_draw_spectrum(weights: np.ndarray, n_labels: int, size: int) -> np.ndarr
 
     The k-draw margin law's spectrum is phi^k (draws are independent)."""
     L = n_labels
-    freq = [np.arange(size)] * (L - 1) + [np.arange(size // 2 + 1)]
-    t = np.meshgrid(*[2 * np.pi * f / size for f in freq], indexing="ij")
-    c = weights[:, 0].reshape((-1,) + (1,) * L)
-    out = c * np.exp(-1j * sum(t))
-    rest = 1.0 - weights[:, 0] - weights[:, 1 : 1 + L].sum(axis=1)
-    out = out + rest.reshape((-1,) + (1,) * L)
-    for w in range(L):
-        out = out + weights[:, 1 + w].reshape((-1,) + (1,) * L) * np.exp(1j * t[w])
+    shape = (-1,) + (1,) * L
+    ph = _phases(L, size)
+    out = weights[:, 0].reshape(shape) * ph[0][None]
+    # the label terms vary along one axis each: add them as thin arrays
+    thin = (1.0 - weights[:, 0] - weights[:, 1 : 1 + L].sum(axis=1)).reshape(shape) + weights[:, 1].reshape(shape) * ph[1][None]
+    out += thin
+    for w in range(1, L):
+        out += weights[:, 1 + w].reshape(shape) * ph[1 + w][None]
     return out
+
+
+def one_draw_margins(weights: Sequence[np.ndarray], n_labels: int) -> np.ndarray:
+    """Law of the summed margins of ONE draw from each of m laws (independent), on the box
+    [-m, m]^L (array index D + m): a draw adds +1 on every axis w.p. c and -1 on axis w
+    w.p. v_w.  Shape ``(Q,) + (2m + 1,) * L``."""
+    m, L = len(weights), n_labels
+    shape = (-1,) + (1,) * L
+    every = (slice(None),)
+    P = np.zeros((weights[0].shape[0],) + (2 * m + 1,) * L)
+    P[every + (m,) * L] = 1.0
+    for w in weights:
+        new = (1.0 - w[:, 0] - w[:, 1 : 1 + L].sum(axis=1)).reshape(shape) * P
+        new[every + (slice(1, None),) * L] += w[:, 0].reshape(shape) * P[every + (slice(None, -1),) * L]
+        for a in range(L):
+            to, frm = [slice(None)] * L, [slice(None)] * L
+            to[a], frm[a] = slice(None, -1), slice(1, None)
+            new[every + tuple(to)] += w[:, 1 + a].reshape(shape) * P[every + tuple(frm)]
+        P = new
+    return P
+
+
+def box_spectrum(box: np.ndarray, size: int) -> np.ndarray:
+    """rfft spectrum (length ``size`` per axis) of a law given on the small box [-m, m]^L
+    (index D + m): sum_D P(D) exp(-2 pi i omega.D / size), one small DFT matrix per axis."""
+    L = box.ndim - 1
+    m = (box.shape[1] - 1) // 2
+    spec = box
+    for a in reversed(range(L)):
+        omega = np.arange(size // 2 + 1 if a == L - 1 else size)
+        dft = np.exp(-2j * np.pi * np.outer(np.arange(-m, m + 1), omega) / size)  # (2m + 1, omegas)
+        spec = np.moveaxis(np.moveaxis(spec, 1 + a, -1) @ dft, -1, 1 + a)
+    return spec
 
 
 def ipow(z: np.ndarray, k: int) -> np.ndarray:
@@ -145,6 +187,13 @@ def ipow(z: np.ndarray, k: int) -> np.ndarray:
     return result
 
 
+@functools.lru_cache(maxsize=64)
+def legendre_nodes(K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1], exact for polynomials of degree <= K + 2."""
+    x, w = roots_legendre(K // 2 + 2)
+    return (x + 1) / 2, w / 2
+
+
 def check_vote_size(K: int, n_labels: int) -> None:
     """Refuse (clearly, before allocating) a pooled-vote grid larger than VOTE_MAX_CELLS."""
     cells = (2 * K + 1) ** n_labels
@@ -156,12 +205,19 @@ def check_vote_size(K: int, n_labels: int) -> None:
         )
 
 
-def vote(spectra: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Sequence[int], n_labels: int, size: int) -> np.ndarray:
+def vote(
+    spectra: Sequence[np.ndarray],
+    singles: Sequence[tuple[np.ndarray, np.ndarray]],
+    ks: Sequence[int],
+    n_labels: int,
+    size: int,
+) -> np.ndarray:
     """Pooled plurality over all models' draws (exact).
 
     ``spectra[i]`` is the rfft (length ``size`` per axis, ``size >= 2K + 1``)
-    of model i's law of margins D_w = n_correct - n_w; ``singletons[i]`` its
-    single-draw patterns (:meth:`ModelCounts.singletons`).
+    of model i's law of margins D_w = n_correct - n_w; ``singles[i]`` its
+    single-draw patterns at the nodes of :func:`legendre_nodes` (K) and at 1
+    (:meth:`ModelCounts.singleton_gf`).
 
     Case N_correct >= 2: the tail cannot tie, so the credit is a function of
     the margins alone, f(D) = [all D_w >= 0] / (1 + #{D_w = 0}).  The law of
@@ -174,12 +230,11 @@ def vote(spectra: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Se
     models' single-draw patterns.
     """
     K = int(sum(ks))
-    Q = singletons[0].shape[0]
+    Q = singles[0][1].shape[0]
     L = n_labels
     if size < 2 * K + 1:
         raise MuxsimError(f"vote: FFT length {size} < 2K+1 = {2 * K + 1}")
     if L:
-        axes = tuple(range(1, L + 1))
         spec = spectra[0]
         for f in spectra[1:]:
             spec = spec * f
@@ -191,35 +246,28 @@ def vote(spectra: Sequence[np.ndarray], singletons: Sequence[np.ndarray], ks: Se
         credit = np.ones(Q)  # no named wrong answer: f = 1 on every outcome
     L1 = n_labels + 1
     masks = np.arange(2**L1)
-    size = ((masks[:, None] >> np.arange(L1)) & 1).sum(axis=1)
+    bits = (masks[:, None] >> np.arange(L1)) & 1  # columns: labels..., correct
     c_bit = 1 << n_labels
-    n_nodes = K // 2 + 2
-    x, wq = roots_legendre(n_nodes)
-    u, wu = (x + 1) / 2, wq / 2
-    wrong_named = size - ((masks & c_bit) > 0)
+    u, wu = legendre_nodes(K)
+    wrong_named = bits[:, :L].sum(axis=1)
     m1, m2 = np.meshgrid(masks, masks, indexing="ij")
     disjoint = (m1 & m2) == 0
     p1, p2 = m1[disjoint], m2[disjoint]
     to_union = np.zeros((len(p1), len(masks)))
     to_union[np.arange(len(p1)), p1 | p2] = 1.0
-    state = None
-    state_at_one = None
-    for sg in singletons:
-        powers = u[:, None] ** np.arange(sg.shape[2])[None, :]  # (nodes, m+1)
-        v = np.einsum("qkm,gm->qgk", sg, powers) * (u[None, :, None] ** wrong_named[None, None, :])
-        v1 = sg.sum(axis=2)  # u = 1: tail draws free
+    state = state_at_one = None
+    for g, g1 in singles:
+        v = g * (u[None, :, None] ** wrong_named[None, None, :])
         state = v if state is None else (state[:, :, p1] * v[:, :, p2]) @ to_union
-        state_at_one = v1 if state_at_one is None else (state_at_one[:, p1] * v1[:, p2]) @ to_union
+        state_at_one = g1 if state_at_one is None else (state_at_one[:, p1] * g1[:, p2]) @ to_union
     single = (state[:, :, (masks & c_bit) > 0].sum(axis=2) * wu[None, :]).sum(axis=1)
     # ... minus the outcomes with N_correct <= 1 that f credited: all totals in {0, 1} with
     # N_w <= N_correct, i.e. patterns with every named total 0 (N_c = 0 or 1) or N_c = 1.
-    at_one = state_at_one
-    bits = (masks[:, None] >> np.arange(L1)) & 1  # columns: labels..., correct
     nc, nw = bits[:, L], bits[:, :L]
     D = (nc[:, None] - nw).T
     f_small = _margin_credit(D) if L else np.ones(len(masks))
     counted = (nw <= nc[:, None]).all(axis=1)
-    overcount = (at_one * np.where(counted, f_small, 0.0)[None, :]).sum(axis=1)
+    overcount = (state_at_one * np.where(counted, f_small, 0.0)[None, :]).sum(axis=1)
     return np.clip(credit - overcount + single, 0.0, 1.0)
 
 

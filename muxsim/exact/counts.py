@@ -29,15 +29,19 @@ def cond_kernel(num: np.ndarray, rem: np.ndarray, s_max: int, mode: str) -> np.n
     ``num`` is the category's weight, ``rem`` the weight of it and all later
     categories (shape ``(B,)``).  Returns shape ``(B, s_max + 1, s_max + 1)``.
     """
+    if mode == "law":  # Pascal's rule B(s, x) = (1 - p) B(s - 1, x) + p B(s - 1, x - 1): convex, stable
+        num, rem = np.asarray(num, dtype=float), np.asarray(rem, dtype=float)
+        p = np.clip(np.divide(num, rem, out=np.zeros_like(num), where=rem > 0), 0.0, 1.0)[:, None]
+        out = np.zeros((len(num), s_max + 1, s_max + 1))
+        out[:, 0, 0] = 1.0
+        for s in range(1, s_max + 1):
+            out[:, s, : s + 1] = (1.0 - p) * out[:, s - 1, : s + 1]
+            out[:, s, 1 : s + 1] += p * out[:, s - 1, :s]
+        return out
     num = np.asarray(num, dtype=float)[:, None, None]
     rem = np.asarray(rem, dtype=float)[:, None, None]
     s = np.arange(s_max + 1)[None, :, None]
     x = np.arange(s_max + 1)[None, None, :]
-    if mode == "law":
-        p = np.clip(np.divide(num, rem, out=np.zeros_like(num), where=rem > 0), 0.0, 1.0)
-        ok = x <= s
-        logpmf = _log_comb(s, x) + xlogy(x, p) + xlog1py(np.where(ok, s - x, 0), -p)
-        return np.where(ok, np.exp(np.where(ok, logpmf, -np.inf)), 0.0)
     M = np.round(rem).astype(np.int64)
     n = np.minimum(np.round(num).astype(np.int64), M)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -75,7 +79,7 @@ class ModelCounts:
         self._kap_a: np.ndarray | None = None
         self._H: np.ndarray | None = None
         self._T: np.ndarray | None = None
-        self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._tables: dict[object, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def kap_c(self) -> np.ndarray:
@@ -124,30 +128,55 @@ class ModelCounts:
         wr = self.w[:, 1 : L + 2]  # labels, then tail
         rem = np.cumsum(wr[:, ::-1], axis=1)[:, ::-1]
         s = np.arange(S)
-        x = s[:, None] - s[None, :]  # x = s - s' drawn by this label
-        xi = np.clip(x, 0, None)
-        shifts = []
-        for l in range(L):
-            kap = cond_kernel(wr[:, l], rem[:, l], S - 1, self.mode)
-            shifts.append(np.where(x >= 0, kap[:, s[:, None], xi], 0.0))  # (Q, s, s')
+        # F[b-1, s, j, q] = P(the labels after this one have every count <= b, j of them at b | s draws left);
+        # questions on the last axis keep numpy's inner loops long
+        F = np.zeros((S - 1, S, L + 1, Q))
+        F[:, :, 0] = 1.0  # the tail takes what is left: each tail draw counts 1 <= b
+        for l in reversed(range(L)):
+            kap = np.moveaxis(cond_kernel(wr[:, l], rem[:, l], S - 1, self.mode), 0, -1)  # (s, x, Q)
+            new = np.zeros_like(F)
+            for x in range(S):  # this label draws x of the s: below every b > x, at the top for b = x
+                kx = kap[x:, x]  # (s >= x, Q)
+                new[x:, x:] += kx[None, :, None, :] * F[x:, : S - x]
+                if x:
+                    new[x - 1, x:, 1:] += kx[:, None, :] * F[x - 1, : S - x, :-1]
+            F = new
         H = np.zeros((Q, S, S))
         T = np.zeros((Q, S, S))
         H[:, 0, 0] = 1.0
-        ties = np.arange(L + 1)
-        for b in range(1, S):
-            F = np.zeros((Q, S, L + 1))
-            F[:, :, 0] = 1.0  # the tail takes what is left: each tail draw counts 1 <= b
-            for l in reversed(range(L)):
-                below = shifts[l] * (x < b)
-                at = shifts[l] * (x == b)
-                shifted = np.concatenate([np.zeros((Q, S, 1)), F[:, :, :-1]], axis=2)
-                F = below @ F + at @ shifted
-            H[:, :, b] = F.sum(axis=2)
-            T[:, :, b] = (F / (1.0 + ties)).sum(axis=2)
+        H[:, :, 1:] = np.moveaxis(F.sum(axis=2), -1, 0).swapaxes(1, 2)
+        T[:, :, 1:] = np.moveaxis(np.einsum("bsjq,j->bsq", F, 1.0 / (1.0 + np.arange(L + 1))), -1, 0).swapaxes(1, 2)
         if S > 1:
             T[:, :, 1] = H[:, :, 1] / (1.0 + s)
         self._H, self._T = H, T
         return H, T
+
+    def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """``P[q, t]`` = P(plurality count = t) and ``C[q, t]`` its credit mass, for k draws.
+
+        With A[j, r] = P(n_correct = j, r wrong draws) and H, T from
+        :meth:`_wrong_max_tables`::
+
+            P(top <= t) = sum_{j <= t} sum_r A[j, r] H[r, t],    C[t] = sum_r A[t, r] T[r, t]  (t >= 1)
+
+        This is the (top, valid) table of :meth:`top_valid` summed over valid,
+        at the cost of one small matrix product per question.
+        """
+        key = ("top", k)
+        if key in self._tables:
+            return self._tables[key]
+        H, T = self._wrong_max_tables()
+        S = k + 1
+        A = np.zeros((self.Q, S, S))  # A[q, j, r]: r = k - j - m wrong draws after m abstentions
+        for j in range(S):
+            A[:, j, : S - j] = self.kap_c[:, k, j, None] * self.kap_a[:, k - j, k - j :: -1]
+        B = A @ H[:, :S, :S]  # B[q, j, t] = P(n_correct = j, every wrong count <= t)
+        F = (B * np.tri(S, dtype=bool).T).sum(axis=1)  # sum over j <= t
+        P = np.diff(F, axis=1, prepend=0.0)
+        C = np.einsum("qtr,qrt->qt", A, T[:, :S, :S])
+        C[:, 0] = 0.0
+        self._tables[key] = (P, C)
+        return P, C
 
     def top_valid(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``P[q, top, valid]`` and ``C[q, top, valid]`` (credit mass) for k draws.
@@ -195,38 +224,44 @@ class ModelCounts:
             rem = rem - self.w[:, col]
         return A.sum(axis=2).reshape((Q,) + (S,) * (n_labels + 1))
 
-    def singletons(self, k: int, n_labels: int) -> np.ndarray:
-        """``(Q, 2**(n_labels+1), k+1)``: P(each answer in `mask` drawn exactly once, every
-        other named answer (correct included) not drawn, n_tail = m); bit n_labels of
-        the mask is the correct answer.  Feeds the vote's N_correct = 1 case."""
+    def singleton_gf(self, k: int, n_labels: int, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Single-draw patterns of k draws, as a generating function in the tail count.
+
+        ``g[q, g, mask] = sum_m P(pattern mask, n_tail = m) u_g^m`` at the nodes
+        ``u`` and at u = 1 (shape ``(Q, 2**(n_labels+1))``), where pattern mask
+        means: each named answer in mask drawn exactly once, every other named
+        answer (correct included) not drawn, the rest tail or abstain.  Bit
+        n_labels of mask is the correct answer.  Feeds the vote's N_correct = 1 case.
+
+        Laws (multinomial, s = |mask|)::
+
+            g = k! / (k - s)! * prod_{w in mask} v_w * (a + t u)^(k - s)
+
+        Pools (hypergeometric): prod_{w in mask} K_w * C(K_t, m) C(K_a, k - s - m) / C(K, k), summed over m.
+        """
         L1 = n_labels + 1
         masks = np.arange(2**L1)
         bits = (masks[:, None] >> np.arange(L1)[None, :]) & 1  # (2^L1, L1)
         size = bits.sum(axis=1)
-        cols = [1 + l for l in range(n_labels)] + [0]
-        wsel = self.w[:, cols]  # (Q, L1)
+        wsel = self.w[:, [1 + l for l in range(n_labels)] + [0]]  # (Q, L1): labels..., correct
+        prod = np.where(bits[None] == 1, wsel[:, None, :], 1.0).prod(axis=2)  # (Q, 2^L1)
         t, a = self.w[:, self.L + 1], self.w[:, self.L + 2]
+        if self.mode == "law":
+            lead = np.exp(gammaln(k + 1) - gammaln(np.maximum(k - size, 0) + 1)) * (size <= k)
+            base = np.concatenate([a[:, None] + t[:, None] * u[None, :], (a + t)[:, None]], axis=1)  # (Q, G + 1)
+            pw = np.empty((L1 + 1,) + base.shape)  # pw[s] = base^(k - s) for patterns of size s <= L1
+            pw[L1] = base ** max(k - L1, 0)
+            for d in range(L1 - 1, -1, -1):
+                pw[d] = pw[d + 1] * base if k - d > 0 else 1.0
+            g = np.moveaxis(pw[size], 0, -1) * (lead * prod)[:, None, :]  # (Q, G + 1, 2^L1)
+            return g[:, :-1], g[:, -1]
         m = np.arange(k + 1)
         rest = k - size[:, None] - m[None, :]  # abstain draws, (2^L1, k+1)
-        with np.errstate(divide="ignore"):
-            logw = np.log(wsel)
-        logprod = np.where(bits[None] == 1, logw[:, None, :], 0.0).sum(axis=2)  # (Q, 2^L1)
-        if self.mode == "law":
-            lead = gammaln(k + 1) - gammaln(np.maximum(k - size, 0) + 1)
-            val = (
-                lead[None, :, None]
-                + logprod[:, :, None]
-                + _log_comb(k - size[:, None], m[None, :])[None]
-                + xlogy(m[None, None, :], t[:, None, None])
-                + xlogy(np.maximum(rest, 0)[None], a[:, None, None])
-            )
-        else:
-            val = (
-                logprod[:, :, None]
-                + _log_comb(t[:, None, None], m[None, None, :])
-                + _log_comb(a[:, None, None], rest[None])
-                - _log_comb(self.total, k)[:, None, None]
-            )
+        val = (
+            _log_comb(t[:, None, None], m[None, None, :])
+            + _log_comb(a[:, None, None], rest[None])
+            - _log_comb(self.total, k)[:, None, None]
+        )
         ok = (rest >= 0)[None] & (size <= k)[None, :, None]
-        with np.errstate(over="ignore"):
-            return np.where(ok, np.exp(np.where(ok, val, -np.inf)), 0.0)
+        tab = prod[:, :, None] * np.where(ok, np.exp(np.where(ok, val, -np.inf)), 0.0)  # (Q, 2^L1, k+1)
+        return np.einsum("qkm,gm->qgk", tab, u[:, None] ** m[None, :]), tab.sum(axis=2)

@@ -54,14 +54,20 @@ class Engine:
         if lay.n_questions % self.E:
             raise MuxsimError(f"{lay.n_questions} rows do not split into mixtures of {self.E}")
         self.Q = lay.n_questions // self.E
-        self.counts = [ModelCounts(lay.model(i), lay.mode, kmax[i]) for i in range(lay.n_models)]
-        self._phi: dict[tuple, np.ndarray] = {}  # one-draw margin spectra, reused for every k
+        self.rows = lay.n_questions
+        # every model's rows stacked (model-major) in one set of count tables
+        stacked = np.concatenate([lay.model(i) for i in range(lay.n_models)])
+        self.counts = ModelCounts(stacked, lay.mode, max(kmax))
 
     def _mix(self, a: np.ndarray) -> np.ndarray:
         if self.E == 1:
             return a
         a = a.reshape((self.Q, self.E) + a.shape[1:])
         return np.tensordot(self.mix_w, a, axes=(0, 1))
+
+    def _of(self, i: int, a: np.ndarray) -> np.ndarray:
+        """Model i's rows of a stacked per-row array, mixed into questions."""
+        return self._mix(a[i * self.rows : (i + 1) * self.rows])
 
     def _k(self, i: int, k: int) -> int:
         if k > self.k_max[i]:
@@ -73,22 +79,23 @@ class Engine:
         return self._mix(c[:, 0] / c.sum(axis=1))
 
     def sc(self, i: int, k: int) -> np.ndarray:
-        _, C = self.counts[i].top_valid(self._k(i, k))
-        return self._mix(C.reshape(C.shape[0], -1).sum(axis=1))
+        _, C = self.counts.top(self._k(i, k))
+        return self._of(i, C.sum(axis=1))
 
     def mux(self, models: Sequence[int], ks: Sequence[int], score: str = "per_k"):
         """Returns (accuracy (Q,), p_selected (Q, n), p_selected_and_correct (Q, n))."""
         check_score(score)
         dists, credits, scores = [], [], []
         for i, k in zip(models, ks):
-            P, C = self.counts[i].top_valid(self._k(i, k))
-            P, C = self._mix(P), self._mix(C)
             top = np.arange(k + 1)
             if score == "per_k":
-                dists.append(P.sum(axis=2))
-                credits.append(C.sum(axis=2))
+                P, C = self.counts.top(self._k(i, k))
+                dists.append(self._of(i, P))
+                credits.append(self._of(i, C))
                 scores.append(top / k)
             else:
+                P, C = self.counts.top_valid(self._k(i, k))
+                P, C = self._of(i, P), self._of(i, C)
                 valid = np.arange(k + 1)
                 s = np.where(valid[None, :] > 0, top[:, None] / np.maximum(valid[None, :], 1), 0.0)
                 dists.append(P.reshape(self.Q, -1))
@@ -97,7 +104,7 @@ class Engine:
         return combine.mux(dists, credits, scores)
 
     def _at_least(self, i: int, k: int, r: int) -> np.ndarray:
-        return self._mix(self.counts[i].n_correct(self._k(i, k))[:, r:].sum(axis=1))
+        return self._of(i, self.counts.n_correct(self._k(i, k))[:, r:].sum(axis=1))
 
     def union(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
         r = check_r(r)
@@ -105,7 +112,7 @@ class Engine:
 
     def contradiction(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
         r = check_r(r)
-        a = [self._mix(self.counts[i].consistently_wrong(self._k(i, k))) for i, k in zip(models, ks)]
+        a = [self._of(i, self.counts.consistently_wrong(self._k(i, k))) for i, k in zip(models, ks)]
         b = [self._at_least(i, k, r) for i, k in zip(models, ks)]
         return combine.contradiction(a, b)
 
@@ -149,46 +156,36 @@ class Engine:
         out = np.zeros(self.Q)
         K, L_max = int(sum(ks)), int(n_lab.max())
         combine.check_vote_size(K, L_max)
-        # one FFT length for every k <= k_max (one-draw spectra computed once per model), unless
-        # that grid is over the limit while this k's is not
-        size = combine.margin_grid(sum(self.k_max[i] for i in models), L_max)
-        if size**L_max > combine.VOTE_MAX_CELLS:
-            size = combine.margin_grid(K, L_max)
+        size = combine.margin_grid(K, L_max)
         for L in np.unique(n_lab):
             group = np.flatnonzero(n_lab == L)
             step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * size ** int(L))))  # bounded memory
             for start in range(0, len(group), step):
                 qs = group[start : start + step]
-                out[qs] = self._vote_fft_group(models, ks, qs, int(L), size, start)
+                out[qs] = self._vote_fft_group(models, ks, qs, int(L), size)
         return out
 
-    def _vote_fft_group(self, models: list[int], ks: Sequence[int], qs: np.ndarray, L: int, size: int, start: int) -> np.ndarray:
+    def _vote_fft_group(self, models: list[int], ks: Sequence[int], qs: np.ndarray, L: int, size: int) -> np.ndarray:
         rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
-        spectra, sgs = [], []
-        same_k: dict[int, list] = {}  # without mixtures, prod_i phi_i^k = (prod_i phi_i)^k
+        n = len(qs)
+        u, _ = combine.legendre_nodes(int(sum(ks)))
+        spectra, singles = [], []
         for i, k in zip(models, ks):
             w = self.lay.model(i)[rows]
             sub = ModelCounts(w, self.lay.mode, self._k(i, k))
-            sgs.append(self._mix_rows(sub.singletons(k, L), len(qs)))
-            if not L:
-                continue
-            if self.lay.mode == "law":  # k draws with replacement: the k-th power of one draw
-                key = (tuple(models), i, L, size, start)  # rows depend on the model subset and chunk
-                if key not in self._phi:
-                    self._phi[key] = combine.one_draw_spectrum(w, L, size)
-                phi = self._phi[key]
-                if self.E == 1:
-                    same_k.setdefault(k, []).append(key)
-                else:
-                    spectra.append(self._mix_rows(combine.ipow(phi, k), len(qs)))
-            else:
-                spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, L), k, size), len(qs)))
-        for k, keys in same_k.items():
-            pkey = ("prod",) + tuple(keys)
-            if pkey not in self._phi:
-                self._phi[pkey] = functools.reduce(np.multiply, [self._phi[key] for key in keys])
-            spectra.append(combine.ipow(self._phi[pkey], k))
-        return combine.vote(spectra, sgs, list(ks), L, size)
+            g, g1 = sub.singleton_gf(k, L, u)
+            singles.append((self._mix_rows(g, n), self._mix_rows(g1, n)))
+            if L and self.lay.mode == "pool":
+                spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, L), k, size), n))
+            elif L and self.E > 1:  # a mixture: each model's k-th power before averaging
+                spectra.append(self._mix_rows(combine.ipow(combine.one_draw_spectrum(w, L, size), k), n))
+        if L and self.lay.mode == "law" and self.E == 1:
+            # draws with replacement, no mixture: prod_i phi_i^k = (prod_i phi_i)^k over models with the same k,
+            # and prod_i phi_i is the spectrum of one draw from each, a law on the small box [-n, n]^L
+            for k in sorted(set(ks)):
+                same = [self.lay.model(i)[rows] for i, kk in zip(models, ks) if kk == k]
+                spectra.append(combine.ipow(combine.box_spectrum(combine.one_draw_margins(same, L), size), k))
+        return combine.vote(spectra, singles, list(ks), L, size)
 
     def _mix_rows(self, a: np.ndarray, n: int) -> np.ndarray:
         if self.E == 1:
