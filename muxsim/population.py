@@ -306,9 +306,12 @@ def evaluate(
     eng = Engine(lay, [int(ks.max())] * lay.n_models, mix=mix)
     values = {m: np.zeros(len(ks)) for m in meths}
     se = {m: np.zeros(len(ks)) for m in meths}
-    for j, kk in enumerate(ks):
-        for m in meths:
-            v = per_question(eng, m, idx, pop.models, int(kk), r)
+    for m in meths:
+        if m == "vote":  # the whole curve at once (running powers)
+            rows = list(eng.vote_curve(idx, [[int(kk)] * len(idx) for kk in ks]))
+        else:
+            rows = [per_question(eng, m, idx, pop.models, int(kk), r) for kk in ks]
+        for j, v in enumerate(rows):
             values[m][j] = float(qw @ v)
             if isinstance(pop, Empirical) and len(v) > 1:
                 se[m][j] = float(np.std(v, ddof=1) / np.sqrt(len(v)))

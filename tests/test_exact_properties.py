@@ -105,3 +105,21 @@ def test_large_k_pool_without_replacement_is_deterministic_at_k_equal_K():
     pool = LoggedPool(70, {"X": 40}, tail=10, abstain=8)
     assert exact.self_consistency(pool, pool.size) == 1.0
     assert 0 < exact.self_consistency(pool, 64) < 1
+
+
+@SETTINGS
+@given(
+    st.lists(laws(), min_size=1, max_size=3),
+    st.lists(st.lists(st.integers(1, 5), min_size=3, max_size=3), min_size=1, max_size=5),
+)
+def test_vote_curve_equals_points(srcs, points):
+    """Running powers across the points of a curve (any order, per-model k) give each point's vote."""
+    from muxsim.exact import Engine
+    from muxsim.layout import layout
+
+    n = len(srcs)
+    points = [p[:n] for p in points]
+    eng = Engine(layout([srcs]), [5] * n)
+    curve = eng.vote_curve(range(n), points)
+    for p, row in zip(points, curve):
+        assert row[0] == pytest.approx(exact.vote(srcs, p), abs=1e-12)

@@ -142,24 +142,18 @@ def one_draw_spectrum(weights: np.ndarray, n_labels: int, size: int) -> np.ndarr
     return out
 
 
-def one_draw_margins(weights: Sequence[np.ndarray], n_labels: int) -> np.ndarray:
-    """Law of the summed margins of ONE draw from each of m laws (independent), on the box
-    [-m, m]^L (array index D + m): a draw adds +1 on every axis w.p. c and -1 on axis w
-    w.p. v_w.  Shape ``(Q,) + (2m + 1,) * L``."""
-    m, L = len(weights), n_labels
-    shape = (-1,) + (1,) * L
-    every = (slice(None),)
-    P = np.zeros((weights[0].shape[0],) + (2 * m + 1,) * L)
-    P[every + (m,) * L] = 1.0
-    for w in weights:
-        new = (1.0 - w[:, 0] - w[:, 1 : 1 + L].sum(axis=1)).reshape(shape) * P
-        new[every + (slice(1, None),) * L] += w[:, 0].reshape(shape) * P[every + (slice(None, -1),) * L]
-        for a in range(L):
-            to, frm = [slice(None)] * L, [slice(None)] * L
-            to[a], frm[a] = slice(None, -1), slice(1, None)
-            new[every + tuple(to)] += w[:, 1 + a].reshape(shape) * P[every + tuple(frm)]
-        P = new
-    return P
+def one_draw_box(weights: np.ndarray, n_labels: int, m: int) -> np.ndarray:
+    """Law of the summed margins of ONE draw from each of m laws (independent; ``weights`` has
+    their rows stacked model-major), on the box [-m, m]^L (array index D + m).
+
+    The product of the m one-draw spectra on a grid of length 2m + 1 per axis determines
+    this law exactly (no wrap-around); the inverse transform recovers it.
+    """
+    small = 2 * m + 1
+    phi = one_draw_spectrum(weights, n_labels, small)
+    phi = phi.reshape((m, -1) + phi.shape[1:]).prod(axis=0)
+    box = irfftn(phi, s=(small,) * n_labels, axes=tuple(range(1, n_labels + 1)))
+    return np.roll(box, m, axis=tuple(range(1, n_labels + 1)))
 
 
 def box_spectrum(box: np.ndarray, size: int) -> np.ndarray:
@@ -168,23 +162,23 @@ def box_spectrum(box: np.ndarray, size: int) -> np.ndarray:
     L = box.ndim - 1
     m = (box.shape[1] - 1) // 2
     spec = box
-    for a in reversed(range(L)):
+    for a in range(L):  # each step contracts axis 1 and appends its frequencies last
         omega = np.arange(size // 2 + 1 if a == L - 1 else size)
-        dft = np.exp(-2j * np.pi * np.outer(np.arange(-m, m + 1), omega) / size)  # (2m + 1, omegas)
-        spec = np.moveaxis(np.moveaxis(spec, 1 + a, -1) @ dft, -1, 1 + a)
+        spec = np.tensordot(spec, np.exp(-2j * np.pi * np.outer(np.arange(-m, m + 1), omega) / size), axes=(1, 0))
     return spec
 
 
 def ipow(z: np.ndarray, k: int) -> np.ndarray:
-    """z**k for a positive integer k by repeated squaring (numpy's complex power is slow)."""
+    """z**k for a positive integer k by repeated squaring (numpy's complex power is slow);
+    products are formed in place where no caller's array is touched."""
     result, base = None, z
-    while k:
+    while True:
         if k & 1:
-            result = base if result is None else result * base
+            result = base if result is None else np.multiply(result, base, out=None if result is z else result)
         k >>= 1
-        if k:
-            base = base * base
-    return result
+        if not k:
+            return result
+        base = base * base if base is z or base is result else np.multiply(base, base, out=base)
 
 
 @functools.lru_cache(maxsize=64)

@@ -167,12 +167,12 @@ class ModelCounts:
             return self._tables[key]
         H, T = self._wrong_max_tables()
         S = k + 1
-        A = np.zeros((self.Q, S, S))  # A[q, j, r]: r = k - j - m wrong draws after m abstentions
-        for j in range(S):
-            A[:, j, : S - j] = self.kap_c[:, k, j, None] * self.kap_a[:, k - j, k - j :: -1]
-        B = A @ H[:, :S, :S]  # B[q, j, t] = P(n_correct = j, every wrong count <= t)
-        F = (B * np.tri(S, dtype=bool).T).sum(axis=1)  # sum over j <= t
-        P = np.diff(F, axis=1, prepend=0.0)
+        j, r = np.meshgrid(np.arange(S), np.arange(S), indexing="ij")
+        ok = j + r <= k
+        flat = np.where(ok, (k - j) * S + (k - j - r), 0)  # kap_a[q, k - j, m] with m = k - j - r abstentions
+        A = np.take(self.kap_a[:, :S, :S].reshape(self.Q, -1), flat, axis=1) * (self.kap_c[:, k, :S, None] * ok)
+        # A[q, j, r] = P(n_correct = j, r wrong draws); with Acum[t, r] = sum_{j <= t} A[j, r]:
+        P = np.diff(np.einsum("qtr,qrt->qt", np.cumsum(A, axis=1), H[:, :S, :S]), axis=1, prepend=0.0)
         C = np.einsum("qtr,qrt->qt", A, T[:, :S, :S])
         C[:, 0] = 0.0
         self._tables[key] = (P, C)

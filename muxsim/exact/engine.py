@@ -125,26 +125,36 @@ class Engine:
         group by FFT of the margin laws (:func:`combine.vote`).  ``sparse``
         forces (True) or forbids (False) the pool path (for tests).
         """
+        return self.vote_curve(models, [list(ks)], sparse=sparse)[0]
+
+    def vote_curve(self, models: Sequence[int], points: Sequence[Sequence[int]], *, sparse: bool | None = None) -> np.ndarray:
+        """``(len(points), Q)``: the pooled vote at each k-vector of ``points`` (one k per model).
+
+        For laws without mixture, the spectrum of one draw from every model is built
+        once on the grid of the largest K and raised to the k of successive points
+        by running powers (a curve k = 1, 2, ... costs one product per point).
+        """
         models = list(models)
+        points = [[self._k(i, int(k)) for i, k in zip(models, ks)] for ks in points]
         if self.lay.mode == "pool" and sparse is not False:
-            return self._vote_pools(models, ks, force=bool(sparse))
-        return self._vote_fft(models, ks)
+            return np.stack([self._vote_pools(models, ks, force=bool(sparse)) for ks in points])
+        return self._vote_fft(models, points)
 
     def _vote_pools(self, models: list[int], ks: Sequence[int], force: bool) -> np.ndarray:
         K = int(sum(ks))
         out = np.full(self.Q, np.nan)
         for q in range(self.Q):
             w = self.lay.weights[q]
-            vectors = [combine.pool_count_vectors(w[i], self._k(i, k)) for i, k in zip(models, ks)]
+            vectors = [combine.pool_count_vectors(w[i], k) for i, k in zip(models, ks)]
             if force or np.prod([float(len(p)) for _, p in vectors]) <= combine.SPARSE_MAX_ROWS:
                 out[q] = combine.vote_sparse(vectors, K)
         rest = np.flatnonzero(np.isnan(out))
         if len(rest):
             sub = Engine(Layout(self.lay.mode, self.lay.weights[rest], self.lay.n_labels[rest], tuple(self.lay.labels[q] for q in rest)), self.k_max)
-            out[rest] = sub._vote_fft(models, ks)
+            out[rest] = sub._vote_fft(models, [ks])[0]
         return out
 
-    def _vote_fft(self, models: list[int], ks: Sequence[int]) -> np.ndarray:
+    def _vote_fft(self, models: list[int], points: list[list[int]]) -> np.ndarray:
         used = self.lay.weights[:, models, 1 : 1 + self.lay.width].max(axis=1) > 0  # (rows, L)
         # labels are numbered per question with used ones first only when built by layout();
         # take the highest used column + 1 so any layout works
@@ -153,39 +163,54 @@ class Engine:
         else:
             n_lab = np.where(used.any(axis=1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 0)
         n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
-        out = np.zeros(self.Q)
-        K, L_max = int(sum(ks)), int(n_lab.max())
+        out = np.zeros((len(points), self.Q))
+        K, L_max = max(sum(ks) for ks in points), int(n_lab.max())
         combine.check_vote_size(K, L_max)
-        size = combine.margin_grid(K, L_max)
+        size = combine.margin_grid(K, L_max)  # one grid for every point: powers carry over
         for L in np.unique(n_lab):
             group = np.flatnonzero(n_lab == L)
             step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * size ** int(L))))  # bounded memory
             for start in range(0, len(group), step):
                 qs = group[start : start + step]
-                out[qs] = self._vote_fft_group(models, ks, qs, int(L), size)
+                out[:, qs] = self._vote_fft_group(models, points, qs, int(L), size)
         return out
 
-    def _vote_fft_group(self, models: list[int], ks: Sequence[int], qs: np.ndarray, L: int, size: int) -> np.ndarray:
+    def _vote_fft_group(self, models: list[int], points: list[list[int]], qs: np.ndarray, L: int, size: int) -> np.ndarray:
         rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
         n = len(qs)
-        u, _ = combine.legendre_nodes(int(sum(ks)))
-        spectra, singles = [], []
-        for i, k in zip(models, ks):
-            w = self.lay.model(i)[rows]
-            sub = ModelCounts(w, self.lay.mode, self._k(i, k))
-            g, g1 = sub.singleton_gf(k, L, u)
-            singles.append((self._mix_rows(g, n), self._mix_rows(g1, n)))
-            if L and self.lay.mode == "pool":
-                spectra.append(self._mix_rows(combine.margin_spectrum(sub.label_counts(k, L), k, size), n))
-            elif L and self.E > 1:  # a mixture: each model's k-th power before averaging
-                spectra.append(self._mix_rows(combine.ipow(combine.one_draw_spectrum(w, L, size), k), n))
-        if L and self.lay.mode == "law" and self.E == 1:
-            # draws with replacement, no mixture: prod_i phi_i^k = (prod_i phi_i)^k over models with the same k,
-            # and prod_i phi_i is the spectrum of one draw from each, a law on the small box [-n, n]^L
-            for k in sorted(set(ks)):
-                same = [self.lay.model(i)[rows] for i, kk in zip(models, ks) if kk == k]
-                spectra.append(combine.ipow(combine.box_spectrum(combine.one_draw_margins(same, L), size), k))
-        return combine.vote(spectra, singles, list(ks), L, size)
+        out = np.zeros((len(points), n))
+        powers: dict[tuple[int, ...], list] = {}  # models with one k: [phi, k, phi^k] for running powers
+        for p, ks in enumerate(points):
+            u, _ = combine.legendre_nodes(int(sum(ks)))
+            spectra, singles = [], []
+            for k in sorted(set(ks)):  # models with the same k share one set of tables
+                same = tuple(i for i, kk in zip(models, ks) if kk == k)
+                w = np.concatenate([self.lay.model(i)[rows] for i in same])
+                sub = ModelCounts(w, self.lay.mode, k)
+                g, g1 = sub.singleton_gf(k, L, u)
+                parts = lambda a: [self._mix_rows(x, n) for x in np.split(a, len(same))]  # noqa: E731
+                singles += zip(parts(g), parts(g1))
+                if not L:
+                    continue
+                if self.lay.mode == "pool":
+                    spectra += parts(combine.margin_spectrum(sub.label_counts(k, L), k, size))
+                elif self.E > 1:  # a mixture: each model's k-th power before averaging
+                    spectra += parts(combine.ipow(combine.one_draw_spectrum(w, L, size), k))
+                else:
+                    # draws with replacement, no mixture: prod_i phi_i^k = (prod_i phi_i)^k, and prod_i phi_i
+                    # is the spectrum of one draw from each model, a law on the small box [-m, m]^L
+                    if same not in powers:
+                        phi = combine.box_spectrum(combine.one_draw_box(w, L, len(same)), size)
+                        powers[same] = [phi, 0, None]
+                    phi, k0, pk = powers[same]
+                    if k0 and k >= k0:
+                        pk = pk if k == k0 else pk * combine.ipow(phi, k - k0)
+                    else:
+                        pk = combine.ipow(phi, k)
+                    powers[same][1:] = [k, pk]
+                    spectra.append(pk)
+            out[p] = combine.vote(spectra, singles, ks, L, size)
+        return out
 
     def _mix_rows(self, a: np.ndarray, n: int) -> np.ndarray:
         if self.E == 1:

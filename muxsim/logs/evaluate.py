@@ -251,7 +251,7 @@ def vote_values(lay: Layout, ks: Sequence[int]) -> np.ndarray:
     """
     n = lay.n_models
     eng = Engine(lay, [int(max(ks))] * n)
-    return np.stack([eng.vote(range(n), [int(k)] * n) for k in ks])
+    return eng.vote_curve(range(n), [[int(k)] * n for k in ks])
 
 
 def per_question_values(table: AnswerTable, models: Sequence[str], ks: Sequence[int], methods: Sequence[str], r: int = 1) -> dict[str, np.ndarray]:
