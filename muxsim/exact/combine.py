@@ -206,63 +206,69 @@ def vote(
     n_labels: int,
     size: int,
 ) -> np.ndarray:
-    """Pooled plurality over all models' draws (exact).
-
-    ``spectra[i]`` is the rfft (length ``size`` per axis, ``size >= 2K + 1``)
-    of model i's law of margins D_w = n_correct - n_w; ``singles[i]`` its
-    single-draw patterns at the nodes of :func:`legendre_nodes` (K) and at 1
-    (:meth:`ModelCounts.singleton_gf`).
-
-    Case N_correct >= 2: the tail cannot tie, so the credit is a function of
-    the margins alone, f(D) = [all D_w >= 0] / (1 + #{D_w = 0}).  The law of
-    the summed margins is the product of the spectra (K = sum of k, L = named
-    wrong answers: work O(n size^L log size)); outcomes with N_correct <= 1
-    that f credits are removed again using the exact law of the totals
-    restricted to {0, 1}.  Case N_correct = 1: the correct answer wins only if
-    all valid draws are distinct; credit 1/(1 + #wrong valid draws)
-    = int_0^1 u^(#wrong) du, integrated exactly by Gauss-Legendre over the
-    models' single-draw patterns.
-    """
+    """Pooled plurality over all models' draws (exact): :func:`margin_credit` plus
+    :func:`single_draw_term`, the models' single-draw patterns taken at the nodes of
+    :func:`legendre_nodes` (K)."""
     K = int(sum(ks))
-    Q = singles[0][1].shape[0]
-    L = n_labels
+    return np.clip(margin_credit(spectra, K, n_labels, size, len(singles[0][1])) + single_draw_term(singles, n_labels, K), 0.0, 1.0)
+
+
+def margin_credit(spectra: Sequence[np.ndarray], K: int, n_labels: int, size: int, n_questions: int) -> np.ndarray:
+    """``(Q,)``: E f(D) for the summed margins D_w = N_correct - N_w of all K draws, with
+
+        f(D) = [all D_w >= 0] / (1 + #{D_w = 0}),
+
+    the vote's credit whenever N_correct >= 2 (then the tail cannot tie).
+    ``spectra[i]`` is the rfft (length ``size >= 2K + 1`` per axis, so nothing
+    wraps around) of model i's margin law; their product is the law of the sum,
+    and Parseval gives sum_D P(D) f(D) without an inverse transform.
+    """
+    if not n_labels:
+        return np.ones(n_questions)  # no named wrong answer: f = 1 on every outcome
     if size < 2 * K + 1:
         raise MuxsimError(f"vote: FFT length {size} < 2K+1 = {2 * K + 1}")
-    if L:
-        spec = spectra[0]
-        for f in spectra[1:]:
-            spec = spec * f
-        # Parseval: sum_D P(D) f(D) = (1/N) sum_w S(w) conj(F(w)), over the half spectrum
-        # of the last axis with Hermitian weights; no inverse transform per question.
-        F = _credit_spectrum(K, L, size)
-        credit = (spec.reshape(Q, -1) @ F.ravel()).real
-    else:
-        credit = np.ones(Q)  # no named wrong answer: f = 1 on every outcome
-    L1 = n_labels + 1
+    spec = functools.reduce(np.multiply, spectra)
+    return (spec.reshape(n_questions, -1) @ _credit_spectrum(K, n_labels, size).ravel()).real
+
+
+def single_draw_term(singles: Sequence[tuple[np.ndarray, np.ndarray]], n_labels: int, K: int) -> np.ndarray:
+    """The vote's correction for N_correct <= 1, shape ``(..., Q)``.
+
+    ``singles[i] = (g, g1)``: model i's single-draw patterns
+    (:meth:`ModelCounts.singleton_gf`) at the nodes of :func:`legendre_nodes` (K)
+    and at u = 1, with any leading axes (e.g. the points of a curve).
+
+    Case N_correct = 1: the correct answer wins only if all valid draws are
+    distinct; its credit 1/(1 + #wrong valid draws) = int_0^1 u^(#wrong) du is
+    integrated exactly by Gauss-Legendre.  Models combine by disjoint unions of
+    their patterns.  Outcomes with N_correct <= 1 that :func:`margin_credit`
+    counted (all named totals in {0, 1} with N_w <= N_correct) are subtracted.
+    """
+    L, L1 = n_labels, n_labels + 1
     masks = np.arange(2**L1)
     bits = (masks[:, None] >> np.arange(L1)) & 1  # columns: labels..., correct
-    c_bit = 1 << n_labels
     u, wu = legendre_nodes(K)
-    wrong_named = bits[:, :L].sum(axis=1)
-    m1, m2 = np.meshgrid(masks, masks, indexing="ij")
-    disjoint = (m1 & m2) == 0
-    p1, p2 = m1[disjoint], m2[disjoint]
-    to_union = np.zeros((len(p1), len(masks)))
-    to_union[np.arange(len(p1)), p1 | p2] = 1.0
-    state = state_at_one = None
+    pairs = [(a, b) for a in masks for b in masks if not a & b]
+
+    def join(x: np.ndarray | None, y: np.ndarray) -> np.ndarray:  # disjoint unions of patterns (mask axis first)
+        if x is None:
+            return y
+        out = np.zeros_like(y)
+        for a, b in pairs:
+            out[a | b] += x[a] * y[b]
+        return out
+
+    state = state1 = None
     for g, g1 in singles:
-        v = g * (u[None, :, None] ** wrong_named[None, None, :])
-        state = v if state is None else (state[:, :, p1] * v[:, :, p2]) @ to_union
-        state_at_one = g1 if state_at_one is None else (state_at_one[:, p1] * g1[:, p2]) @ to_union
-    single = (state[:, :, (masks & c_bit) > 0].sum(axis=2) * wu[None, :]).sum(axis=1)
-    # ... minus the outcomes with N_correct <= 1 that f credited: all totals in {0, 1} with
-    # N_w <= N_correct, i.e. patterns with every named total 0 (N_c = 0 or 1) or N_c = 1.
+        at_u = u ** bits[:, :L].sum(axis=1)[:, None]  # u^(#named wrong answers in the pattern), (masks, G)
+        state = join(state, np.moveaxis(g, -1, 0) * at_u.reshape(at_u.shape[:1] + (1,) * (g.ndim - 2) + at_u.shape[1:]))
+        state1 = join(state1, np.moveaxis(g1, -1, 0))
+    single = state[bits[:, L] == 1].sum(axis=0) @ wu
+    state1 = np.moveaxis(state1, 0, -1)
     nc, nw = bits[:, L], bits[:, :L]
-    D = (nc[:, None] - nw).T
-    f_small = _margin_credit(D) if L else np.ones(len(masks))
     counted = (nw <= nc[:, None]).all(axis=1)
-    overcount = (state_at_one * np.where(counted, f_small, 0.0)[None, :]).sum(axis=1)
-    return np.clip(credit - overcount + single, 0.0, 1.0)
+    f_small = _margin_credit((nc[:, None] - nw).T) if L else np.ones(len(masks))
+    return single - state1 @ np.where(counted, f_small, 0.0)
 
 
 #: Largest product of per-model support sizes for the sparse pooled vote of logged pools.

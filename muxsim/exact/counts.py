@@ -134,12 +134,11 @@ class ModelCounts:
         F[:, :, 0] = 1.0  # the tail takes what is left: each tail draw counts 1 <= b
         for l in reversed(range(L)):
             kap = np.moveaxis(cond_kernel(wr[:, l], rem[:, l], S - 1, self.mode), 0, -1)  # (s, x, Q)
-            new = np.zeros_like(F)
-            for x in range(S):  # this label draws x of the s: below every b > x, at the top for b = x
+            new = kap[None, :, 0, None, :] * F  # this label draws x = 0 of the s: below every b
+            for x in range(1, S):  # it draws x of the s: below every b > x, at the top for b = x
                 kx = kap[x:, x]  # (s >= x, Q)
                 new[x:, x:] += kx[None, :, None, :] * F[x:, : S - x]
-                if x:
-                    new[x - 1, x:, 1:] += kx[:, None, :] * F[x - 1, : S - x, :-1]
+                new[x - 1, x:, 1:] += kx[:, None, :] * F[x - 1, : S - x, :-1]
             F = new
         H = np.zeros((Q, S, S))
         T = np.zeros((Q, S, S))

@@ -181,15 +181,15 @@ class Engine:
         out = np.zeros((len(points), n))
         powers: dict[tuple[int, ...], list] = {}  # models with one k: [phi, k, phi^k] for running powers
         for p, ks in enumerate(points):
-            u, _ = combine.legendre_nodes(int(sum(ks)))
+            K = int(sum(ks))
+            u, _ = combine.legendre_nodes(K)
             spectra, singles = [], []
             for k in sorted(set(ks)):  # models with the same k share one set of tables
                 same = tuple(i for i, kk in zip(models, ks) if kk == k)
                 w = np.concatenate([self.lay.model(i)[rows] for i in same])
                 sub = ModelCounts(w, self.lay.mode, k)
-                g, g1 = sub.singleton_gf(k, L, u)
                 parts = lambda a: [self._mix_rows(x, n) for x in np.split(a, len(same))]  # noqa: E731
-                singles += zip(parts(g), parts(g1))
+                singles += zip(*map(parts, sub.singleton_gf(k, L, u)))
                 if not L:
                     continue
                 if self.lay.mode == "pool":
@@ -209,8 +209,8 @@ class Engine:
                         pk = combine.ipow(phi, k)
                     powers[same][1:] = [k, pk]
                     spectra.append(pk)
-            out[p] = combine.vote(spectra, singles, ks, L, size)
-        return out
+            out[p] = combine.margin_credit(spectra, K, L, size, n) + combine.single_draw_term(singles, L, K)
+        return np.clip(out, 0.0, 1.0)
 
     def _mix_rows(self, a: np.ndarray, n: int) -> np.ndarray:
         if self.E == 1:
