@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 from scipy import sparse
-from scipy.fft import irfftn, next_fast_len, rfftn
+from scipy.fft import irfftn, rfftn
 from scipy.special import gammaln, roots_legendre
 
 from muxsim.errors import MuxsimError
@@ -98,8 +98,8 @@ def _credit_spectrum(K: int, L: int, size: int) -> np.ndarray:
 
 
 def margin_grid(K: int, n_labels: int) -> int:
-    """FFT length per axis for summed margins in [-K, K] (no wrap-around)."""
-    return next_fast_len(2 * K + 1, real=True)
+    """Grid length per axis for summed margins in [-K, K]: 2K + 1, so nothing wraps around."""
+    return 2 * K + 1
 
 
 def margin_spectrum(label_counts: np.ndarray, k: int, size: int) -> np.ndarray:
@@ -182,10 +182,11 @@ def ipow(z: np.ndarray, k: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def legendre_nodes(K: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights on [0, 1], exact for polynomials of degree <= K + 2."""
+def vote_nodes(K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1] (exact for polynomials of degree <= K + 2),
+    then the node u = 1 with weight 0 (where :func:`single_draw_term` reads the law itself)."""
     x, w = roots_legendre(K // 2 + 2)
-    return (x + 1) / 2, w / 2
+    return np.append((x + 1) / 2, 1.0), np.append(w / 2, 0.0)
 
 
 def check_vote_size(K: int, n_labels: int) -> None:
@@ -197,20 +198,6 @@ def check_vote_size(K: int, n_labels: int) -> None:
             f"(K = {K} draws in all, L = {n_labels} distinct named wrong answers); the limit is {VOTE_MAX_CELLS:.3g}. "
             "Use fewer models or samples, or muxsim.simulate.vote"
         )
-
-
-def vote(
-    spectra: Sequence[np.ndarray],
-    singles: Sequence[tuple[np.ndarray, np.ndarray]],
-    ks: Sequence[int],
-    n_labels: int,
-    size: int,
-) -> np.ndarray:
-    """Pooled plurality over all models' draws (exact): :func:`margin_credit` plus
-    :func:`single_draw_term`, the models' single-draw patterns taken at the nodes of
-    :func:`legendre_nodes` (K)."""
-    K = int(sum(ks))
-    return np.clip(margin_credit(spectra, K, n_labels, size, len(singles[0][1])) + single_draw_term(singles, n_labels, K), 0.0, 1.0)
 
 
 def margin_credit(spectra: Sequence[np.ndarray], K: int, n_labels: int, size: int, n_questions: int) -> np.ndarray:
@@ -231,44 +218,39 @@ def margin_credit(spectra: Sequence[np.ndarray], K: int, n_labels: int, size: in
     return (spec.reshape(n_questions, -1) @ _credit_spectrum(K, n_labels, size).ravel()).real
 
 
-def single_draw_term(singles: Sequence[tuple[np.ndarray, np.ndarray]], n_labels: int, K: int) -> np.ndarray:
-    """The vote's correction for N_correct <= 1, shape ``(..., Q)``.
+def single_draw_term(singles: Sequence[np.ndarray], n_labels: int, K: int) -> np.ndarray:
+    """``(Q,)``: the vote's correction for N_correct <= 1.
 
-    ``singles[i] = (g, g1)``: model i's single-draw patterns
-    (:meth:`ModelCounts.singleton_gf`) at the nodes of :func:`legendre_nodes` (K)
-    and at u = 1, with any leading axes (e.g. the points of a curve).
+    ``singles[i]`` is model i's single-draw patterns (:meth:`ModelCounts.singleton_gf`)
+    at :func:`vote_nodes` (K).
 
     Case N_correct = 1: the correct answer wins only if all valid draws are
     distinct; its credit 1/(1 + #wrong valid draws) = int_0^1 u^(#wrong) du is
     integrated exactly by Gauss-Legendre.  Models combine by disjoint unions of
     their patterns.  Outcomes with N_correct <= 1 that :func:`margin_credit`
-    counted (all named totals in {0, 1} with N_w <= N_correct) are subtracted.
+    counted (all named totals in {0, 1} with N_w <= N_correct; read at u = 1)
+    are subtracted.
     """
-    L, L1 = n_labels, n_labels + 1
-    masks = np.arange(2**L1)
-    bits = (masks[:, None] >> np.arange(L1)) & 1  # columns: labels..., correct
-    u, wu = legendre_nodes(K)
-    pairs = [(a, b) for a in masks for b in masks if not a & b]
-
-    def join(x: np.ndarray | None, y: np.ndarray) -> np.ndarray:  # disjoint unions of patterns (mask axis first)
-        if x is None:
-            return y
-        out = np.zeros_like(y)
-        for a, b in pairs:
-            out[a | b] += x[a] * y[b]
-        return out
-
-    state = state1 = None
-    for g, g1 in singles:
-        at_u = u ** bits[:, :L].sum(axis=1)[:, None]  # u^(#named wrong answers in the pattern), (masks, G)
-        state = join(state, np.moveaxis(g, -1, 0) * at_u.reshape(at_u.shape[:1] + (1,) * (g.ndim - 2) + at_u.shape[1:]))
-        state1 = join(state1, np.moveaxis(g1, -1, 0))
-    single = state[bits[:, L] == 1].sum(axis=0) @ wu
-    state1 = np.moveaxis(state1, 0, -1)
+    L = n_labels
+    masks = np.arange(2 ** (L + 1))
+    bits = (masks[:, None] >> np.arange(L + 1)) & 1  # columns: labels..., correct
+    u, wu = vote_nodes(K)
+    at_u = u[None, :] ** bits[:, :L].sum(axis=1)[:, None]  # u^(#named wrong answers in the pattern)
+    state = None
+    for g in singles:
+        g = g * at_u
+        if state is None:
+            state = g
+            continue
+        new = np.zeros_like(g)  # disjoint unions of the two patterns
+        for a in masks:
+            for b in masks[(masks & a) == 0]:
+                new[:, a | b] += state[:, a] * g[:, b]
+        state = new
     nc, nw = bits[:, L], bits[:, :L]
     counted = (nw <= nc[:, None]).all(axis=1)
-    f_small = _margin_credit((nc[:, None] - nw).T) if L else np.ones(len(masks))
-    return single - state1 @ np.where(counted, f_small, 0.0)
+    f_small = np.where(counted, _margin_credit((nc[:, None] - nw).T) if L else 1.0, 0.0)
+    return state[:, nc == 1].sum(axis=1) @ wu - state[:, :, -1] @ f_small
 
 
 #: Largest product of per-model support sizes for the sparse pooled vote of logged pools.

@@ -126,6 +126,10 @@ class ModelCounts:
             return self._H, self._T  # type: ignore[return-value]
         L, S, Q = self.L, self.k_max + 1, self.Q
         wr = self.w[:, 1 : L + 2]  # labels, then tail
+        # rows ordered by their last drawn label, so that the rows label l can change are a prefix
+        last = np.where(wr[:, :L] > 0, np.arange(L), -1).max(axis=1, initial=-1)
+        order = np.argsort(-last, kind="stable")
+        wr = wr[order]
         rem = np.cumsum(wr[:, ::-1], axis=1)[:, ::-1]
         s = np.arange(S)
         # F[b-1, s, j, q] = P(the labels after this one have every count <= b, j of them at b | s draws left);
@@ -133,18 +137,20 @@ class ModelCounts:
         F = np.zeros((S - 1, S, L + 1, Q))
         F[:, :, 0] = 1.0  # the tail takes what is left: each tail draw counts 1 <= b
         for l in reversed(range(L)):
-            kap = np.moveaxis(cond_kernel(wr[:, l], rem[:, l], S - 1, self.mode), 0, -1)  # (s, x, Q)
-            new = kap[None, :, 0, None, :] * F  # this label draws x = 0 of the s: below every b
+            n = int((last >= l).sum())
+            kap = np.moveaxis(cond_kernel(wr[:n, l], rem[:n, l], S - 1, self.mode), 0, -1)  # (s, x, n)
+            old = F[..., :n]
+            new = kap[None, :, 0, None, :] * old  # this label draws x = 0 of the s: below every b
             for x in range(1, S):  # it draws x of the s: below every b > x, at the top for b = x
-                kx = kap[x:, x]  # (s >= x, Q)
-                new[x:, x:] += kx[None, :, None, :] * F[x:, : S - x]
-                new[x - 1, x:, 1:] += kx[:, None, :] * F[x - 1, : S - x, :-1]
-            F = new
+                kx = kap[x:, x]  # (s >= x, n)
+                new[x:, x:] += kx[None, :, None, :] * old[x:, : S - x]
+                new[x - 1, x:, 1:] += kx[:, None, :] * old[x - 1, : S - x, :-1]
+            F[..., :n] = new
         H = np.zeros((Q, S, S))
         T = np.zeros((Q, S, S))
         H[:, 0, 0] = 1.0
-        H[:, :, 1:] = np.moveaxis(F.sum(axis=2), -1, 0).swapaxes(1, 2)
-        T[:, :, 1:] = np.moveaxis(np.einsum("bsjq,j->bsq", F, 1.0 / (1.0 + np.arange(L + 1))), -1, 0).swapaxes(1, 2)
+        H[order, :, 1:] = np.moveaxis(F.sum(axis=2), -1, 0).swapaxes(1, 2)
+        T[order, :, 1:] = np.moveaxis(np.einsum("bsjq,j->bsq", F, 1.0 / (1.0 + np.arange(L + 1))), -1, 0).swapaxes(1, 2)
         if S > 1:
             T[:, :, 1] = H[:, :, 1] / (1.0 + s)
         self._H, self._T = H, T
@@ -223,14 +229,14 @@ class ModelCounts:
             rem = rem - self.w[:, col]
         return A.sum(axis=2).reshape((Q,) + (S,) * (n_labels + 1))
 
-    def singleton_gf(self, k: int, n_labels: int, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def singleton_gf(self, k: int, n_labels: int, u: np.ndarray) -> np.ndarray:
         """Single-draw patterns of k draws, as a generating function in the tail count.
 
-        ``g[q, g, mask] = sum_m P(pattern mask, n_tail = m) u_g^m`` at the nodes
-        ``u`` and at u = 1 (shape ``(Q, 2**(n_labels+1))``), where pattern mask
-        means: each named answer in mask drawn exactly once, every other named
-        answer (correct included) not drawn, the rest tail or abstain.  Bit
-        n_labels of mask is the correct answer.  Feeds the vote's N_correct = 1 case.
+        ``g[q, mask, j] = sum_m P(pattern mask, n_tail = m) u_j^m`` at the nodes ``u``,
+        shape ``(Q, 2**(n_labels+1), len(u))``, where pattern mask means: each named
+        answer in mask drawn exactly once, every other named answer (correct
+        included) not drawn, the rest tail or abstain.  Bit n_labels of mask is the
+        correct answer.  Feeds the vote's N_correct = 1 case.
 
         Laws (multinomial, s = |mask|)::
 
@@ -247,13 +253,12 @@ class ModelCounts:
         t, a = self.w[:, self.L + 1], self.w[:, self.L + 2]
         if self.mode == "law":
             lead = np.exp(gammaln(k + 1) - gammaln(np.maximum(k - size, 0) + 1)) * (size <= k)
-            base = np.concatenate([a[:, None] + t[:, None] * u[None, :], (a + t)[:, None]], axis=1)  # (Q, G + 1)
+            base = a[:, None] + t[:, None] * u[None, :]  # (Q, nodes)
             pw = np.empty((L1 + 1,) + base.shape)  # pw[s] = base^(k - s) for patterns of size s <= L1
             pw[L1] = base ** max(k - L1, 0)
             for d in range(L1 - 1, -1, -1):
                 pw[d] = pw[d + 1] * base if k - d > 0 else 1.0
-            g = np.moveaxis(pw[size], 0, -1) * (lead * prod)[:, None, :]  # (Q, G + 1, 2^L1)
-            return g[:, :-1], g[:, -1]
+            return (lead * prod)[:, :, None] * pw[size].transpose(1, 0, 2)
         m = np.arange(k + 1)
         rest = k - size[:, None] - m[None, :]  # abstain draws, (2^L1, k+1)
         val = (
@@ -263,4 +268,4 @@ class ModelCounts:
         )
         ok = (rest >= 0)[None] & (size <= k)[None, :, None]
         tab = prod[:, :, None] * np.where(ok, np.exp(np.where(ok, val, -np.inf)), 0.0)  # (Q, 2^L1, k+1)
-        return np.einsum("qkm,gm->qgk", tab, u[:, None] ** m[None, :]), tab.sum(axis=2)
+        return tab @ (u[None, :] ** m[:, None])

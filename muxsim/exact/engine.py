@@ -122,7 +122,8 @@ class Engine:
         Logged pools: each question by merging the models' few possible count
         vectors (:func:`combine.vote_sparse`) when that is small, else as laws.
         Laws: questions grouped by their number L of named wrong answers, each
-        group by FFT of the margin laws (:func:`combine.vote`).  ``sparse``
+        group by FFT of the margin laws (:func:`combine.margin_credit`) plus
+        :func:`combine.single_draw_term`.  ``sparse``
         forces (True) or forbids (False) the pool path (for tests).
         """
         return self.vote_curve(models, [list(ks)], sparse=sparse)[0]
@@ -182,14 +183,14 @@ class Engine:
         powers: dict[tuple[int, ...], list] = {}  # models with one k: [phi, k, phi^k] for running powers
         for p, ks in enumerate(points):
             K = int(sum(ks))
-            u, _ = combine.legendre_nodes(K)
+            u, _ = combine.vote_nodes(K)
             spectra, singles = [], []
             for k in sorted(set(ks)):  # models with the same k share one set of tables
                 same = tuple(i for i, kk in zip(models, ks) if kk == k)
                 w = np.concatenate([self.lay.model(i)[rows] for i in same])
                 sub = ModelCounts(w, self.lay.mode, k)
                 parts = lambda a: [self._mix_rows(x, n) for x in np.split(a, len(same))]  # noqa: E731
-                singles += zip(*map(parts, sub.singleton_gf(k, L, u)))
+                singles += parts(sub.singleton_gf(k, L, u))
                 if not L:
                     continue
                 if self.lay.mode == "pool":
