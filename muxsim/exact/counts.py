@@ -107,10 +107,13 @@ class ModelCounts:
         """
         if k < 2 or self.L == 0:
             return np.zeros(self.Q)
-        v = self.w[:, 1 : 1 + self.L]
-        if self.mode == "law":
-            return (v**k).sum(axis=1)
-        return np.exp(_log_comb(v, k) - _log_comb(self.total, k)[:, None]).sum(axis=1)
+        if ("cw", k) not in self._tables:
+            v = self.w[:, 1 : 1 + self.L]
+            if self.mode == "law":
+                self._tables["cw", k] = (v**k).sum(axis=1)
+            else:
+                self._tables["cw", k] = np.exp(_log_comb(v, k) - _log_comb(self.total, k)[:, None]).sum(axis=1)
+        return self._tables["cw", k]
 
     # ---- plurality of one model: (top, valid) table ------------------------
     def _wrong_max_tables(self) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +178,9 @@ class ModelCounts:
         j, r = np.meshgrid(np.arange(S), np.arange(S), indexing="ij")
         ok = j + r <= k
         flat = np.where(ok, (k - j) * S + (k - j - r), 0)  # kap_a[q, k - j, m] with m = k - j - r abstentions
-        A = np.take(self.kap_a[:, :S, :S].reshape(self.Q, -1), flat, axis=1) * (self.kap_c[:, k, :S, None] * ok)
+        A = np.take(self.kap_a[:, :S, :S].reshape(self.Q, -1), flat, axis=1)
+        A *= self.kap_c[:, k, :S, None]
+        A *= ok
         # A[q, j, r] = P(n_correct = j, r wrong draws); with Acum[t, r] = sum_{j <= t} A[j, r]:
         P = np.diff(np.einsum("qtr,qrt->qt", np.cumsum(A, axis=1), H[:, :S, :S]), axis=1, prepend=0.0)
         C = np.einsum("qtr,qrt->qt", A, T[:, :S, :S])

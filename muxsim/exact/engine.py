@@ -67,7 +67,10 @@ class Engine:
 
     def _of(self, i: int, a: np.ndarray) -> np.ndarray:
         """Model i's rows of a stacked per-row array, mixed into questions."""
-        return self._mix(a[i * self.rows : (i + 1) * self.rows])
+        return self._mix(a[self._rows(i)])
+
+    def _rows(self, i: int) -> slice:
+        return slice(i * self.rows, (i + 1) * self.rows)
 
     def _k(self, i: int, k: int) -> int:
         if k > self.k_max[i]:
@@ -80,7 +83,7 @@ class Engine:
 
     def sc(self, i: int, k: int) -> np.ndarray:
         _, C = self.counts.top(self._k(i, k))
-        return self._of(i, C.sum(axis=1))
+        return self._mix(C[self._rows(i)].sum(axis=1))
 
     def mux(self, models: Sequence[int], ks: Sequence[int], score: str = "per_k"):
         """Returns (accuracy (Q,), p_selected (Q, n), p_selected_and_correct (Q, n))."""
@@ -104,7 +107,7 @@ class Engine:
         return combine.mux(dists, credits, scores)
 
     def _at_least(self, i: int, k: int, r: int) -> np.ndarray:
-        return self._of(i, self.counts.n_correct(self._k(i, k))[:, r:].sum(axis=1))
+        return self._mix(self.counts.n_correct(self._k(i, k))[self._rows(i), r:].sum(axis=1))
 
     def union(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
         r = check_r(r)
