@@ -207,9 +207,9 @@ class Engine:
                         phi = combine.box_spectrum(combine.one_draw_box(w, L, len(same)), size)
                         powers[same] = [phi, 0, None]
                     phi, k0, pk = powers[same]
-                    if k0 and k >= k0:
-                        pk = pk if k == k0 else pk * combine.ipow(phi, k - k0)
-                    else:
+                    if k0 and k > k0:  # in place: the previous point is done with its spectrum
+                        pk = np.multiply(pk, combine.ipow(phi, k - k0), out=None if pk is phi else pk)
+                    elif not k0 or k < k0:
                         pk = combine.ipow(phi, k)
                     powers[same][1:] = [k, pk]
                     spectra.append(pk)
