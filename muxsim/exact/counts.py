@@ -159,31 +159,36 @@ class ModelCounts:
         self._H, self._T = H, T
         return H, T
 
+    def _given_non_correct(self) -> tuple[np.ndarray, np.ndarray]:
+        """G[q, s, t] = P(every wrong count <= t | s draws not correct) and
+        U[q, s, t] = E[1 / (1 + #wrong answers at t); every wrong count <= t | s draws not correct]:
+        :meth:`_wrong_max_tables` averaged over the r wrong (not abstaining) draws among the s."""
+        if "given" not in self._tables:
+            H, T = self._wrong_max_tables()
+            s, r = np.meshgrid(np.arange(self.k_max + 1), np.arange(self.k_max + 1), indexing="ij")
+            W = np.where(r <= s, self.kap_a[:, s, np.clip(s - r, 0, None)], 0.0)  # P(r wrong | s), m = s - r abstain
+            self._tables["given"] = (W @ H, W @ T)
+        return self._tables["given"]
+
     def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``P[q, t]`` = P(plurality count = t) and ``C[q, t]`` its credit mass, for k draws.
 
-        With A[j, r] = P(n_correct = j, r wrong draws) and H, T from
-        :meth:`_wrong_max_tables`::
+        With j correct draws the other k - j decide the rest (:meth:`_given_non_correct`)::
 
-            P(top <= t) = sum_{j <= t} sum_r A[j, r] H[r, t],    C[t] = sum_r A[t, r] T[r, t]  (t >= 1)
+            P(top <= t) = sum_{j <= t} P(n_correct = j) G[k - j, t],    C[t] = P(n_correct = t) U[k - t, t]  (t >= 1)
 
-        This is the (top, valid) table of :meth:`top_valid` summed over valid,
-        at the cost of one small matrix product per question.
+        This is the (top, valid) table of :meth:`top_valid` summed over valid.
         """
         key = ("top", k)
         if key in self._tables:
             return self._tables[key]
-        H, T = self._wrong_max_tables()
+        G, U = self._given_non_correct()
         S = k + 1
-        j, r = np.meshgrid(np.arange(S), np.arange(S), indexing="ij")
-        ok = j + r <= k
-        flat = np.where(ok, (k - j) * S + (k - j - r), 0)  # kap_a[q, k - j, m] with m = k - j - r abstentions
-        A = np.take(self.kap_a[:, :S, :S].reshape(self.Q, -1), flat, axis=1)
-        A *= self.kap_c[:, k, :S, None]
-        A *= ok
-        # A[q, j, r] = P(n_correct = j, r wrong draws); with Acum[t, r] = sum_{j <= t} A[j, r]:
-        P = np.diff(np.einsum("qtr,qrt->qt", np.cumsum(A, axis=1), H[:, :S, :S]), axis=1, prepend=0.0)
-        C = np.einsum("qtr,qrt->qt", A, T[:, :S, :S])
+        j, t = np.meshgrid(np.arange(S), np.arange(S), indexing="ij")
+        pc = self.kap_c[:, k, :S]  # P(n_correct = j)
+        cdf = np.einsum("qj,qjt->qt", pc, np.where(j <= t, G[:, k - j, t], 0.0))
+        P = np.diff(cdf, axis=1, prepend=0.0)
+        C = pc * U[:, k - np.arange(S), np.arange(S)]
         C[:, 0] = 0.0
         self._tables[key] = (P, C)
         return P, C
