@@ -85,3 +85,31 @@ def test_pool_vote_paths_agree(case):
     b = eng.vote(range(len(ks)), ks, sparse=False)[0]
     assert a == pytest.approx(b, abs=TOL)
     assert a == pytest.approx(brute("vote", srcs, ks), abs=TOL)
+
+
+@st.composite
+def private_case(draw):
+    """Each model's wrong answers are its own (no label shared between models): laws or pools."""
+    n = draw(st.integers(1, 3))
+    kmax = 4 if n <= 2 else 3
+    ks = [draw(st.integers(1, kmax)) for _ in range(n)]
+    if draw(st.booleans()):
+        srcs = [draw(laws(labels=(f"{i}a", f"{i}b"))) for i in range(n)]
+    else:
+        srcs = [draw(pools(min_size=k, labels=(f"{i}a", f"{i}b"))) for i, k in enumerate(ks)]
+    return srcs, ks
+
+
+@SETTINGS
+@given(private_case())
+def test_private_answers_vote_matches_enumeration_and_grid(case):
+    """Private wrong answers take the grid-free path; it agrees with enumeration and with the margin grid."""
+    from muxsim.exact.engine import Engine
+    from muxsim.layout import layout
+
+    srcs, ks = case
+    want = brute("vote", srcs, ks)
+    eng = Engine(layout([srcs]), ks)
+    assert eng.vote(range(len(ks)), ks, sparse=False)[0] == pytest.approx(want, abs=TOL)
+    eng._owners = lambda models, n_lab: np.full((1, eng.lay.width), -2)  # as if shared: the grid path
+    assert eng.vote(range(len(ks)), ks, sparse=False)[0] == pytest.approx(want, abs=TOL)

@@ -55,3 +55,15 @@ def test_vote_in_chunks_equals_one_batch(monkeypatch):
     whole = evaluate(pop, [2, 3], methods=["vote"]).values["vote"]
     monkeypatch.setattr(combine, "VOTE_CHUNK_CELLS", 1)  # one question per chunk
     np.testing.assert_allclose(evaluate(pop, [2, 3], methods=["vote"]).values["vote"], whole, atol=1e-12)
+
+
+def test_private_attractor_vote_equals_grid_path(monkeypatch):
+    """Mixtures (quadrature) with private attractors: the grid-free vote equals the margin-grid vote."""
+    from muxsim.exact.engine import Engine
+
+    params = (ModelParams("a", 3, 2, 0.1, 0.6, 0.5), ModelParams("b", 2, 2, 0.05, 0.8, 0.3),
+              ModelParams("c", 1.5, 3, 0.0, 0.4, 0.6))
+    pop = LatentDifficulty(params, shared_wrong=False, nodes=6)
+    private = evaluate(pop, [1, 2, 3], methods=["vote"]).values["vote"]
+    monkeypatch.setattr(Engine, "_owners", lambda self, models, n_lab: np.full((self.Q, self.lay.width), -2))
+    np.testing.assert_allclose(evaluate(pop, [1, 2, 3], methods=["vote"]).values["vote"], private, atol=1e-12)

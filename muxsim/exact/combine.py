@@ -218,6 +218,41 @@ def margin_credit(spectra: Sequence[np.ndarray], K: int, n_labels: int, size: in
     return (spec.reshape(n_questions, -1) @ _credit_spectrum(K, n_labels, size).ravel()).real
 
 
+def tie_nodes(n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1], exact for polynomials of degree <= n_labels."""
+    x, w = roots_legendre(n_labels // 2 + 1)
+    return (x + 1) / 2, w / 2
+
+
+def private_credit(psis: Sequence[np.ndarray], K: int, n_free: int, y: np.ndarray, wy: np.ndarray) -> np.ndarray:
+    """``(Q,)``: E f(D) (as :func:`margin_credit`) when every named wrong answer comes from one model only.
+
+    Then N_w counts its owner's draws only, and with 1/(1 + ties) = int_0^1 y^ties dy::
+
+        E f = int_0^1 sum_n [z^n] prod_i Psi_i(z; n, y) * ([n > 0] + y [n = 0])^n_free dy,
+
+    where ``psis[i][q, n, g, j]`` is model i's :meth:`ModelCounts.own_labels_gf` (j its
+    correct count, the power of z) at the nodes ``y`` of :func:`tie_nodes` with weights
+    ``wy``, and ``n_free`` counts the named answers no model gives (their count is 0).
+    Work O(n K^2 k) per question, whatever the number of named answers: no grid.
+    """
+    prod = psis[0]
+    for p in psis[1:]:  # multiply the polynomials in z, keeping degrees <= K
+        deg = min(K + 1, prod.shape[-1] + p.shape[-1] - 1)
+        new = np.zeros(prod.shape[:-1] + (deg,))
+        for j in range(p.shape[-1]):
+            top = min(prod.shape[-1], deg - j)
+            new[..., j : j + top] += prod[..., :top] * p[..., j : j + 1]
+        prod = new
+    n = np.arange(K + 1)
+    m = n[n < prod.shape[-1]]
+    coef = np.zeros(prod.shape[:3])  # [z^n] for each n: (Q, K + 1, nodes)
+    coef[:, m] = prod[:, m, :, m].transpose(1, 0, 2)
+    if n_free:
+        coef *= ((n[:, None] > 0) + y[None, :] * (n[:, None] == 0)) ** n_free
+    return coef.sum(axis=1) @ wy
+
+
 def single_draw_term(singles: Sequence[np.ndarray], n_labels: int, K: int) -> np.ndarray:
     """``(Q,)``: the vote's correction for N_correct <= 1.
 

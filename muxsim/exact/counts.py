@@ -18,6 +18,8 @@ overflows for large k (tested to k = 128).
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 from scipy.special import gammaln, xlog1py, xlogy
 from scipy.stats import hypergeom
@@ -238,6 +240,31 @@ class ModelCounts:
             A = new.reshape(Q, -1, S)
             rem = rem - self.w[:, col]
         return A.sum(axis=2).reshape((Q,) + (S,) * (n_labels + 1))
+
+    def own_labels_gf(self, k: int, own: Sequence[int], K: int, y: np.ndarray) -> np.ndarray:
+        """For a model whose named wrong answers ``own`` (label indices) no other model gives:
+
+            psi[q, n, g, j] = P(n_correct = j) E[prod_{w in own} ([N_w < n] + y_g [N_w = n]) | n_correct = j]
+
+        for n = 0..K, at the nodes ``y``; shape ``(Q, K + 1, len(y), k + 1)``.  The
+        k - j draws that are not correct go to the own answers by the chain of
+        conditional kernels (the tail and abstentions take the rest).  Feeds the
+        vote of models with private wrong answers (:func:`muxsim.exact.combine.private_credit`).
+        """
+        S, n = k + 1, np.arange(K + 1)
+        x = np.arange(S)
+        # g[n, y, x] = [x < n] + y [x = n]
+        gy = (x[None, None, :] < n[:, None, None]) + y[None, :, None] * (x[None, None, :] == n[:, None, None])
+        R = np.ones((self.Q, K + 1, len(y), S))  # R[q, n, y, s]: the answers after this one, s draws left
+        rem = self.total - self.w[:, 0] - self.w[:, [1 + l for l in own]].sum(axis=1)
+        for l in reversed(list(own)):
+            rem = rem + self.w[:, 1 + l]
+            kap = cond_kernel(self.w[:, 1 + l], rem, k, self.mode)  # (Q, s, x)
+            new = np.zeros_like(R)
+            for xv in range(S):
+                new[..., xv:] += kap[:, None, None, xv:, xv] * gy[None, :, :, xv, None] * R[..., : S - xv]
+            R = new
+        return self.kap_c[:, k, None, None, :S] * R[..., ::-1]  # s = k - j
 
     def singleton_gf(self, k: int, n_labels: int, u: np.ndarray) -> np.ndarray:
         """Single-draw patterns of k draws, as a generating function in the tail count.

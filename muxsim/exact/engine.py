@@ -168,16 +168,58 @@ class Engine:
             n_lab = np.where(used.any(axis=1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 0)
         n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
         out = np.zeros((len(points), self.Q))
-        K, L_max = max(sum(ks) for ks in points), int(n_lab.max())
-        combine.check_vote_size(K, L_max)
-        size = combine.margin_grid(K, L_max)  # one grid for every point: powers carry over
+        K = max(sum(ks) for ks in points)
+        owners = self._owners(models, n_lab)
+        private = (owners >= -1).all(axis=1)
         for L in np.unique(n_lab):
-            group = np.flatnonzero(n_lab == L)
-            step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * size ** int(L))))  # bounded memory
-            for start in range(0, len(group), step):
-                qs = group[start : start + step]
-                out[:, qs] = self._vote_fft_group(models, points, qs, int(L), size)
+            if not L:
+                continue
+            for sig in np.unique(owners[(n_lab == L) & private][:, :L], axis=0):  # no grid: see combine.private_credit
+                qs = np.flatnonzero((n_lab == L) & private & (owners[:, :L] == sig).all(axis=1))
+                step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * (K + 1) * (L // 2 + 1) * (K + 1))))
+                for start in range(0, len(qs), step):
+                    chunk = qs[start : start + step]
+                    out[:, chunk] = self._vote_private_group(models, points, chunk, int(L), sig)
+        shared = np.flatnonzero(~private | (n_lab == 0))
+        if len(shared):
+            L_max = int(n_lab[shared].max())
+            combine.check_vote_size(K, L_max)
+            size = combine.margin_grid(K, L_max)  # one grid for every point: powers carry over
+            for L in np.unique(n_lab[shared]):
+                group = shared[n_lab[shared] == L]
+                step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * size ** int(L))))  # bounded memory
+                for start in range(0, len(group), step):
+                    qs = group[start : start + step]
+                    out[:, qs] = self._vote_fft_group(models, points, qs, int(L), size)
         return out
+
+    def _owners(self, models: list[int], n_lab: np.ndarray) -> np.ndarray:
+        """``(Q, width)``: per question and named answer, the one model (index) that gives it,
+        -1 if none does, -2 if several do."""
+        pos = self.lay.weights[:, models, 1 : 1 + self.lay.width] > 0  # (rows, n, width)
+        pos = pos.reshape((self.Q, self.E) + pos.shape[1:]).any(axis=1)  # (Q, n, width)
+        count = pos.sum(axis=1)
+        first = np.asarray(models)[np.argmax(pos, axis=1)]
+        return np.where(count == 0, -1, np.where(count == 1, first, -2))
+
+    def _vote_private_group(self, models: list[int], points: list[list[int]], qs: np.ndarray, L: int,
+                            owners: np.ndarray) -> np.ndarray:
+        """The vote of questions whose named wrong answers each come from one model (``owners``)."""
+        rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
+        n = len(qs)
+        y, wy = combine.tie_nodes(L)
+        out = np.zeros((len(points), n))
+        for p, ks in enumerate(points):
+            K = int(sum(ks))
+            u, _ = combine.vote_nodes(K)
+            psis, singles = [], []
+            for i, k in zip(models, ks):
+                sub = ModelCounts(self.lay.model(i)[rows], self.lay.mode, k)
+                psis.append(self._mix_rows(sub.own_labels_gf(k, [l for l in range(L) if owners[l] == i], K, y), n))
+                singles.append(self._mix_rows(sub.singleton_gf(k, L, u), n))
+            out[p] = combine.private_credit(psis, K, int((owners == -1).sum()), y, wy)
+            out[p] += combine.single_draw_term(singles, L, K)
+        return np.clip(out, 0.0, 1.0)
 
     def _vote_fft_group(self, models: list[int], points: list[list[int]], qs: np.ndarray, L: int, size: int) -> np.ndarray:
         rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
