@@ -525,6 +525,16 @@ def _polya_loglik(F: np.ndarray, beta: float, tau: float) -> float:
     return float(np.log(np.maximum(p, 1e-300)).sum())
 
 
+def fit_urn(codes: np.ndarray) -> tuple[float, float, float]:
+    """(beta, tau, log-lik): the wrong-answer urn by maximum likelihood of the pilot's wrong draws (in sample order)."""
+    F = _wrong_draw_features(codes)
+    if not len(F):
+        return 1.0, 1.0, 0.0
+    res = optimize.minimize(lambda p: -_polya_loglik(F, math.exp(p[0]), math.exp(p[1])), [0.0, 0.0],
+                            method="L-BFGS-B", bounds=[(-7, 7), (-7, 7)])
+    return math.exp(res.x[0]), math.exp(res.x[1]), -float(res.fun)
+
+
 @dataclass
 class ShrinkageFit:
     """Empirical-Bayes population of the logged questions (see module notes)."""
@@ -758,14 +768,8 @@ def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: b
         ma = float(((1 - prior_c[:, i]) * prior_a[:, i]).mean())
         mean[nm] = [mc, 1 - mc - ma, ma]
         ll += l_i
-    F = _wrong_draw_features(table.codes)
-    if len(F):
-        res = optimize.minimize(lambda p: -_polya_loglik(F, math.exp(p[0]), math.exp(p[1])), [0.0, 0.0],
-                                method="L-BFGS-B", bounds=[(-7, 7), (-7, 7)])
-        beta, tau = math.exp(res.x[0]), math.exp(res.x[1])
-        ll -= float(res.fun)
-    else:
-        beta, tau = 1.0, 1.0
+    beta, tau, ll_urn = fit_urn(table.codes)
+    ll += ll_urn
     return ShrinkageFit(tuple(table.models), tuple(table.question_ids), strength, mean, beta, tau,
                         table.codes.copy(), ll, nodes, max_labels, prior, prior_c, prior_a, post_c, cross_model, mixture)
 
@@ -803,27 +807,10 @@ class PosteriorPopulation:
             # one seeded stream per (question, model): a question's laws do not depend on which
             # other models or questions are evaluated with it
             codes = codes_all[q]
-            allw = codes[codes > 0]
-            labs, tot = np.unique(allw, return_counts=True)
-            tot_d = dict(zip(labs.tolist(), tot.tolist()))
-            prior_w = np.zeros((len(idx), len(labs)))  # urn base weight of each answer, per model
-            own_w = np.zeros((len(idx), len(labs)))
-            prior_t = np.zeros(len(idx))
+            rngs = [np.random.default_rng([int(self.seed), int(q), int(i)]) for i in idx]
+            n_keep, split = urn_split(codes, idx, f.beta, f.tau, Lmax, E, rngs)
             for r, i in enumerate(idx):
-                own = codes[i][codes[i] > 0]
-                Wo = len(allw) - len(own)
-                for t, lab in enumerate(labs.tolist()):
-                    own_w[r, t] = int((own == lab).sum())
-                    oth = tot_d[lab] - own_w[r, t]
-                    prior_w[r, t] = f.beta * oth / (Wo + f.tau) if oth > 0 else 0.0
-                prior_t[r] = f.beta * f.tau / (Wo + f.tau)
-            # keep the heaviest answers (by posterior-mean weight over the selected models), fold the rest into the tail
-            mean_w = (own_w + prior_w) / (own_w.sum(axis=1, keepdims=True) + f.beta)
-            order = np.argsort(-mean_w.sum(axis=0), kind="stable")
-            keep, fold = order[:Lmax], order[Lmax:]
-            for r, i in enumerate(idx):
-                nm = f.models[i]
-                rng = np.random.default_rng([int(self.seed), int(q), int(i)])
+                rng = rngs[r]
                 nc, nw, na = (codes[i] == 0).sum(), (codes[i] > 0).sum(), (codes[i] < 0).sum()
                 nu = pa_all[q, r]
                 pcs = post_all[q, r]  # (2, 3): weight, alpha, beta of each posterior component
@@ -831,14 +818,10 @@ class PosteriorPopulation:
                 pc = np.concatenate([_beta_draw(rng, pcs[0, 1], pcs[0, 2], n1), _beta_draw(rng, pcs[1, 1], pcs[1, 2], E - n1)])
                 sa = _beta_draw(rng, na + B_all[r] * nu, nw + B_all[r] * (1 - nu), E)
                 coarse = np.stack([pc, (1 - pc) * (1 - sa), (1 - pc) * sa], axis=1)  # correct, wrong, abstain
-                # split of the wrong mass: Dirichlet(own counts + urn base) over kept answers, folded answers, tail
-                split_par = np.concatenate([own_w[r, keep] + prior_w[r, keep],
-                                            [own_w[r, fold].sum() + prior_w[r, fold].sum() + prior_t[r]]])
-                split = _dirichlet(rng, split_par, E)
                 W[qq, :, r, 0] = coarse[:, 0]
                 W[qq, :, r, -1] = coarse[:, 2]
-                W[qq, :, r, 1 : 1 + len(keep)] = coarse[:, 1:2] * split[:, :-1]
-                W[qq, :, r, Lmax + 1] = coarse[:, 1] * split[:, -1]
+                W[qq, :, r, 1 : 1 + n_keep] = coarse[:, 1:2] * split[r][:, :-1]
+                W[qq, :, r, Lmax + 1] = coarse[:, 1] * split[r][:, -1]
         # drop shares below 1e-12 (gamma draws of tiny shapes underflow to denormals, where scipy's
         # binomial pmf overflows); the effect on any accuracy is below 1e-11
         W = np.where(W < 1e-12, 0.0, W)
@@ -849,6 +832,42 @@ class PosteriorPopulation:
         W, mw = self.weights()
         Q = W.shape[0] // self.nodes
         return from_arrays(W, "law"), (self.nodes, mw), np.full(Q, 1.0 / Q)
+
+
+def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, max_labels: int, E: int,
+              rngs: Sequence[np.random.Generator]) -> tuple[int, list[np.ndarray]]:
+    """Posterior draws of how each model's wrong mass splits over one question's named wrong answers.
+
+    ``codes`` is the question's pilot (n, m); for each model in ``idx``, E draws of
+    Dirichlet(own counts + urn base) over the kept answers, then the rest (folded
+    answers and the tail of fresh ones), where the urn base of an answer is
+    ``beta * (other models' count) / (their wrong total + tau)`` and of the tail
+    ``beta * tau / (their wrong total + tau)``.  The ``max_labels`` answers heaviest
+    in posterior mean over the models are kept.  Returns (kept, [(E, kept + 1)]).
+    """
+    allw = codes[codes > 0]
+    labs, tot = np.unique(allw, return_counts=True)
+    tot_d = dict(zip(labs.tolist(), tot.tolist()))
+    prior_w = np.zeros((len(idx), len(labs)))
+    own_w = np.zeros((len(idx), len(labs)))
+    prior_t = np.zeros(len(idx))
+    for r, i in enumerate(idx):
+        own = codes[i][codes[i] > 0]
+        Wo = len(allw) - len(own)
+        for t, lab in enumerate(labs.tolist()):
+            own_w[r, t] = int((own == lab).sum())
+            oth = tot_d[lab] - own_w[r, t]
+            prior_w[r, t] = beta * oth / (Wo + tau) if oth > 0 else 0.0
+        prior_t[r] = beta * tau / (Wo + tau)
+    mean_w = (own_w + prior_w) / (own_w.sum(axis=1, keepdims=True) + beta)
+    order = np.argsort(-mean_w.sum(axis=0), kind="stable")
+    keep, fold = order[:max_labels], order[max_labels:]
+    split = []
+    for r in range(len(idx)):
+        par = np.concatenate([own_w[r, keep] + prior_w[r, keep],
+                              [own_w[r, fold].sum() + prior_w[r, fold].sum() + prior_t[r]]])
+        split.append(_dirichlet(rngs[r], par, E))
+    return len(keep), split
 
 
 def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarray:

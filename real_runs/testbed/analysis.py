@@ -1,10 +1,17 @@
 """Calibrate from a pilot, predict, observe on held-out samples, select models.
 
 The testbed's log has ``K`` samples per question and model.  The first ``m``
-(the *pilot*) feed :func:`muxsim.calibrate.fit_shrinkage`; the remaining
-``K - m`` (held out, never seen by the fit) are evaluated exactly with
+(the *pilot*) feed three fits; the remaining ``K - m`` (held out, never seen by
+the fits) are evaluated exactly with
 :func:`muxsim.logs.evaluate.per_question_values` for ``k = 1..K-m``.  Models
-are in tie-break order by pilot accuracy for both.
+are in tie-break order by pilot accuracy for all of them.  The fits:
+
+* the headline, :func:`muxsim.latent_class.fit_classes` (questions in latent
+  classes, per-question posteriors given the pilot);
+* :func:`muxsim.calibrate.fit_latent` (the parametric LatentDifficulty family,
+  population-level);
+* :func:`muxsim.calibrate.fit_shrinkage` (empirical Bayes with a Polya urn for
+  wrong answers).
 
 Methods per subset of models: SC for a single model (with its union and
 contradiction, the latter 0 by definition); MUX (both scores), pooled vote,
@@ -29,7 +36,8 @@ from typing import Sequence
 import numpy as np
 
 from muxsim import paper
-from muxsim.calibrate import LatentFit, ShrinkageFit, fit_latent, fit_shrinkage
+from muxsim.calibrate import fit_latent, fit_shrinkage
+from muxsim.latent_class import fit_classes
 from muxsim.logs.evaluate import AnswerTable, per_question_values
 from muxsim.population import evaluate
 
@@ -85,38 +93,25 @@ def observe(held: AnswerTable, subs: Sequence[tuple[str, ...]], ks: Sequence[int
     return out
 
 
-def predict(fit: ShrinkageFit, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *, chunk: int = 20) -> dict[Key, np.ndarray]:
-    """Predicted values of a shrinkage fit, evaluated ``chunk`` questions at a time (bounded memory)."""
-    Q = len(fit.question_ids)
-    parts = [np.arange(s, min(Q, s + chunk)) for s in range(0, Q, chunk)]
+def predict(pop_of, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *, chunk: int | None = None,
+            n_questions: int | None = None) -> dict[Key, np.ndarray]:
+    """Predicted values of every subset and method: ``pop_of(models, questions)`` gives the population.
+
+    With ``chunk``, the ``n_questions`` questions are evaluated ``chunk`` at a time
+    (bounded memory) and averaged; else ``questions`` is None (the whole population).
+    """
+    parts = [None] if chunk is None else [np.arange(s, min(n_questions, s + chunk)) for s in range(0, n_questions, chunk)]
     out: dict[Key, np.ndarray] = {}
     for sub in subs:
         meths = methods_for(sub)
         names = [_engine_name(x, sub) for x in meths]
         acc = {x: np.zeros(len(ks)) for x in meths}
         for qs in parts:
-            c = evaluate(fit.population(list(sub), questions=qs), ks, methods=names, with_paper=False)
+            c = evaluate(pop_of(list(sub), qs), ks, methods=names, with_paper=False)
             for x, nm in zip(meths, names):
-                acc[x] += len(qs) * np.asarray(c.values[nm])
+                acc[x] += (1 if qs is None else len(qs) / n_questions) * np.asarray(c.values[nm])
         for x in meths:
-            out[(sub, x)] = acc[x] / Q
-    return out
-
-
-def predict_latent(fit: LatentFit, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *,
-                   skip: Sequence[str] = ("vote",)) -> dict[Key, np.ndarray]:
-    """Predicted values of the parametric LatentDifficulty fit (quadrature), except the methods in ``skip``.
-
-    The pooled vote is skipped by default: on this population it needs the
-    vote grid at every quadrature node, which takes many minutes for four models.
-    """
-    out: dict[Key, np.ndarray] = {}
-    for sub in subs:
-        meths = [x for x in methods_for(sub) if x not in skip]
-        names = [_engine_name(x, sub) for x in meths]
-        c = evaluate(fit.population(list(sub)), ks, methods=names, with_paper=False)
-        for x, nm in zip(meths, names):
-            out[(sub, x)] = np.asarray(c.values[nm])
+            out[(sub, x)] = acc[x]
     return out
 
 
@@ -197,14 +192,19 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     obs = observe(held, subs, ks)
     t1 = time.perf_counter()
     log.info("observed %d subsets x k=1..%d on the held-out samples in %.0f s", len(subs), ks[-1], t1 - t0)
-    fit = fit_shrinkage(pilot, max_labels=max_labels)
-    pred = predict(fit, subs, ks, chunk=chunk)
+    cfit = fit_classes(pilot)
+    pred = predict(lambda sub, qs: cfit.population(sub), subs, ks)
     t2 = time.perf_counter()
-    log.info("fitted the pilot and predicted in %.0f s", t2 - t1)
+    log.info("latent-class fit (%d classes) and prediction in %.0f s", cfit.n_classes, t2 - t1)
     lfit = fit_latent(pilot)
-    pred_lat = predict_latent(lfit, subs, ks)
+    pred_lat = predict(lambda sub, qs: lfit.population(sub), subs, ks)
     t3 = time.perf_counter()
-    log.info("parametric (LatentDifficulty) fit and prediction, vote excepted, in %.0f s", t3 - t2)
+    log.info("parametric (LatentDifficulty) fit and prediction in %.0f s", t3 - t2)
+    sfit = fit_shrinkage(pilot, max_labels=max_labels)
+    pred_shr = predict(lambda sub, qs: sfit.population(sub, questions=qs), subs, ks, chunk=chunk,
+                       n_questions=pilot.n_questions)
+    t4 = time.perf_counter()
+    log.info("empirical-Bayes (shrinkage) fit and prediction in %.0f s", t4 - t3)
     pilot_acc = dict(zip(models, (float(x) for x in pilot.accuracy())))
     pap = predict_paper(pilot_acc, subs, ks)
     paper_keys = [k for k in obs if k in pap]
@@ -212,14 +212,14 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     return {
         "ks": ks, "models": models, "subsets": subs, "pilot_m": m, "held_K": held.K, "questions": held.n_questions,
         "pilot_accuracy": pilot_acc, "notes": notes,
-        "timings": {"observe_s": round(t1 - t0, 1), "fit_predict_s": round(t2 - t1, 1),
-                    "latent_fit_predict_s": round(t3 - t2, 1)},
-        "latent_fit": lfit, "predicted_latent": pred_lat,
+        "timings": {"observe_s": round(t1 - t0, 1), "class_fit_predict_s": round(t2 - t1, 1),
+                    "latent_fit_predict_s": round(t3 - t2, 1), "shrinkage_fit_predict_s": round(t4 - t3, 1)},
+        "fit": cfit, "predicted": pred, "latent_fit": lfit, "predicted_latent": pred_lat,
+        "shrinkage_fit": sfit, "predicted_shrinkage": pred_shr,
         "held_accuracy": dict(zip(models, (float(x) for x in held.accuracy()))),
-        "fit": fit, "observed": obs, "predicted": pred, "paper": pap,
+        "observed": obs, "paper": pap,
         "score": {"exact": mae(obs, pred), "exact_on_paper_methods": mae(obs, pred, paper_keys),
-                  "paper": mae(obs, pap, paper_keys), "latent": mae(obs, pred_lat),
-                  "exact_on_latent_methods": mae(obs, pred, [k for k in obs if k in pred_lat])},
+                  "paper": mae(obs, pap, paper_keys), "latent": mae(obs, pred_lat), "shrinkage": mae(obs, pred_shr)},
         "selection": {"k": select_k, "lambda": lam, "predicted": select(pred, models, ks, select_k, lam),
                       "observed": select(obs_vals, models, ks, select_k, lam),
                       "predicted_latent": select(pred_lat, models, ks, select_k, lam)},

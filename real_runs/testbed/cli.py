@@ -187,10 +187,10 @@ def _analyse_and_report(out: Path, cfg: dict, record: dict) -> None:
     (out / "report.md").write_text(md, encoding="utf-8")
     record["score"] = res["score"]
     s = res["score"]
-    log.info("pilot-prediction MAE %.2f points (n=%d); paper approximation MAE %.2f points on its methods "
-             "(exact on the same: %.2f); LatentDifficulty fit, vote excepted: %.2f points (n=%d; empirical-Bayes on "
-             "the same: %.2f)", s["exact"]["mae"], s["exact"]["n"], s["paper"]["mae"],
-             s["exact_on_paper_methods"]["mae"], s["latent"]["mae"], s["latent"]["n"], s["exact_on_latent_methods"]["mae"])
+    log.info("pilot-prediction MAE %.2f points (n=%d, latent-class fit); LatentDifficulty fit %.2f; empirical-Bayes "
+             "shrinkage %.2f; paper approximation %.2f points on its methods (latent-class on the same: %.2f)",
+             s["exact"]["mae"], s["exact"]["n"], s["latent"]["mae"], s["shrinkage"]["mae"], s["paper"]["mae"],
+             s["exact_on_paper_methods"]["mae"])
 
 
 def cmd_report(a: argparse.Namespace) -> int:

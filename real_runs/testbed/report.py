@@ -37,6 +37,11 @@ def subset_name(sub: Sequence[str]) -> str:
     return "+".join(sub)
 
 
+#: (label, key of the predictions in the analysis, key of its score): the headline first
+FITS = (("latent-class", "predicted", "exact"), ("LatentDifficulty", "predicted_latent", "latent"),
+        ("empirical-Bayes shrinkage", "predicted_shrinkage", "shrinkage"))
+
+
 def results_json(res: dict, extra: dict) -> dict:
     """The analysis as plain JSON (numbers as lists; subsets as 'a+b' strings)."""
     def curves(d):
@@ -50,10 +55,11 @@ def results_json(res: dict, extra: dict) -> dict:
         "observed": curves(res["observed"]),
         "observed_se_over_questions": {f"{subset_name(s)}|{m}": [float(x) for x in v[1]] for (s, m), v in res["observed"].items()},
         "predicted": curves(res["predicted"]), "paper": curves(res["paper"]),
-        "predicted_latent": curves(res.get("predicted_latent", {})),
-        "latent_fit": res["latent_fit"].to_dict() if res.get("latent_fit") is not None else None,
+        "predicted_latent": curves(res["predicted_latent"]), "predicted_shrinkage": curves(res["predicted_shrinkage"]),
+        "fit": res["fit"].to_dict(), "latent_fit": res["latent_fit"].to_dict(),
+        "shrinkage_fit": res["shrinkage_fit"].to_dict() | {"codes": "omitted"},
         "score": res["score"], "selection": res["selection"], "notes": res.get("notes", []),
-        "analysis_timings": res.get("timings", {}), "fit": res["fit"].to_dict() | {"codes": "omitted"},
+        "analysis_timings": res.get("timings", {}),
     }
 
 
@@ -86,9 +92,7 @@ def figures(res: dict, out: Path, prov_line: str) -> list[Path]:
     paths = []
 
     # 1. predicted vs observed, every (subset, method, k), one panel per fit
-    panels = [("empirical-Bayes shrinkage", pred, res["score"]["exact"])]
-    if res.get("predicted_latent"):
-        panels.append(("LatentDifficulty (no vote)", res["predicted_latent"], res["score"]["latent"]))
+    panels = [(label, res[key], res["score"][score]) for label, key, score in FITS]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 6), squeeze=False)
     for ax, (label, pr, s) in zip(axes[0], panels):
         for meth in ("sc", "mux", "mux_valid", "vote", "union", "contradiction"):
@@ -191,31 +195,26 @@ def markdown(res: dict, *, run: dict, figs: Sequence[Path], per_op: list[list[st
     L.append("")
     L.append("## Headline")
     L.append("")
-    lat_rows = []
-    if "latent" in sc:
-        lat_rows = [
-            ["exact engine on the parametric LatentDifficulty pilot fit (every method but the vote)", sc["latent"]["n"],
-             f"{sc['latent']['mae']:.2f}", f"{sc['latent']['max']:.2f}"],
-            ["empirical-Bayes fit on those same values", sc["exact_on_latent_methods"]["n"],
-             f"{sc['exact_on_latent_methods']['mae']:.2f}", f"{sc['exact_on_latent_methods']['max']:.2f}"],
-        ]
-    L.append(md_table(["predictor", "values compared", "MAE (points)", "max error (points)"], lat_rows + [
-        ["exact engine on the empirical-Bayes pilot fit, every method", sc["exact"]["n"], f"{sc['exact']['mae']:.2f}",
-         f"{sc['exact']['max']:.2f}"],
-        ["same, methods the paper approximates (SC, MUX, vote)", sc["exact_on_paper_methods"]["n"],
+    L.append(md_table(["predictor", "values compared", "MAE (points)", "max error (points)"], [
+        [f"exact engine on the {label} pilot fit, every method", sc[score]["n"], f"{sc[score]['mae']:.2f}",
+         f"{sc[score]['max']:.2f}"] for label, _, score in FITS] + [
+        [f"{FITS[0][0]}, methods the paper approximates (SC, MUX, vote)", sc["exact_on_paper_methods"]["n"],
          f"{sc['exact_on_paper_methods']['mae']:.2f}", f"{sc['exact_on_paper_methods']['max']:.2f}"],
         ["paper's binomial approximation (SC, MUX, vote)", sc["paper"]["n"], f"{sc['paper']['mae']:.2f}",
          f"{sc['paper']['max']:.2f}"],
     ]))
     L.append("")
-    lat = sc.get("latent", {}).get("by_method", {})
-    L.append(md_table(["method", "MAE empirical-Bayes (points)", "bias", "MAE LatentDifficulty", "bias",
-                       "MAE paper (points)", "bias paper", "n"], [
-        [METHOD_LABEL[m], f"{v['mae']:.2f}", f"{v['bias']:+.2f}",
-         f"{lat[m]['mae']:.2f}" if m in lat else "—", f"{lat[m]['bias']:+.2f}" if m in lat else "—",
-         f"{sc['paper']['by_method'][m]['mae']:.2f}" if m in sc["paper"]["by_method"] else "—",
-         f"{sc['paper']['by_method'][m]['bias']:+.2f}" if m in sc["paper"]["by_method"] else "—", v["n"]]
+    cols = [(label, sc[score]["by_method"]) for label, _, score in FITS] + [("paper", sc["paper"]["by_method"])]
+    L.append(md_table(["method"] + [f"{h} {label}" for label, _ in cols for h in ("MAE", "bias")] + ["n"], [
+        [METHOD_LABEL[m]] + [x for _, by in cols for x in ((f"{by[m]['mae']:.2f}", f"{by[m]['bias']:+.2f}") if m in by
+                                                           else ("—", "—"))] + [v["n"]]
         for m, v in sc["exact"]["by_method"].items()]))
+    L.append("")
+    L.append(f"The {FITS[0][0]} fit: {res['fit'].n_classes} classes.")
+    L.append("")
+    L.append("```")
+    L.append(res["fit"].table())
+    L.append("```")
     L.append("")
     L.append("Bias is predicted minus observed. Observed values are exact expectations over the held-out samples "
              "(k of the K - m logged answers, without replacement); their SE (in results.json) is over questions.")

@@ -65,9 +65,9 @@ def test_analyse_covers_every_subset_and_method(res):
     # 3 singles x 3 methods + 4 multi-model subsets x 5 methods, each at k = 1..3
     assert s["exact"]["n"] == (3 * 3 + 4 * 5) * 3
     assert s["paper"]["n"] == s["exact_on_paper_methods"]["n"]
-    # the parametric fit predicts every method but the vote
-    assert s["latent"]["n"] == s["exact_on_latent_methods"]["n"] == s["exact"]["n"] - 4 * 3
-    assert not any(k[1] == "vote" for k in res["predicted_latent"])
+    # the other two fits predict every method too, the vote included
+    assert s["latent"]["n"] == s["shrinkage"]["n"] == s["exact"]["n"]
+    assert any(k[1] == "vote" for k in res["predicted_latent"])
     assert [r["size"] for r in res["selection"]["predicted_latent"]] == [1, 2, 3]
 
 
@@ -78,8 +78,9 @@ def test_chunked_prediction_equals_one_chunk():
 
     fit = fit_shrinkage(pilot)
     subs = analysis.subsets(list(pilot.models))
-    a = analysis.predict(fit, subs, [1, 2], chunk=2)
-    b = analysis.predict(fit, subs, [1, 2], chunk=100)
+    pop_of = lambda sub, qs: fit.population(sub, questions=qs)  # noqa: E731
+    a = analysis.predict(pop_of, subs, [1, 2], chunk=2, n_questions=6)
+    b = analysis.predict(pop_of, subs, [1, 2], chunk=100, n_questions=6)
     for key in a:
         np.testing.assert_allclose(a[key], b[key], atol=1e-12)
 

@@ -1,0 +1,260 @@
+"""Latent-class calibration: predict more samples of the same questions from a pilot.
+
+Model.  Each question belongs to one of C unseen classes (for example the
+kind of problem) with probabilities ``weights``.  Given its class c, the
+models answer independently; model i
+
+* abstains on each draw with probability ``abstain[c, i]``;
+* is right on a valid draw with probability p, where p ~ Beta(a[c, i], b[c, i])
+  varies over the class's questions;
+* sends a wrong valid draw to its own attractor (one wrong answer of its own
+  per question, never another model's) with probability ``attractor[c, i]``,
+  else to a fresh unique answer.
+
+So models are correlated only through the class (positively when they are
+good at the same classes, negatively when their skills are complementary),
+and a class can hold questions where a model is confidently wrong (attractor
+near 1).  The pilot log-likelihood of question q is
+``log sum_c w_c prod_i L_qci`` with
+
+    L_qci = BetaBinom(correct | valid; a, b) * Binom(abstain | m; abstain) * P(wrong-answer pattern | attractor),
+
+where the pattern's probability is ``s^j (1 - s)^(r - j)`` when one wrong answer
+repeats j >= 2 times among the r wrong draws and ``(1 - s)^r + r s (1 - s)^(r - 1)``
+when none repeats.  :func:`fit_classes` maximises it by EM (several starts),
+choosing C by BIC.
+
+Prediction for the same questions conditions on their pilot: question q is in
+class c with posterior probability ``resp[q, c]``, and there model i's accuracy
+has the posterior Beta(a + correct, b + valid - correct).  Every method is then
+the exact posterior expectation up to the quadrature of p: ``nodes``
+equal-weight quantiles of each posterior (the engine's mixture mode), while
+the classes enter as weighted copies of each question.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy import optimize
+from scipy.special import betaln, gammaln, logsumexp
+from scipy.stats import beta as beta_dist
+
+from muxsim import rules
+from muxsim.errors import MuxsimError
+from muxsim.layout import Layout, from_arrays
+
+__all__ = ["ClassFit", "fit_classes", "ClassPosteriorPopulation"]
+
+_EPS = 1e-9
+
+
+def _pilot_counts(codes: np.ndarray) -> dict[str, np.ndarray]:
+    """(Q, n) correct, valid, abstain and wrong counts, and the largest repeat j of one wrong answer (0 if none)."""
+    c = (codes == rules.CORRECT).sum(axis=2)
+    a = (codes == rules.ABSTAIN).sum(axis=2)
+    v = codes.shape[2] - a
+    Q, n, _ = codes.shape
+    j = np.zeros((Q, n), dtype=int)
+    for q in range(Q):
+        for i in range(n):
+            w = codes[q, i][codes[q, i] > 0]
+            if len(w):
+                top = np.unique(w, return_counts=True)[1].max()
+                j[q, i] = top if top >= 2 else 0
+    return {"c": c, "v": v, "a": a, "r": v - c, "j": j, "m": codes.shape[2]}
+
+
+def _attractor_ll(r: np.ndarray, j: np.ndarray, s: np.ndarray) -> np.ndarray:
+    s = np.clip(s, _EPS, 1 - _EPS)
+    rep = j * np.log(s) + (r - j) * np.log1p(-s)
+    none = np.log((1 - s) ** r + r * s * (1 - s) ** np.maximum(r - 1, 0))
+    return np.where(j >= 2, rep, none)
+
+
+def _component_ll(d: dict, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(Q, C, n): log L_qci (see module notes), binomial coefficients included."""
+    c, v, ac, r, j = (d[x][:, None, :] for x in "cvarj")
+    m = d["m"]
+    ab = np.clip(ab, _EPS, 1 - _EPS)
+    bb = gammaln(v + 1) - gammaln(c + 1) - gammaln(v - c + 1) + betaln(c + a, v - c + b) - betaln(a, b)
+    abst = gammaln(m + 1) - gammaln(ac + 1) - gammaln(m - ac + 1) + ac * np.log(ab) + v * np.log1p(-ab)
+    return bb + abst + _attractor_ll(r, j, s)
+
+
+def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Weighted maximum likelihood of every class's parameters given responsibilities g (Q, C)."""
+    C, n = a.shape
+    a, b = a.copy(), b.copy()
+    ab = np.zeros((C, n))
+    s = np.zeros((C, n))
+    for cl in range(C):
+        wq = g[:, cl]
+        for i in range(n):
+            c, v, r, j = d["c"][:, i], d["v"][:, i], d["r"][:, i], d["j"][:, i]
+
+            def nll(par, c=c, v=v, wq=wq):
+                al, be = np.exp(par)
+                return -float(wq @ (betaln(c + al, v - c + be) - betaln(al, be)))
+
+            res = optimize.minimize(nll, np.log([a[cl, i], b[cl, i]]), method="L-BFGS-B", bounds=[(-5, 7)] * 2)
+            a[cl, i], b[cl, i] = np.exp(res.x)
+            ab[cl, i] = (wq @ d["a"][:, i]) / max(wq.sum() * d["m"], 1e-300)
+            if (wq * r).sum() > 0:
+                s[cl, i] = optimize.minimize_scalar(lambda x, r=r, j=j, wq=wq: -float(wq @ _attractor_ll(r, j, x)),
+                                                    bounds=(1e-6, 1 - 1e-6), method="bounded").x
+    return a, b, ab, s
+
+
+@dataclass
+class ClassFit:
+    """A fitted latent-class population of the pilot's questions (see module notes)."""
+
+    models: tuple[str, ...]
+    question_ids: tuple[str, ...]
+    weights: np.ndarray  # (C,)
+    a: np.ndarray  # (C, n)
+    b: np.ndarray  # (C, n)
+    abstain: np.ndarray  # (C, n)
+    attractor: np.ndarray  # (C, n)
+    resp: np.ndarray  # (Q, C) posterior class probabilities of the pilot's questions
+    correct: np.ndarray  # (Q, n) pilot correct counts
+    valid: np.ndarray  # (Q, n) pilot valid counts
+    log_lik: float
+    aic: dict  # C -> AIC of the best fit with C classes
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.weights)
+
+    def population(self, models: Sequence[str] | None = None, *, nodes: int = 12,
+                   questions: Sequence[int] | None = None) -> "ClassPosteriorPopulation":
+        names = list(self.models) if models is None else list(models)
+        bad = [x for x in names if x not in self.models]
+        if bad:
+            raise MuxsimError(f"model(s) {bad} are not in the fit; it has {list(self.models)}")
+        if len(set(names)) != len(names):
+            raise MuxsimError(f"models {names}: a model is named twice")
+        qs = tuple(range(len(self.question_ids))) if questions is None else tuple(int(q) for q in questions)
+        if not qs or min(qs) < 0 or max(qs) >= len(self.question_ids):
+            raise MuxsimError(f"questions={questions!r} must index the fit's {len(self.question_ids)} questions")
+        if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
+            raise MuxsimError(f"nodes={nodes!r} must be an integer >= 1")
+        return ClassPosteriorPopulation(self, tuple(names), nodes, qs)
+
+    def table(self) -> str:
+        lines = [f"{'class':<7}{'weight':>8}  " + "  ".join(f"{m[:14]:>30}" for m in self.models),
+                 f"{'':<17}" + "  ".join(f"{'mean p (a, b) abst attr':>30}" for _ in self.models)]
+        for cl in np.argsort(-self.weights):
+            cells = [f"{self.a[cl, i] / (self.a[cl, i] + self.b[cl, i]):.2f} ({self.a[cl, i]:.2g}, {self.b[cl, i]:.2g}) "
+                     f"{self.abstain[cl, i]:.2f} {self.attractor[cl, i]:.2f}" for i in range(len(self.models))]
+            lines.append(f"{int(cl):<7}{self.weights[cl]:>8.3f}  " + "  ".join(f"{x:>30}" for x in cells))
+        lines.append(f"(EM, Q={len(self.question_ids)}, log-lik {self.log_lik:.1f}; AIC by number of classes: "
+                     + ", ".join(f"{k}: {v:.1f}" for k, v in sorted(self.aic.items())) + ")")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    def to_dict(self) -> dict:
+        """The fitted parameters as JSON-ready data (the pilot's answers are left out)."""
+        return {"kind": "muxsim.fit/latent-class-1", "models": list(self.models), "n_classes": self.n_classes,
+                "weights": self.weights.tolist(), "a": self.a.tolist(), "b": self.b.tolist(),
+                "abstain": self.abstain.tolist(), "attractor": self.attractor.tolist(), "log_lik": self.log_lik,
+                "aic": {str(k): v for k, v in self.aic.items()}}
+
+
+def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float):
+    Q, n = d["c"].shape
+    g = rng.dirichlet(np.ones(C), size=Q)
+    a, b = np.ones((C, n)), np.ones((C, n))
+    ll_old = -np.inf
+    for _ in range(iters):
+        a, b, ab, s = _m_step(d, g, a, b)
+        w = np.clip(g.mean(axis=0), 1e-12, None)
+        comp = _component_ll(d, a[None], b[None], ab[None], s[None]).sum(axis=2) + np.log(w)[None]
+        tot = logsumexp(comp, axis=1)
+        ll = float(tot.sum())
+        g = np.exp(comp - tot[:, None])
+        if ll - ll_old < tol * abs(ll):
+            break
+        ll_old = ll
+    return ll, g, a, b, ab, s
+
+
+def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts: int = 3, seed: int = 0,
+                iters: int = 150, tol: float = 1e-6) -> ClassFit:
+    """Fit the latent-class population to a pilot :class:`~muxsim.logs.evaluate.AnswerTable` by EM.
+
+    For each number of classes in ``n_classes``, the best of ``starts`` EM runs
+    from random responsibilities (seeded by ``seed``); the number of classes
+    with the lowest AIC (``-2 log-lik + 2 params``, params = C - 1 + 4 C n; AIC
+    rather than BIC because the fit is for prediction) is kept.
+    """
+    if table.K < 1 or table.n_questions < 2:
+        raise MuxsimError(f"need at least 2 questions and 1 sample to fit, got Q={table.n_questions}, K={table.K}")
+    Cs = [n_classes] if isinstance(n_classes, (int, np.integer)) else list(n_classes)
+    if not Cs or any(isinstance(C, bool) or not isinstance(C, (int, np.integer)) or C < 1 for C in Cs):
+        raise MuxsimError(f"n_classes={n_classes!r} must be integers >= 1")
+    d = _pilot_counts(table.codes)
+    Q, n = d["c"].shape
+    rng = np.random.default_rng(seed)
+    best, aic = None, {}
+    for C in Cs:
+        runs = [_em(d, int(C), rng, iters, tol) for _ in range(starts if C > 1 else 1)]
+        run = max(runs, key=lambda x: x[0])
+        aic[int(C)] = -2 * run[0] + 2 * (C - 1 + 4 * C * n)
+        if best is None or aic[int(C)] < aic[best[0]]:
+            best = (int(C), run)
+    _, (ll, g, a, b, ab, s) = best
+    return ClassFit(tuple(table.models), tuple(table.question_ids), g.mean(axis=0), a, b, ab, s, g,
+                    d["c"].copy(), d["v"].copy(), ll, aic)
+
+
+@dataclass(frozen=True)
+class ClassPosteriorPopulation:
+    """The pilot's questions under a :class:`ClassFit`, each class a weighted copy of the question.
+
+    ``layout()`` has one mixture of ``nodes`` rows per (question, class) with
+    posterior class probability above 1e-9 (renormalised per question): row e
+    gives model i accuracy p at the (e + 1/2) / nodes quantile of its posterior
+    Beta, and its own attractor label (column i), so the pooled vote takes the
+    grid-free path for private wrong answers.
+    """
+
+    fit: ClassFit
+    models: tuple[str, ...]
+    nodes: int
+    questions: tuple[int, ...]
+
+    def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
+        f = self.fit
+        idx = [f.models.index(m) for m in self.models]
+        qs = np.asarray(self.questions)
+        g = f.resp[qs]
+        keep = g > 1e-9
+        g = np.where(keep, g, 0.0)
+        g = g / g.sum(axis=1, keepdims=True)
+        q_i, c_i = np.nonzero(keep)  # one layout question per kept (question, class)
+        n, E = len(idx), self.nodes
+        cc, vv = f.correct[qs][q_i][:, idx], f.valid[qs][q_i][:, idx]  # (P, n)
+        pa = f.a[c_i][:, idx] + cc
+        pb = f.b[c_i][:, idx] + vv - cc
+        u = (np.arange(E) + 0.5) / E
+        p = beta_dist.ppf(u[None, :, None], pa[:, None, :], pb[:, None, :])  # (P, E, n)
+        ab = f.abstain[c_i][:, idx][:, None, :]
+        s = f.attractor[c_i][:, idx][:, None, :]
+        wrong = (1 - ab) * (1 - p)
+        W = np.zeros((len(q_i), E, n, n + 3))
+        W[..., 0] = (1 - ab) * p
+        for k in range(n):  # model k's own attractor is column k
+            W[:, :, k, 1 + k] = (wrong * s)[:, :, k]
+        W[..., n + 1] = wrong * (1 - s)
+        W[..., n + 2] = np.broadcast_to(ab, p.shape)
+        W = np.where(W < 1e-12, 0.0, W)
+        W /= W.sum(axis=3, keepdims=True)
+        qw = g[q_i, c_i] / len(qs)
+        return from_arrays(W.reshape(len(q_i) * E, n, n + 3), "law"), (E, np.full(E, 1.0 / E)), qw
