@@ -910,20 +910,26 @@ def load_fit(path):
         return LatentFit.from_dict(d)
     if kind == "muxsim.fit/shrinkage-1":
         return ShrinkageFit.from_dict(d)
+    if kind == "muxsim.fit/latent-class-1":
+        from muxsim.latent_class import ClassFit
+
+        return ClassFit.from_dict(d)
     raise MuxsimError(f"{path}: kind={kind!r} is not a muxsim fit")
 
 
 def evaluate_fit(fit, k, *, models: Sequence[str] | None = None, methods: Sequence[str] | None = None, r: int = 1,
                  chunk: int = 20, with_paper: bool = True):
-    """Predicted accuracy curves of a fit (:class:`LatentFit` or :class:`ShrinkageFit`).
+    """Predicted accuracy curves of a fit (:class:`LatentFit`, :class:`ShrinkageFit` or
+    :class:`muxsim.latent_class.ClassFit`).
 
     A shrinkage fit is evaluated ``chunk`` questions at a time and averaged
     (the pooled vote's grid is per question, so this bounds memory).
     """
+    from muxsim.latent_class import ClassFit
     from muxsim.population import Curves, add_paper, evaluate
 
     names = list(fit.models) if models is None else list(models)
-    if isinstance(fit, LatentFit):
+    if isinstance(fit, (LatentFit, ClassFit)):
         return evaluate(fit.population(names), k, methods=methods, r=r, with_paper=with_paper)
     Q = len(fit.question_ids)
     parts = []

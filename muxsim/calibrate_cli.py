@@ -208,26 +208,30 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
 
 def _fit(argv) -> int:
     from muxsim.calibrate import fit_latent, fit_shrinkage, goodness_of_fit, save_fit
+    from muxsim.latent_class import fit_classes
 
     ap = argparse.ArgumentParser(prog="muxsim fit", description="Fit a population to logged answer counts.")
     ap.add_argument("logs", nargs="+")
     _common(ap)
     ap.add_argument("-o", "--output", required=True, help="write the fit here (JSON)")
-    ap.add_argument("--kind", choices=("latent", "shrinkage"), default="latent",
+    ap.add_argument("--kind", choices=("latent", "classes", "shrinkage"), default="latent",
                     help="latent: parametric LatentDifficulty by max marginal likelihood (default); "
-                         "shrinkage: empirical-Bayes population of the logged questions")
+                         "classes: latent classes of questions, predictions for the logged questions given "
+                         "their samples; shrinkage: empirical-Bayes population of the logged questions")
     a = ap.parse_args(argv)
     tab = _table(a)
+    gof = None
     if a.kind == "latent":
         fit = fit_latent(tab)
         gof = goodness_of_fit(fit, tab)
+    elif a.kind == "classes":
+        fit = fit_classes(tab)
     else:
         fit = fit_shrinkage(tab)
-        gof = None
     save_fit(fit, a.output)
     if a.json:
-        d = {"fit": fit.to_dict() if a.kind == "latent" else {k: v for k, v in fit.to_dict().items()
-                                                                if k not in ("codes", "prior_c", "prior_a")},
+        d = {"fit": {k: v for k, v in fit.to_dict().items() if k not in ("codes", "prior_c", "prior_a", "resp",
+                                                                          "correct", "valid")},
              "goodness_of_fit": gof, "output": a.output}
         print(json.dumps(d, indent=1))
     else:
@@ -246,7 +250,7 @@ def _fit(argv) -> int:
 
 
 def fit_main(argv: Sequence[str] | None = None) -> int:
-    """``muxsim fit LOGS... -o FIT.json [--kind latent|shrinkage] [--samples 0:3] [--models] [--json]``."""
+    """``muxsim fit LOGS... -o FIT.json [--kind latent|classes|shrinkage] [--samples 0:3] [--models] [--json]``."""
     return _run(_fit, argv)
 
 

@@ -160,11 +160,21 @@ class ClassFit:
         return self.table()
 
     def to_dict(self) -> dict:
-        """The fitted parameters as JSON-ready data (the pilot's answers are left out)."""
-        return {"kind": "muxsim.fit/latent-class-1", "models": list(self.models), "n_classes": self.n_classes,
-                "weights": self.weights.tolist(), "a": self.a.tolist(), "b": self.b.tolist(),
-                "abstain": self.abstain.tolist(), "attractor": self.attractor.tolist(), "log_lik": self.log_lik,
-                "aic": {str(k): v for k, v in self.aic.items()}}
+        """JSON-ready data: the parameters, and the pilot's counts and class posteriors that predictions need."""
+        return {"kind": "muxsim.fit/latent-class-1", "models": list(self.models), "question_ids": list(self.question_ids),
+                "n_classes": self.n_classes, "weights": self.weights.tolist(), "a": self.a.tolist(),
+                "b": self.b.tolist(), "abstain": self.abstain.tolist(), "attractor": self.attractor.tolist(),
+                "resp": self.resp.tolist(), "correct": self.correct.tolist(), "valid": self.valid.tolist(),
+                "log_lik": self.log_lik, "aic": {str(k): v for k, v in self.aic.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClassFit":
+        if d.get("kind") != "muxsim.fit/latent-class-1":
+            raise MuxsimError(f"fit kind={d.get('kind')!r} is not 'muxsim.fit/latent-class-1'")
+        arr = lambda k, t=float: np.asarray(d[k], dtype=t)  # noqa: E731
+        return cls(tuple(d["models"]), tuple(d["question_ids"]), arr("weights"), arr("a"), arr("b"), arr("abstain"),
+                   arr("attractor"), arr("resp"), arr("correct", np.int64), arr("valid", np.int64), float(d["log_lik"]),
+                   {int(k): float(v) for k, v in d["aic"].items()})
 
 
 def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float):

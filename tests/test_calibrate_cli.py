@@ -51,6 +51,21 @@ def test_fit_and_predict(log, tmp_path, capsys):
     assert png.stat().st_size > 1000
 
 
+@pytest.mark.parametrize("kind", ["classes", "shrinkage"])
+def test_fit_kinds_save_load_and_predict(log, tmp_path, capsys, kind):
+    """Every fit kind round-trips through FIT.json: predictions from the file equal those of the fit."""
+    from muxsim.calibrate import evaluate_fit, load_fit
+
+    fit = tmp_path / f"{kind}.json"
+    assert fit_main([str(log), "--samples", "0:2", "-o", str(fit), "--kind", kind]) == 0
+    capsys.readouterr()
+    assert predict_fit_main([str(fit), "--k", "1-3", "--methods", "sc[a],mux,vote,union", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    again = evaluate_fit(load_fit(fit), [1, 2, 3], methods=["sc[a]", "mux", "vote", "union"], with_paper=False)
+    for m in ("sc[a]", "mux", "vote", "union"):
+        np.testing.assert_allclose(d["predicted"]["values"][m], again.values[m], atol=1e-12)
+
+
 def test_bad_input_exits_2(log, tmp_path, capsys):
     assert evaluate_main([str(log), "--k", "5"]) == 2
     assert "k=5 is larger than the K=4" in capsys.readouterr().err
