@@ -85,7 +85,7 @@ def _margin_credit(D: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=64)
 def _credit_spectrum(K: int, L: int, size: int) -> np.ndarray:
-    """conj(rfft of f on the circular margin grid) times Hermitian weights / N (see :func:`vote`)."""
+    """conj(rfft of f on the circular margin grid) times Hermitian weights / N (see :func:`margin_credit`)."""
     idx = np.indices((size,) * L)
     D = np.where(idx <= K, idx, idx - size)
     f = np.where((idx <= K) | (idx >= size - K), 1, 0).all(axis=0) * _margin_credit(D)
@@ -134,10 +134,8 @@ def one_draw_spectrum(weights: np.ndarray, n_labels: int, size: int) -> np.ndarr
     shape = (-1,) + (1,) * L
     ph = _phases(L, size)
     out = weights[:, 0].reshape(shape) * ph[0][None]
-    # the label terms vary along one axis each: add them as thin arrays
-    thin = (1.0 - weights[:, 0] - weights[:, 1 : 1 + L].sum(axis=1)).reshape(shape) + weights[:, 1].reshape(shape) * ph[1][None]
-    out += thin
-    for w in range(1, L):
+    out += (1.0 - weights[:, 0] - weights[:, 1 : 1 + L].sum(axis=1)).reshape(shape)
+    for w in range(L):  # each label term varies along its own axis only
         out += weights[:, 1 + w].reshape(shape) * ph[1 + w][None]
     return out
 

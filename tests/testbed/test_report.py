@@ -138,7 +138,8 @@ def test_figures_results_markdown(res, tmp_path):
     rj = report.results_json(res, extra)
     json.dumps(rj)
     full = "+".join(res["models"])
-    assert rj["seeds"] == {"held_out": 0} and f"{full}|vote" in rj["predicted"] and rj["fit"]["codes"] == "omitted"
+    assert rj["seeds"] == {"held_out": 0} and f"{full}|vote" in rj["predicted"]
+    assert rj["fit"]["kind"] == "muxsim.fit/latent-class-1" and rj["shrinkage_fit"]["codes"] == "omitted"
     run = {"run_id": "r1", "config": {"temperature": 0.8}, "seeds": {"held_out": 0}, "provenance": {"versions": {}},
            "timings": {}, "pool": {m: {"cached": True, "training": {"member": {"hidden": 64, "layers": 2, "steps": 1},
                                                                      "parameters": 1, "train_s": 0.1}}
