@@ -114,7 +114,10 @@ class ModelCounts:
             if self.mode == "law":
                 self._tables["cw", k] = (v**k).sum(axis=1)
             else:
-                self._tables["cw", k] = np.exp(_log_comb(v, k) - _log_comb(self.total, k)[:, None]).sum(axis=1)
+                lt = _log_comb(self.total, k)  # -inf on rows (other models' pools) with fewer than k answers
+                ok = np.isfinite(lt)
+                val = np.exp(_log_comb(v, k) - np.where(ok, lt, 0.0)[:, None]).sum(axis=1)
+                self._tables["cw", k] = np.where(ok, val, 0.0)
         return self._tables["cw", k]
 
     # ---- plurality of one model: (top, valid) table ------------------------
