@@ -46,6 +46,8 @@ Two populations are fitted to an :class:`~muxsim.logs.evaluate.AnswerTable`
 
 Both return objects with ``population(models)`` for :func:`muxsim.population.evaluate`;
 :func:`evaluate_fit` evaluates either in chunks of questions (bounded memory).
+A third fit, latent classes of questions with per-question posteriors, is
+:func:`muxsim.latent_class.fit_classes` (``save_fit``/``load_fit`` handle it too).
 """
 
 from __future__ import annotations

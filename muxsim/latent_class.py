@@ -21,8 +21,9 @@ near 1).  The pilot log-likelihood of question q is
 
 where the pattern's probability is ``s^j (1 - s)^(r - j)`` when one wrong answer
 repeats j >= 2 times among the r wrong draws and ``(1 - s)^r + r s (1 - s)^(r - 1)``
-when none repeats.  :func:`fit_classes` maximises it by EM (several starts),
-choosing C by BIC.
+when none repeats (with m >= 4 samples a second repeated answer is read as
+tail).  :func:`fit_classes` maximises it by EM (several starts), choosing C by
+AIC.
 
 Prediction for the same questions conditions on their pilot: question q is in
 class c with posterior probability ``resp[q, c]``, and there model i's accuracy
