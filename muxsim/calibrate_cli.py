@@ -138,6 +138,7 @@ def _plot(path: str, pred=None, obs=None, title: str = "") -> None:
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -36,6 +36,13 @@ def test_evaluate_json(log, capsys):
     assert sum(v["selected_and_correct"] for v in att.values()) == pytest.approx(d["values"]["mux"][-1])
 
 
+def test_plot_into_a_new_folder(log, tmp_path, capsys):
+    """--plot creates the folder it writes into (make demo writes out/ in a fresh clone)."""
+    png = tmp_path / "new" / "deeper" / "e.png"
+    assert evaluate_main([str(log), "--k", "1-2", "--plot", str(png)]) == 0
+    assert png.stat().st_size > 1000
+
+
 def test_fit_and_predict(log, tmp_path, capsys):
     fit = tmp_path / "fit.json"
     assert fit_main([str(log), "--samples", "0:2", "-o", str(fit), "--json"]) == 0
