@@ -17,7 +17,7 @@ from muxsim import rules
 from muxsim.errors import MuxsimError
 from muxsim.exact.engine import check_k
 from muxsim.laws import AnswerLaw, LoggedPool, Source
-from muxsim.layout import Layout, layout
+from muxsim.layout import layout
 from muxsim.population import (
     Curves,
     Empirical,
@@ -128,8 +128,12 @@ def evaluate(
 ) -> Curves:
     """Monte Carlo accuracy curves.
 
-    Empirical populations: ``n_draws`` replicates of every question; the SE is
-    that of the Monte Carlo error, sqrt(mean_q s_q^2 / (n_draws Q)).
+    Populations of given questions (empirical, or fitted posteriors):
+    ``n_draws`` replicates of every question; where a question is a mixture of
+    E laws per model (``layout()`` gives ``mix``), each replicate draws every
+    model's law independently by the mixture weights, and questions are
+    averaged with the population's question weights w_q.  The SE is that of the
+    Monte Carlo error, sqrt(sum_q w_q^2 s_q^2 / n_draws).
     Parametric populations: ``n_draws`` fresh questions (latent difficulty
     drawn too), one replicate each; SE = sd / sqrt(n_draws).
     """
@@ -142,21 +146,29 @@ def evaluate(
     meths = method_names(names, methods)
     values = {m: np.zeros(len(ks)) for m in meths}
     se = {m: np.zeros(len(ks)) for m in meths}
+    if not isinstance(pop, LatentDifficulty):
+        lay, mix, qw = pop.layout()
+        E, mix_w = (1, np.ones(1)) if mix is None else (int(mix[0]), np.asarray(mix[1], dtype=float))
+        Q = lay.n_questions // E
+        qw = np.asarray(qw, dtype=float)
     for j, kk in enumerate(ks):
         if isinstance(pop, LatentDifficulty):
             w, mode = pop.sample_weights(n_draws, rng)[:, idx, :], "law"
         else:
-            lay: Layout = pop.layout()[0]
-            w, mode = np.repeat(lay.weights[:, idx, :], n_draws, axis=0), lay.mode
+            # replicate r of question q: each model's law from its own mixture row
+            e = rng.choice(E, size=(Q * n_draws, len(idx)), p=mix_w / mix_w.sum())
+            rows = np.repeat(np.arange(Q) * E, n_draws)[:, None] + e
+            w, mode = lay.weights[rows, np.asarray(idx)[None, :], :], lay.mode
         cr = _credits(w, mode, [int(kk)] * len(idx), names, meths, r, rng)
         for m in meths:
             x = cr[m]
-            values[m][j] = x.mean()
             if isinstance(pop, LatentDifficulty):
+                values[m][j] = x.mean()
                 se[m][j] = x.std(ddof=1) / np.sqrt(len(x))
             else:
-                per_q = x.reshape(-1, n_draws)
-                se[m][j] = np.sqrt(per_q.var(axis=1, ddof=1).mean() / x.size)
+                per_q = x.reshape(Q, n_draws)
+                values[m][j] = float(qw @ per_q.mean(axis=1))
+                se[m][j] = np.sqrt((qw**2) @ per_q.var(axis=1, ddof=1) / n_draws)
     curves = Curves(ks, values, se, f"monte carlo, {n_draws} draws", tuple(names), n_draws=int(n_draws))
     return add_paper(curves) if with_paper else curves
 

@@ -92,3 +92,18 @@ def test_bad_fit_arguments():
         fit_classes(table, n_classes=0)
     with pytest.raises(MuxsimError, match="n_classes"):
         fit_classes(table, n_classes=[])
+
+
+def test_exact_predictions_match_monte_carlo():
+    """The fitted population (classes as weighted question copies, per-model mixtures of laws)
+    evaluated exactly agrees with the simulator drawing every model's law independently."""
+    from muxsim import simulate
+
+    table, *_ = _simulate(np.random.default_rng(5), Q=40, m=3)
+    fit = fit_classes(table, n_classes=2, starts=2)
+    pop = fit.population(nodes=4)
+    meths = ["sc[a]", "mux", "vote", "union", "contradiction"]
+    ex = evaluate(pop, [1, 3], methods=meths, with_paper=False)
+    mc = simulate.evaluate(pop, [1, 3], n_draws=3000, rng=np.random.default_rng(6), methods=meths, with_paper=False)
+    for m in meths:
+        assert np.all(np.abs(ex.values[m] - mc.values[m]) <= 4 * mc.se[m] + 1e-12), m
