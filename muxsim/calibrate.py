@@ -238,7 +238,7 @@ def _attractor_fit(codes_i: np.ndarray) -> tuple[float, float, int]:
     return s, se, n_bad
 
 
-def _shared_share(codes: np.ndarray) -> float:
+def shared_share(codes: np.ndarray) -> float:
     """Among (question, pair of models) where both repeat a wrong answer, the share where it is the same one."""
     Q, n, _ = codes.shape
     same = total = 0
@@ -395,7 +395,7 @@ def fit_latent(table, *, nodes: int = 24, fit_nodes: int = 20, abstain_slope: bo
                   "abstain": float(norm.pdf(marg[i, 2]) * math.sqrt(cov_m[i, 2, 2])),
                   "abstain_slope": float(math.sqrt(cov_m[i, 3, 3])), "attractor": s_se}
         unfit[nm] = bad
-    share = _shared_share(table.codes)
+    share = shared_share(table.codes)
     return LatentFit(tuple(table.models), params, se, bool(share >= 0.5) if not math.isnan(share) else True,
                      float(share), log_lik, Q, m, unfit, nodes)
 

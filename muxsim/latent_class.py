@@ -7,9 +7,12 @@ models answer independently; model i
 * abstains on each draw with probability ``abstain[c, i]``;
 * is right on a valid draw with probability p, where p ~ Beta(a[c, i], b[c, i])
   varies over the class's questions;
-* sends a wrong valid draw to its own attractor (one wrong answer of its own
-  per question, never another model's) with probability ``attractor[c, i]``,
-  else to a fresh unique answer.
+* sends a wrong valid draw to its attractor with probability
+  ``attractor[c, i]``, else to a fresh unique answer.  On each question a
+  model's attractor is the question's shared wrong answer with probability
+  ``share`` (independently per model), else an answer of its own; ``share`` is
+  the square root of the pilot's rate of two models repeating the same wrong
+  answer (:func:`muxsim.calibrate.shared_share`).
 
 So models are correlated only through the class (positively when they are
 good at the same classes, negatively when their skills are complementary),
@@ -35,6 +38,7 @@ the classes enter as weighted copies of each question.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -45,6 +49,7 @@ from scipy.special import betaln, gammaln, logsumexp
 from scipy.stats import beta as beta_dist
 
 from muxsim import rules
+from muxsim.calibrate import shared_share
 from muxsim.errors import MuxsimError
 from muxsim.layout import Layout, from_arrays
 
@@ -126,6 +131,7 @@ class ClassFit:
     valid: np.ndarray  # (Q, n) pilot valid counts
     log_lik: float
     aic: dict  # C -> AIC of the best fit with C classes
+    share: float = 0.0  # probability that a model's attractor is the question's shared wrong answer
 
     @property
     def n_classes(self) -> int:
@@ -154,7 +160,8 @@ class ClassFit:
                      f"{self.abstain[cl, i]:.2f} {self.attractor[cl, i]:.2f}" for i in range(len(self.models))]
             lines.append(f"{int(cl):<7}{self.weights[cl]:>8.3f}  " + "  ".join(f"{x:>30}" for x in cells))
         lines.append(f"(EM, Q={len(self.question_ids)}, log-lik {self.log_lik:.1f}; AIC by number of classes: "
-                     + ", ".join(f"{k}: {v:.1f}" for k, v in sorted(self.aic.items())) + ")")
+                     + ", ".join(f"{k}: {v:.1f}" for k, v in sorted(self.aic.items()))
+                     + f"; attractor shared with probability {self.share:.2f})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -166,7 +173,7 @@ class ClassFit:
                 "n_classes": self.n_classes, "weights": self.weights.tolist(), "a": self.a.tolist(),
                 "b": self.b.tolist(), "abstain": self.abstain.tolist(), "attractor": self.attractor.tolist(),
                 "resp": self.resp.tolist(), "correct": self.correct.tolist(), "valid": self.valid.tolist(),
-                "log_lik": self.log_lik, "aic": {str(k): v for k, v in self.aic.items()}}
+                "log_lik": self.log_lik, "aic": {str(k): v for k, v in self.aic.items()}, "share": self.share}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ClassFit":
@@ -175,7 +182,7 @@ class ClassFit:
         arr = lambda k, t=float: np.asarray(d[k], dtype=t)  # noqa: E731
         return cls(tuple(d["models"]), tuple(d["question_ids"]), arr("weights"), arr("a"), arr("b"), arr("abstain"),
                    arr("attractor"), arr("resp"), arr("correct", np.int64), arr("valid", np.int64), float(d["log_lik"]),
-                   {int(k): float(v) for k, v in d["aic"].items()})
+                   {int(k): float(v) for k, v in d["aic"].items()}, float(d.get("share", 0.0)))
 
 
 def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float):
@@ -221,8 +228,9 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
         if best is None or aic[int(C)] < aic[best[0]]:
             best = (int(C), run)
     _, (ll, g, a, b, ab, s) = best
+    pair = shared_share(table.codes)
     return ClassFit(tuple(table.models), tuple(table.question_ids), g.mean(axis=0), a, b, ab, s, g,
-                    d["c"].copy(), d["v"].copy(), ll, aic)
+                    d["c"].copy(), d["v"].copy(), ll, aic, 0.0 if math.isnan(pair) else math.sqrt(pair))
 
 
 @dataclass(frozen=True)
@@ -265,7 +273,22 @@ class ClassPosteriorPopulation:
             W[:, :, k, 1 + k] = (wrong * s)[:, :, k]
         W[..., n + 1] = wrong * (1 - s)
         W[..., n + 2] = np.broadcast_to(ab, p.shape)
+        # sharing patterns: the models in S give the first one's column (at most one model sharing = all private)
+        pi = f.share
+        pats, pw = [()], [(1 - pi) ** n + n * pi * (1 - pi) ** (n - 1)]
+        for r in range(2, n + 1) if pi > 0 else ():
+            for S in itertools.combinations(range(n), r):
+                pats.append(S)
+                pw.append(pi**r * (1 - pi) ** (n - r))
+        copies = []
+        for S in pats:
+            V = W.copy()
+            for k in S[1:]:
+                V[:, :, k, 1 + S[0]] += V[:, :, k, 1 + k]
+                V[:, :, k, 1 + k] = 0.0
+            copies.append(V)
+        W = np.concatenate(copies)
         W = np.where(W < 1e-12, 0.0, W)
         W /= W.sum(axis=3, keepdims=True)
-        qw = g[q_i, c_i] / len(qs)
-        return from_arrays(W.reshape(len(q_i) * E, n, n + 3), "law"), (E, np.full(E, 1.0 / E)), qw
+        qw = np.concatenate([w * g[q_i, c_i] for w in pw]) / len(qs)
+        return from_arrays(W.reshape(W.shape[0] * E, n, n + 3), "law"), (E, np.full(E, 1.0 / E)), qw

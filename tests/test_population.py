@@ -65,5 +65,5 @@ def test_private_attractor_vote_equals_grid_path(monkeypatch):
               ModelParams("c", 1.5, 3, 0.0, 0.4, 0.6))
     pop = LatentDifficulty(params, shared_wrong=False, nodes=6)
     private = evaluate(pop, [1, 2, 3], methods=["vote"]).values["vote"]
-    monkeypatch.setattr(Engine, "_owners", lambda self, models, n_lab: np.full((self.Q, self.lay.width), -2))
+    monkeypatch.setattr(Engine, "_grid_free", staticmethod(lambda giv: np.zeros(len(giv), dtype=bool)))
     np.testing.assert_allclose(evaluate(pop, [1, 2, 3], methods=["vote"]).values["vote"], private, atol=1e-12)

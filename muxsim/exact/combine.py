@@ -223,14 +223,15 @@ def tie_nodes(n_labels: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def private_credit(psis: Sequence[np.ndarray], K: int, n_free: int, y: np.ndarray, wy: np.ndarray) -> np.ndarray:
-    """``(Q,)``: E f(D) (as :func:`margin_credit`) when every named wrong answer comes from one model only.
+    """``(Q,)``: E f(D) (as :func:`margin_credit`) when the models split into independent units: one
+    model with its own named wrong answers, or a group of models sharing one answer and giving no other.
 
-    Then N_w counts its owner's draws only, and with 1/(1 + ties) = int_0^1 y^ties dy::
+    Then N_w counts its unit's draws only, and with 1/(1 + ties) = int_0^1 y^ties dy::
 
         E f = int_0^1 sum_n [z^n] prod_i Psi_i(z; n, y) * ([n > 0] + y [n = 0])^n_free dy,
 
-    where ``psis[i][q, n, g, j]`` is model i's :meth:`ModelCounts.own_labels_gf` (j its
-    correct count, the power of z) at the nodes ``y`` of :func:`tie_nodes` with weights
+    where ``psis[i][q, n, g, j]`` is unit i's :meth:`ModelCounts.own_labels_gf` or
+    :func:`shared_label_gf` (j its correct count, the power of z) at the nodes ``y`` of :func:`tie_nodes` with weights
     ``wy``, and ``n_free`` counts the named answers no model gives (their count is 0).
     Work O(n K^2 k) per question, whatever the number of named answers: no grid.
     """
@@ -249,6 +250,22 @@ def private_credit(psis: Sequence[np.ndarray], K: int, n_free: int, y: np.ndarra
     if n_free:
         coef *= ((n[:, None] > 0) + y[None, :] * (n[:, None] == 0)) ** n_free
     return coef.sum(axis=1) @ wy
+
+
+def shared_label_gf(joints: Sequence[np.ndarray], K: int, y: np.ndarray) -> np.ndarray:
+    """Psi of a group of models whose only named wrong answer is one shared answer X (see
+    :func:`private_credit`): ``joints[i][q, j, x]`` = P(model i has j correct and x on X); their
+    convolution is the group's (correct, X) law, and Psi[q, n, g, j] = sum_x P(j, x) ([x < n] + y_g [x = n])."""
+    P = joints[0]
+    for b in joints[1:]:  # add the counts of one more model
+        new = np.zeros((P.shape[0], P.shape[1] + b.shape[1] - 1, P.shape[2] + b.shape[2] - 1))
+        for j in range(b.shape[1]):
+            for x in range(b.shape[2]):
+                new[:, j : j + P.shape[1], x : x + P.shape[2]] += b[:, j, x, None, None] * P
+        P = new
+    n, x = np.arange(K + 1), np.arange(P.shape[2])
+    gy = (x[None, None, :] < n[:, None, None]) + y[None, :, None] * (x[None, None, :] == n[:, None, None])
+    return np.einsum("qjx,ngx->qngj", P, gy)
 
 
 def single_draw_term(singles: Sequence[np.ndarray], n_labels: int, K: int) -> np.ndarray:

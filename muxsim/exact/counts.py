@@ -269,6 +269,13 @@ class ModelCounts:
             R = new
         return self.kap_c[:, k, None, None, :S] * R[..., ::-1]  # s = k - j
 
+    def correct_and_label(self, k: int, label: int) -> np.ndarray:
+        """``(Q, k + 1, k + 1)``: P(n_correct = j, n_label = x) for k draws of a model whose only
+        named wrong answer is ``label`` (the other non-correct draws are tail or abstain)."""
+        S = k + 1
+        kap = cond_kernel(self.w[:, 1 + label], self.total - self.w[:, 0], k, self.mode)  # (Q, s, x), s = k - j
+        return self.kap_c[:, k, :S, None] * kap[:, ::-1, :]
+
     def singleton_gf(self, k: int, n_labels: int, u: np.ndarray) -> np.ndarray:
         """Single-draw patterns of k draws, as a generating function in the tail count.
 

@@ -169,18 +169,20 @@ class Engine:
         n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
         out = np.zeros((len(points), self.Q))
         K = max(sum(ks) for ks in points)
-        owners = self._owners(models, n_lab)
-        private = (owners >= -1).all(axis=1)
+        giv = self._givers(models)
+        free = self._grid_free(giv)
+        n = len(models)
         for L in np.unique(n_lab):
             if not L:
                 continue
-            for sig in np.unique(owners[(n_lab == L) & private][:, :L], axis=0):  # no grid: see combine.private_credit
-                qs = np.flatnonzero((n_lab == L) & private & (owners[:, :L] == sig).all(axis=1))
+            here = (n_lab == L) & free
+            for sig in np.unique(giv[here][:, :L].reshape(-1, L * n), axis=0):  # no grid: see combine.private_credit
+                qs = np.flatnonzero(here & (giv[:, :L].reshape(-1, L * n) == sig).all(axis=1))
                 step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * (K + 1) * (L // 2 + 1) * (K + 1))))
                 for start in range(0, len(qs), step):
                     chunk = qs[start : start + step]
-                    out[:, chunk] = self._vote_private_group(models, points, chunk, int(L), sig)
-        shared = np.flatnonzero(~private | (n_lab == 0))
+                    out[:, chunk] = self._vote_private_group(models, points, chunk, int(L), sig.reshape(L, n))
+        shared = np.flatnonzero(~free | (n_lab == 0))
         if len(shared):
             L_max = int(n_lab[shared].max())
             combine.check_vote_size(K, L_max)
@@ -193,31 +195,40 @@ class Engine:
                     out[:, qs] = self._vote_fft_group(models, points, qs, int(L), size)
         return out
 
-    def _owners(self, models: list[int], n_lab: np.ndarray) -> np.ndarray:
-        """``(Q, width)``: per question and named answer, the one model (index) that gives it,
-        -1 if none does, -2 if several do."""
+    def _givers(self, models: list[int]) -> np.ndarray:
+        """``(Q, width, n)``: which of ``models`` give each named answer of each question."""
         pos = self.lay.weights[:, models, 1 : 1 + self.lay.width] > 0  # (rows, n, width)
-        pos = pos.reshape((self.Q, self.E) + pos.shape[1:]).any(axis=1)  # (Q, n, width)
-        count = pos.sum(axis=1)
-        first = np.asarray(models)[np.argmax(pos, axis=1)]
-        return np.where(count == 0, -1, np.where(count == 1, first, -2))
+        return pos.reshape((self.Q, self.E) + pos.shape[1:]).any(axis=1).transpose(0, 2, 1)
+
+    @staticmethod
+    def _grid_free(giv: np.ndarray) -> np.ndarray:
+        """``(Q,)``: the vote needs no grid when every model that shares a named answer gives no other
+        (the models split into units: one model with its own answers, or models around one answer)."""
+        shared = giv.sum(axis=2) >= 2  # (Q, width)
+        in_shared = (giv & shared[..., None]).any(axis=1)  # (Q, n)
+        return ~(in_shared & (giv.sum(axis=1) > 1)).any(axis=1)
 
     def _vote_private_group(self, models: list[int], points: list[list[int]], qs: np.ndarray, L: int,
-                            owners: np.ndarray) -> np.ndarray:
-        """The vote of questions whose named wrong answers each come from one model (``owners``)."""
+                            giv: np.ndarray) -> np.ndarray:
+        """The vote of questions whose models split into units (``giv[l, a]``: model a gives answer l)."""
         rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
         n = len(qs)
         y, wy = combine.tie_nodes(L)
+        count = giv.sum(axis=1)
+        groups = [(l, [models[a] for a in np.flatnonzero(giv[l])]) for l in range(L) if count[l] >= 2]
+        alone = [(i, [l for l in range(L) if giv[l, a] and count[l] == 1]) for a, i in enumerate(models)
+                 if not any(giv[l, a] and count[l] >= 2 for l in range(L))]
         out = np.zeros((len(points), n))
         for p, ks in enumerate(points):
             K = int(sum(ks))
+            k_of = dict(zip(models, ks))
             u, _ = combine.vote_nodes(K)
-            psis, singles = [], []
-            for i, k in zip(models, ks):
-                sub = ModelCounts(self.lay.model(i)[rows], self.lay.mode, k)
-                psis.append(self._mix_rows(sub.own_labels_gf(k, [l for l in range(L) if owners[l] == i], K, y), n))
-                singles.append(self._mix_rows(sub.singleton_gf(k, L, u), n))
-            out[p] = combine.private_credit(psis, K, int((owners == -1).sum()), y, wy)
+            sub = {i: ModelCounts(self.lay.model(i)[rows], self.lay.mode, k_of[i]) for i in models}
+            psis = [self._mix_rows(sub[i].own_labels_gf(k_of[i], own, K, y), n) for i, own in alone]
+            psis += [combine.shared_label_gf([self._mix_rows(sub[i].correct_and_label(k_of[i], l), n) for i in grp], K, y)
+                     for l, grp in groups]
+            singles = [self._mix_rows(sub[i].singleton_gf(k_of[i], L, u), n) for i in models]
+            out[p] = combine.private_credit(psis, K, int((count == 0).sum()), y, wy)
             out[p] += combine.single_draw_term(singles, L, K)
         return np.clip(out, 0.0, 1.0)
 
