@@ -107,3 +107,21 @@ def test_exact_predictions_match_monte_carlo():
     mc = simulate.evaluate(pop, [1, 3], n_draws=3000, rng=np.random.default_rng(6), methods=meths, with_paper=False)
     for m in meths:
         assert np.all(np.abs(ex.values[m] - mc.values[m]) <= 4 * mc.se[m] + 1e-12), m
+
+
+def test_shared_attractors_mix_sharing_patterns():
+    """Two models: with probability share^2 both attractors are the question's shared answer, so the
+    vote is (1 - share^2) * vote(private) + share^2 * vote(shared); other methods do not depend on it."""
+    import dataclasses
+
+    table, *_ = _simulate(np.random.default_rng(7), Q=30, m=3)
+    fit = fit_classes(table, n_classes=2, starts=2)
+    meths = ["mux", "vote", "union", "contradiction"]
+    private = evaluate(dataclasses.replace(fit, share=0.0).population(nodes=4), [1, 3], methods=meths, with_paper=False)
+    shared = evaluate(dataclasses.replace(fit, share=1.0).population(nodes=4), [1, 3], methods=meths, with_paper=False)
+    mixed = evaluate(dataclasses.replace(fit, share=0.4).population(nodes=4), [1, 3], methods=meths, with_paper=False)
+    np.testing.assert_allclose(mixed.values["vote"], 0.84 * private.values["vote"] + 0.16 * shared.values["vote"],
+                               atol=1e-12)
+    for m in ("mux", "union", "contradiction"):
+        np.testing.assert_allclose(mixed.values[m], private.values[m], atol=1e-12)
+    assert np.all(shared.values["vote"] <= private.values["vote"] + 1e-12)  # shared wrong answers win more often
