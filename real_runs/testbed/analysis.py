@@ -172,14 +172,14 @@ def select(values: dict[Key, np.ndarray], models: Sequence[str], ks: Sequence[in
 
 
 def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float = 1.0, select_k: int = 3,
-            chunk: int = 20, seed: int = 0, max_labels: int = 2) -> dict:
+            chunk: int = 20, max_labels: int = 2) -> dict:
     """The whole comparison: fit on the pilot, predict, observe, score, select.
 
-    ``max_labels`` named wrong answers per question are kept in the predicted
-    population (the lighter ones join the tail of unique answers): the exact
-    pooled vote of four models at k = 7 costs (2*28+1)^L cells per question
-    and node, so L = 2 instead of the calibration's default 3 makes the
-    prediction about thirty times faster.
+    ``max_labels`` named wrong answers per question are kept in the shrinkage
+    fit's population (the lighter ones join the tail of unique answers): its
+    exact pooled vote of four models at k = 7 costs (2*28+1)^L cells per
+    question and node, so L = 2 instead of the calibration's default 3 makes
+    that prediction about thirty times faster.
     """
     pilot, held = split(table, m)
     ks = list(range(1, (held.K if k_max is None else k_max) + 1))
