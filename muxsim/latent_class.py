@@ -237,11 +237,13 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
 class ClassPosteriorPopulation:
     """The pilot's questions under a :class:`ClassFit`, each class a weighted copy of the question.
 
-    ``layout()`` has one mixture of ``nodes`` rows per (question, class) with
-    posterior class probability above 1e-9 (renormalised per question): row e
-    gives model i accuracy p at the (e + 1/2) / nodes quantile of its posterior
-    Beta, and its own attractor label (column i), so the pooled vote takes the
-    grid-free path for private wrong answers.
+    ``layout()`` has one mixture of ``nodes`` rows per (question, class,
+    sharing pattern), for classes with posterior probability above 1e-9
+    (renormalised per question): row e gives model i accuracy p at the
+    (e + 1/2) / nodes quantile of its posterior Beta.  Model i's attractor is
+    column i; in the pattern of a set S of two or more models (probability
+    share^|S| (1 - share)^(n - |S|)) the models in S give the first one's
+    column instead.  Every pattern keeps the pooled vote on its grid-free path.
     """
 
     fit: ClassFit

@@ -124,10 +124,12 @@ class Engine:
 
         Logged pools: each question by merging the models' few possible count
         vectors (:func:`combine.vote_sparse`) when that is small, else as laws.
-        Laws: questions grouped by their number L of named wrong answers, each
-        group by FFT of the margin laws (:func:`combine.margin_credit`) plus
-        :func:`combine.single_draw_term`.  ``sparse``
-        forces (True) or forbids (False) the pool path (for tests).
+        Laws: questions grouped by their number L of named wrong answers and
+        by which models give which answer; when the models split into units
+        (:meth:`_grid_free`), by :func:`combine.private_credit`, else on the
+        margin grid (:func:`combine.margin_credit`); plus
+        :func:`combine.single_draw_term`.  ``sparse`` forces (True) or forbids
+        (False) the pool path (for tests).
         """
         return self.vote_curve(models, [list(ks)], sparse=sparse)[0]
 
