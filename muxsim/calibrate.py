@@ -537,6 +537,22 @@ def fit_urn(codes: np.ndarray) -> tuple[float, float, float]:
     return math.exp(res.x[0]), math.exp(res.x[1]), -float(res.fun)
 
 
+def fit_selection(fit_models: Sequence[str], n_questions: int, models: Sequence[str] | None,
+                  questions: Sequence[int] | None) -> tuple[list[str], tuple[int, ...]]:
+    """Checked (model names, question indices) for the ``population()`` of a fit of logged questions
+    (None: all of them)."""
+    names = list(fit_models) if models is None else list(models)
+    bad = [x for x in names if x not in fit_models]
+    if bad:
+        raise MuxsimError(f"model(s) {bad} are not in the fit; it has {list(fit_models)}")
+    if len(set(names)) != len(names):
+        raise MuxsimError(f"models {names}: a model is named twice")
+    qs = tuple(range(n_questions)) if questions is None else tuple(int(q) for q in questions)
+    if not qs or min(qs) < 0 or max(qs) >= n_questions:
+        raise MuxsimError(f"questions={questions!r} must index the fit's {n_questions} questions")
+    return names, qs
+
+
 @dataclass
 class ShrinkageFit:
     """Empirical-Bayes population of the logged questions (see module notes)."""
@@ -593,15 +609,7 @@ class ShrinkageFit:
 
     def population(self, models: Sequence[str] | None = None, *, nodes: int | None = None,
                    questions: Sequence[int] | None = None) -> "PosteriorPopulation":
-        names = list(self.models) if models is None else list(models)
-        bad = [x for x in names if x not in self.models]
-        if bad:
-            raise MuxsimError(f"model(s) {bad} are not in the fit; it has {list(self.models)}")
-        if len(set(names)) != len(names):
-            raise MuxsimError(f"models {names}: a model is named twice")
-        qs = tuple(range(len(self.question_ids))) if questions is None else tuple(int(q) for q in questions)
-        if not qs or min(qs) < 0 or max(qs) >= len(self.question_ids):
-            raise MuxsimError(f"questions={questions!r} must index the fit's {len(self.question_ids)} questions")
+        names, qs = fit_selection(self.models, len(self.question_ids), models, questions)
         return PosteriorPopulation(self, tuple(names), self.nodes if nodes is None else int(nodes), qs)
 
     def table(self) -> str:

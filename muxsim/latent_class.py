@@ -49,7 +49,7 @@ from scipy.special import betaln, gammaln, logsumexp
 from scipy.stats import beta as beta_dist
 
 from muxsim import rules
-from muxsim.calibrate import shared_share
+from muxsim.calibrate import fit_selection, shared_share
 from muxsim.errors import MuxsimError
 from muxsim.layout import Layout, from_arrays
 
@@ -139,15 +139,7 @@ class ClassFit:
 
     def population(self, models: Sequence[str] | None = None, *, nodes: int = 12,
                    questions: Sequence[int] | None = None) -> "ClassPosteriorPopulation":
-        names = list(self.models) if models is None else list(models)
-        bad = [x for x in names if x not in self.models]
-        if bad:
-            raise MuxsimError(f"model(s) {bad} are not in the fit; it has {list(self.models)}")
-        if len(set(names)) != len(names):
-            raise MuxsimError(f"models {names}: a model is named twice")
-        qs = tuple(range(len(self.question_ids))) if questions is None else tuple(int(q) for q in questions)
-        if not qs or min(qs) < 0 or max(qs) >= len(self.question_ids):
-            raise MuxsimError(f"questions={questions!r} must index the fit's {len(self.question_ids)} questions")
+        names, qs = fit_selection(self.models, len(self.question_ids), models, questions)
         if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
             raise MuxsimError(f"nodes={nodes!r} must be an integer >= 1")
         return ClassPosteriorPopulation(self, tuple(names), nodes, qs)

@@ -144,7 +144,7 @@ class Engine:
         points = [[self._k(i, int(k)) for i, k in zip(models, ks)] for ks in points]
         if self.lay.mode == "pool" and sparse is not False:
             return np.stack([self._vote_pools(models, ks, force=bool(sparse)) for ks in points])
-        return self._vote_fft(models, points)
+        return self._vote_laws(models, points)
 
     def _vote_pools(self, models: list[int], ks: Sequence[int], force: bool) -> np.ndarray:
         K = int(sum(ks))
@@ -157,10 +157,10 @@ class Engine:
         rest = np.flatnonzero(np.isnan(out))
         if len(rest):
             sub = Engine(Layout(self.lay.mode, self.lay.weights[rest], self.lay.n_labels[rest], tuple(self.lay.labels[q] for q in rest)), self.k_max)
-            out[rest] = sub._vote_fft(models, [ks])[0]
+            out[rest] = sub._vote_laws(models, [ks])[0]
         return out
 
-    def _vote_fft(self, models: list[int], points: list[list[int]]) -> np.ndarray:
+    def _vote_laws(self, models: list[int], points: list[list[int]]) -> np.ndarray:
         used = self.lay.weights[:, models, 1 : 1 + self.lay.width].max(axis=1) > 0  # (rows, L)
         # labels are numbered per question with used ones first only when built by layout();
         # take the highest used column + 1 so any layout works

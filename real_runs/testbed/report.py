@@ -260,25 +260,23 @@ def markdown(res: dict, *, run: dict, figs: Sequence[Path], per_op: list[list[st
     sel = res["selection"]
     L.append(f"## Model selection: maximise union - λ·contradiction at k = {sel['k']}, λ = {sel['lambda']}")
     L.append("")
-    rows = []
     allo = {n: o for row in sel["observed"] for n, o in row["all"].items()}
-    for p_row, o_row in zip(sel["predicted"], sel["observed"]):
-        pick = subset_name(p_row["best"])
-        rows.append([p_row["size"], pick, pct(p_row["objective"]), pct(allo[pick]), subset_name(o_row["best"]),
-                     pct(o_row["objective"]), "yes" if p_row["best"] == o_row["best"] else "no"])
-    L.append(md_table(["size", "chosen from the pilot", "predicted objective", "its observed objective",
-                       "best on held-out", "best observed objective", "same"], rows))
+
+    def selection_table(predicted: list[dict]) -> str:
+        rows = []
+        for p_row, o_row in zip(predicted, sel["observed"]):
+            pick = subset_name(p_row["best"])
+            rows.append([p_row["size"], pick, pct(p_row["objective"]), pct(allo[pick]), subset_name(o_row["best"]),
+                         pct(o_row["objective"]), "yes" if p_row["best"] == o_row["best"] else "no"])
+        return md_table(["size", "chosen from the pilot", "predicted objective", "its observed objective",
+                         "best on held-out", "best observed objective", "same"], rows)
+
+    L.append(selection_table(sel["predicted"]))
     if sel.get("predicted_latent"):
         L.append("")
         L.append("The same search with the LatentDifficulty fit's predictions:")
         L.append("")
-        rows = []
-        for p_row, o_row in zip(sel["predicted_latent"], sel["observed"]):
-            pick = subset_name(p_row["best"])
-            rows.append([p_row["size"], pick, pct(p_row["objective"]), pct(allo[pick]), subset_name(o_row["best"]),
-                         pct(o_row["objective"]), "yes" if p_row["best"] == o_row["best"] else "no"])
-        L.append(md_table(["size", "chosen from the pilot", "predicted objective", "its observed objective",
-                           "best on held-out", "best observed objective", "same"], rows))
+        L.append(selection_table(sel["predicted_latent"]))
     L.append("")
     L.append("## Provenance")
     L.append("")
