@@ -7,3 +7,7 @@ class MuxsimError(ValueError):
 
 class LogFormatError(MuxsimError):
     """A sample log that cannot be read: the message gives file:line and what is wrong."""
+
+
+class MuxsimWarning(UserWarning):
+    """A value muxsim could not compute and left as NaN: the message says which and why."""

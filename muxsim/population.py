@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -19,7 +21,7 @@ from scipy.stats import beta as beta_dist
 from scipy.stats import norm
 
 from muxsim import paper
-from muxsim.errors import MuxsimError
+from muxsim.errors import MuxsimError, MuxsimWarning
 from muxsim.exact.engine import Engine
 from muxsim.laws import AnswerLaw, Source, check_sources
 from muxsim.layout import Layout, from_arrays, layout
@@ -192,6 +194,7 @@ class Curves:
     kind: str
     models: tuple[str, ...]
     n_draws: int | None = None
+    notes: tuple[str, ...] = ()  #: why a value is NaN (e.g. a vote too large to compute exactly)
 
     def table(self, digits: int = 4) -> str:
         names = list(self.values)
@@ -200,9 +203,13 @@ class Curves:
         for n in names:
             cells = []
             for v, s in zip(self.values[n], self.se[n]):
+                if np.isnan(v):
+                    cells.append("n/a" + " " * (digits + 3))
+                    continue
                 cells.append(f"{v:.{digits}f}" + (f" ±{s:.{digits}f}" if s > 0 else " " * (digits + 3)))
             lines.append(f"{n:<{width}}" + "".join(f"{c:>18}" for c in cells))
         lines.append(f"({self.kind}; models: {', '.join(self.models)})")
+        lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -214,9 +221,30 @@ class Curves:
             "kind": self.kind,
             "models": list(self.models),
             "n_draws": self.n_draws,
-            "values": {n: [float(x) for x in v] for n, v in self.values.items()},
-            "se": {n: [float(x) for x in v] for n, v in self.se.items()},
+            "values": {n: [_num(x) for x in v] for n, v in self.values.items()},
+            "se": {n: [_num(x) for x in v] for n, v in self.se.items()},
+            "notes": list(self.notes),
         }
+
+
+def _num(x: float) -> float | None:
+    """A float for JSON: NaN (not computed; see the notes) becomes null."""
+    return None if np.isnan(x) else float(x)
+
+
+@contextlib.contextmanager
+def collect_notes():
+    """``with collect_notes() as notes:`` gathers the :class:`MuxsimWarning` messages raised inside
+    (values left as NaN, and why) into the list ``notes``, for a result's notes; other warnings pass on."""
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MuxsimWarning)
+        yield notes
+    for w in caught:
+        if issubclass(w.category, MuxsimWarning):
+            notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def select_models(pop_models: Sequence[str], models: Iterable[str] | None) -> list[int]:
@@ -308,12 +336,13 @@ def evaluate(
     se = {m: np.zeros(len(ks)) for m in meths}
     for m in meths:
         if m == "vote":  # the whole curve at once (running powers)
-            rows = list(eng.vote_curve(idx, [[int(kk)] * len(idx) for kk in ks]))
+            with collect_notes() as notes:
+                rows = list(eng.vote_curve(idx, [[int(kk)] * len(idx) for kk in ks]))
         else:
             rows = [per_question(eng, m, idx, pop.models, int(kk), r) for kk in ks]
         for j, v in enumerate(rows):
             values[m][j] = float(qw @ v)
             if isinstance(pop, Empirical) and len(v) > 1:
                 se[m][j] = float(np.std(v, ddof=1) / np.sqrt(len(v)))
-    curves = Curves(ks, values, se, "exact", tuple(names))
+    curves = Curves(ks, values, se, "exact", tuple(names), notes=tuple(notes) if "vote" in meths else ())
     return add_paper(curves) if with_paper else curves

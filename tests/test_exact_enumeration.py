@@ -75,16 +75,15 @@ def test_fixed_hard_cases(srcs, ks):
 @SETTINGS
 @given(pool_case())
 def test_pool_vote_paths_agree(case):
-    """The sparse count-vector merge and the FFT of margins give the same pooled vote."""
+    """The sparse count-vector merge, the FFT of margins and the label pass give the same pooled vote."""
     from muxsim.exact.engine import Engine
     from muxsim.layout import layout
 
     srcs, ks = case
     eng = Engine(layout([srcs]), ks)
-    a = eng.vote(range(len(ks)), ks, sparse=True)[0]
-    b = eng.vote(range(len(ks)), ks, sparse=False)[0]
-    assert a == pytest.approx(b, abs=TOL)
-    assert a == pytest.approx(brute("vote", srcs, ks), abs=TOL)
+    want = brute("vote", srcs, ks)
+    for path in ("sparse", "grid", "labels"):
+        assert eng.vote(range(len(ks)), ks, path=path)[0] == pytest.approx(want, abs=TOL), path
 
 
 @st.composite
@@ -114,9 +113,9 @@ def test_private_answers_vote_matches_enumeration_and_grid(case):
     srcs, ks = case
     want = brute("vote", srcs, ks)
     eng = Engine(layout([srcs]), ks)
-    assert eng.vote(range(len(ks)), ks, sparse=False)[0] == pytest.approx(want, abs=TOL)
+    for path in ("units", "labels"):
+        assert eng.vote(range(len(ks)), ks, path=path)[0] == pytest.approx(want, abs=TOL), path
     from muxsim.exact import combine
 
     if (2 * sum(ks) + 1) ** eng.lay.width <= combine.VOTE_MAX_CELLS:  # the grid path refuses bigger grids
-        eng._grid_free = lambda giv: np.zeros(len(giv), dtype=bool)  # the grid path
-        assert eng.vote(range(len(ks)), ks, sparse=False)[0] == pytest.approx(want, abs=TOL)
+        assert eng.vote(range(len(ks)), ks, path="grid")[0] == pytest.approx(want, abs=TOL)

@@ -57,13 +57,16 @@ def test_vote_in_chunks_equals_one_batch(monkeypatch):
     np.testing.assert_allclose(evaluate(pop, [2, 3], methods=["vote"]).values["vote"], whole, atol=1e-12)
 
 
-def test_private_attractor_vote_equals_grid_path(monkeypatch):
+def test_private_attractor_vote_equals_grid_path():
     """Mixtures (quadrature) with private attractors: the grid-free vote equals the margin-grid vote."""
     from muxsim.exact.engine import Engine
 
     params = (ModelParams("a", 3, 2, 0.1, 0.6, 0.5), ModelParams("b", 2, 2, 0.05, 0.8, 0.3),
               ModelParams("c", 1.5, 3, 0.0, 0.4, 0.6))
     pop = LatentDifficulty(params, shared_wrong=False, nodes=6)
-    private = evaluate(pop, [1, 2, 3], methods=["vote"]).values["vote"]
-    monkeypatch.setattr(Engine, "_grid_free", staticmethod(lambda giv: np.zeros(len(giv), dtype=bool)))
-    np.testing.assert_allclose(evaluate(pop, [1, 2, 3], methods=["vote"]).values["vote"], private, atol=1e-12)
+    lay, mix, qw = pop.layout()
+    eng = Engine(lay, 3, mix=mix)
+    for k in (1, 2, 3):
+        units = eng.vote(range(3), [k] * 3, path="units")
+        np.testing.assert_allclose(eng.vote(range(3), [k] * 3, path="grid"), units, atol=1e-12)
+        assert qw @ units == pytest.approx(evaluate(pop, [k], methods=["vote"]).values["vote"][0], abs=1e-12)

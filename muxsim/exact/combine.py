@@ -13,6 +13,7 @@ import functools
 import numpy as np
 from scipy import sparse
 from scipy.fft import irfftn, rfftn
+from scipy.signal import fftconvolve
 from scipy.special import gammaln, roots_legendre
 
 from muxsim.errors import MuxsimError
@@ -255,14 +256,10 @@ def private_credit(psis: Sequence[np.ndarray], K: int, n_free: int, y: np.ndarra
 def shared_label_gf(joints: Sequence[np.ndarray], K: int, y: np.ndarray) -> np.ndarray:
     """Psi of a group of models whose only named wrong answer is one shared answer X (see
     :func:`private_credit`): ``joints[i][q, j, x]`` = P(model i has j correct and x on X); their
-    convolution is the group's (correct, X) law, and Psi[q, n, g, j] = sum_x P(j, x) ([x < n] + y_g [x = n])."""
-    P = joints[0]
-    for b in joints[1:]:  # add the counts of one more model
-        new = np.zeros((P.shape[0], P.shape[1] + b.shape[1] - 1, P.shape[2] + b.shape[2] - 1))
-        for j in range(b.shape[1]):
-            for x in range(b.shape[2]):
-                new[:, j : j + P.shape[1], x : x + P.shape[2]] += b[:, j, x, None, None] * P
-        P = new
+    2-D convolution (by FFT, per question) is the group's (correct, X) law, and
+    Psi[q, n, g, j] = sum_x P(j, x) ([x < n] + y_g [x = n])."""
+    P = functools.reduce(lambda a, b: fftconvolve(a, b, axes=(1, 2)), joints)
+    P = np.clip(P, 0.0, None)  # FFT round-off (~1e-16) below zero
     n, x = np.arange(K + 1), np.arange(P.shape[2])
     gy = (x[None, None, :] < n[:, None, None]) + y[None, :, None] * (x[None, None, :] == n[:, None, None])
     return np.einsum("qjx,ngx->qngj", P, gy)
@@ -336,24 +333,36 @@ def pool_count_vectors(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
 def vote_sparse(per_model: Sequence[tuple[np.ndarray, np.ndarray]], K: int) -> float:
     """Exact pooled vote of one question from each model's (count vectors, probabilities).
 
-    Vectors are added by packing them into integers of radix K+1 (no carries:
-    every total is <= K), so merging two models is one outer sum and a bincount.
-    Credit of totals (N_c, N_w..., N_tail): the correct answer must reach the top
-    count; it shares it with every label at the top and, when the top is 1,
-    with every tail draw.
+    Models are merged one at a time: every sum of the totals so far and the next
+    model's vectors, equal totals added up.  Totals are packed into int64 keys of
+    radix K+1 only when (K+1)^D < 2^63 (D = columns some model uses; no carries,
+    every total is <= K), else merged as rows, so nothing ever wraps around.
+    Totals whose largest named count exceeds N_correct by more than the later
+    models' correct draws can still add earn 0 and are dropped.  Credit of totals
+    (N_c, N_w..., N_tail): the correct answer must reach the top count; it shares
+    it with every label at the top and, when the top is 1, with every tail draw.
     """
     D = per_model[0][0].shape[1]
-    radix = (K + 1) ** np.arange(D - 1, -1, -1, dtype=np.int64)
-    keys, prob = None, None
-    for vec, p in per_model:
-        kk = vec.astype(np.int64) @ radix
-        if keys is None:
-            keys, prob = kk, p
-            continue
-        sums = (keys[:, None] + kk[None, :]).ravel()
-        keys, inv = np.unique(sums, return_inverse=True)
-        prob = np.bincount(inv.ravel(), weights=(prob[:, None] * p[None, :]).ravel())
-    tot = (keys[:, None] // radix[None, :]) % (K + 1)
+    keep = np.ones(D, dtype=bool)
+    keep[1:-1] = np.any([vec[:, 1:-1].any(axis=0) for vec, _ in per_model], axis=0)  # labels some model gives
+    per_model = [(vec[:, keep].astype(np.int64), p) for vec, p in per_model]
+    D = int(keep.sum())
+    packed = (K + 1) ** D < 2**63  # Python integers: exact
+    radix = np.array([(K + 1) ** (D - 1 - j) for j in range(D)], dtype=np.int64) if packed else None
+    later = np.cumsum([int(vec[:, 0].max()) for vec, _ in per_model][::-1])[::-1]  # correct draws still to come
+    tot, prob = per_model[0]
+    for m, (vec, p) in enumerate(per_model[1:], start=1):
+        rows = (tot[:, None, :] + vec[None, :, :]).reshape(-1, D)
+        weights = (prob[:, None] * p[None, :]).ravel()
+        if packed:
+            _, first, inv = np.unique(rows @ radix, return_index=True, return_inverse=True)
+            tot = rows[first]
+        else:
+            tot, inv = np.unique(rows, axis=0, return_inverse=True)
+        prob = np.bincount(inv.ravel(), weights=weights, minlength=len(tot))
+        if D > 2 and m + 1 < len(per_model):
+            alive = tot[:, 1:-1].max(axis=1) - tot[:, 0] <= later[m + 1]
+            tot, prob = tot[alive], prob[alive]
     nc, nw, nt = tot[:, 0], tot[:, 1:-1], tot[:, -1]
     top = np.maximum(nc, np.maximum(nw.max(axis=1, initial=0), (nt > 0).astype(np.int64)))
     n_top = (nw == top[:, None]).sum(axis=1) + np.where(top == 1, nt, 0) + 1

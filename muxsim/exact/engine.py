@@ -10,15 +10,27 @@ over the mixture before models are combined.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Sequence
 
 import numpy as np
+from scipy.special import comb
 
-from muxsim.errors import MuxsimError
-from muxsim.exact import combine
+from muxsim.errors import MuxsimError, MuxsimWarning
+from muxsim.exact import combine, labelpass
 from muxsim.exact.counts import ModelCounts
 from muxsim.layout import Layout
 from muxsim.rules import check_r, check_score
+
+
+#: The pooled vote's exact paths (see :meth:`Engine.vote_curve`).
+VOTE_PATHS = ("sparse", "units", "grid", "labels")
+#: Largest estimated work (floating-point operations, about a minute on one core) of one vote group.
+VOTE_MAX_WORK = 3e10
+
+
+class VoteTooLarge(MuxsimError):
+    """No exact path of the pooled vote fits the work limit (the message names k, L and the estimates)."""
 
 
 def check_k(k: object, n_models: int) -> list[int]:
@@ -119,83 +131,140 @@ class Engine:
         b = [self._at_least(i, k, r) for i, k in zip(models, ks)]
         return combine.contradiction(a, b)
 
-    def vote(self, models: Sequence[int], ks: Sequence[int], *, sparse: bool | None = None) -> np.ndarray:
-        """Pooled vote.
+    def vote(self, models: Sequence[int], ks: Sequence[int], *, path: str | None = None) -> np.ndarray:
+        """Pooled vote ``(Q,)``; raises :class:`VoteTooLarge` where no exact path fits the work limit.
+        See :meth:`vote_curve`."""
+        return self.vote_curve(models, [list(ks)], path=path, on_limit="raise")[0]
 
-        Logged pools: each question by merging the models' few possible count
-        vectors (:func:`combine.vote_sparse`) when that is small, else as laws.
-        Laws: questions grouped by their number L of named wrong answers and
-        by which models give which answer; when the models split into units
-        (:meth:`_grid_free`), by :func:`combine.private_credit`, else on the
-        margin grid (:func:`combine.margin_credit`); plus
-        :func:`combine.single_draw_term`.  ``sparse`` forces (True) or forbids
-        (False) the pool path (for tests).
-        """
-        return self.vote_curve(models, [list(ks)], sparse=sparse)[0]
-
-    def vote_curve(self, models: Sequence[int], points: Sequence[Sequence[int]], *, sparse: bool | None = None) -> np.ndarray:
+    def vote_curve(self, models: Sequence[int], points: Sequence[Sequence[int]], *, path: str | None = None,
+                   on_limit: str = "nan") -> np.ndarray:
         """``(len(points), Q)``: the pooled vote at each k-vector of ``points`` (one k per model).
 
-        For laws without mixture, the spectrum of one draw from every model is built
-        once on the grid of the largest K and raised to the k of successive points
-        by running powers (a curve k = 1, 2, ... costs one product per point).
+        Each group of questions with the same number L of named wrong answers is
+        computed by the cheapest exact path by estimated work (:meth:`vote_plan`):
+
+        * ``sparse`` (logged pools): merge the models' count vectors, question by question;
+        * ``units``: no grid, when the models split into units (:meth:`_grid_free`);
+        * ``grid``: the margins' transform on (2K+1)^L cells, running powers along the curve;
+        * ``labels``: a pass over the labels (:mod:`muxsim.exact.labelpass`), any L.
+
+        ``path`` forces one (tests).  Points where no path fits :data:`VOTE_MAX_WORK`
+        are NaN with a :class:`~muxsim.errors.MuxsimWarning` naming k, L and the
+        estimates (``on_limit="nan"``; decided before any work), or raise
+        :class:`VoteTooLarge` (``"raise"``).
         """
         models = list(models)
         points = [[self._k(i, int(k)) for i, k in zip(models, ks)] for ks in points]
-        if self.lay.mode == "pool" and sparse is not False:
-            return np.stack([self._vote_pools(models, ks, force=bool(sparse)) for ks in points])
-        return self._vote_laws(models, points)
-
-    def _vote_pools(self, models: list[int], ks: Sequence[int], force: bool) -> np.ndarray:
-        K = int(sum(ks))
-        out = np.full(self.Q, np.nan)
-        for q in range(self.Q):
-            w = self.lay.weights[q]
-            vectors = [combine.pool_count_vectors(w[i], k) for i, k in zip(models, ks)]
-            if force or np.prod([float(len(p)) for _, p in vectors]) <= combine.SPARSE_MAX_ROWS:
-                out[q] = combine.vote_sparse(vectors, K)
-        rest = np.flatnonzero(np.isnan(out))
-        if len(rest):
-            sub = Engine(Layout(self.lay.mode, self.lay.weights[rest], self.lay.n_labels[rest], tuple(self.lay.labels[q] for q in rest)), self.k_max)
-            out[rest] = sub._vote_laws(models, [ks])[0]
+        if path not in (None,) + VOTE_PATHS:
+            raise MuxsimError(f"path={path!r} must be one of {VOTE_PATHS}")
+        out = np.full((len(points), self.Q), np.nan)
+        plan = self.vote_plan(models, points, path=path)
+        notes = [note for _, _, how, note in plan if how is None]
+        if notes and on_limit == "raise":
+            raise VoteTooLarge(notes[0])
+        for note in notes:
+            warnings.warn(note, MuxsimWarning, stacklevel=2)
+        for p, qs, how, L in plan:
+            if how == "sparse":
+                out[p, qs] = self._vote_pools(models, points[p], qs)
+            elif how == "units":
+                out[p, qs] = self._vote_private(models, points[p], qs, L)
+            elif how == "labels":
+                out[p, qs] = self._vote_label_pass(models, points[p], qs, L)
+        grid = {}  # (L, questions) -> points: one set of running powers per question set
+        for p, qs, how, L in plan:
+            if how == "grid":
+                grid.setdefault((L, tuple(qs)), []).append(p)
+        for (L, qs), ps in grid.items():
+            qs = np.asarray(qs)
+            K = max(sum(points[p]) for p in ps)
+            size = combine.margin_grid(K, L)
+            step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * size**L)))  # bounded memory
+            for start in range(0, len(qs), step):
+                chunk = qs[start : start + step]
+                out[np.ix_(ps, chunk)] = self._vote_fft_group(models, [points[p] for p in ps], chunk, L, size)
         return out
 
-    def _vote_laws(self, models: list[int], points: list[list[int]]) -> np.ndarray:
+    def vote_plan(self, models: list[int], points: list[list[int]], path: str | None = None) -> list:
+        """Choose a path per (point, group of questions with L named answers) by estimated work.
+
+        Returns ``(point, questions, path, L)`` rows, and ``(point, questions, None, reason)``
+        where no path is within :data:`VOTE_MAX_WORK` (or the forced path does not apply).
+        """
+        n_lab = self._n_labels(models)
+        free = self._grid_free(self._givers(models))
+        plan = []
+        for p, ks in enumerate(points):
+            K = sum(ks)
+            for L in np.unique(n_lab):
+                L = int(L)
+                for is_free in (True, False):
+                    qs = np.flatnonzero((n_lab == L) & (free == is_free))
+                    if not len(qs):
+                        continue
+                    costs = self._vote_costs(models, ks, qs, L, is_free)
+                    if path is not None:
+                        costs = {path: costs.get(path, np.inf)}
+                    how = min(costs, key=costs.get) if costs else None
+                    if how is None or not costs[how] <= VOTE_MAX_WORK:
+                        why = ", ".join(f"{h} {c:.2g}" for h, c in sorted(costs.items(), key=lambda hc: hc[1]))
+                        plan.append((p, qs, None,
+                                     f"vote at k={ks if len(set(ks)) > 1 else ks[0]}: {len(qs)} question(s) with L = {L} "
+                                     f"named wrong answers shared by {len(models)} models need more work than the limit "
+                                     f"{VOTE_MAX_WORK:.2g} on every exact path (estimated: {why or 'none applies'}); "
+                                     "not computed (use fewer models or samples, or muxsim.simulate.vote)"))
+                    else:
+                        plan.append((p, qs, how, L))
+        return plan
+
+    def _vote_costs(self, models: list[int], ks: list[int], qs: np.ndarray, L: int, free: bool) -> dict[str, float]:
+        """Estimated floating-point work of each applicable path (rough: only compared with each other
+        and with VOTE_MAX_WORK)."""
+        n, K, rows = len(models), sum(ks), len(qs) * self.E
+        single = 3.0 ** (L + 1) * (2000 + rows * (K // 2 + 3)) if L else 0.0  # combine.single_draw_term
+        costs = {}
+        cells = float(combine.margin_grid(K, L)) ** L
+        if cells <= combine.VOTE_MAX_CELLS:
+            costs["grid"] = rows * cells * (n + 8) + single
+        if free:
+            costs["units"] = rows * n * (K + 1.0) ** 3 * (L // 2 + 1) + single
+        if self.E == 1:
+            W = self._label_weights(models, qs, L)
+            costs["labels"] = labelpass.cost(W, ks)
+        if self.lay.mode == "pool":
+            W = self.lay.weights[qs][:, models, :-1]  # count vectors over these columns (abstain takes the rest)
+            k = np.asarray(ks)
+            used = (W > 0).sum(axis=2)
+            vectors = np.minimum(np.prod(np.minimum(W, k[None, :, None]) + 1, axis=2), comb(k[None, :] + used, used))
+            costs["sparse"] = float((2e4 + np.prod(vectors, axis=1) * (L + 2) * 8).sum())
+        return costs
+
+    def _n_labels(self, models: list[int]) -> np.ndarray:
+        """``(Q,)``: named answers used by ``models`` (label columns are numbered per question, used ones
+        first when built by layout(); the highest used column + 1 makes any layout work)."""
         used = self.lay.weights[:, models, 1 : 1 + self.lay.width].max(axis=1) > 0  # (rows, L)
-        # labels are numbered per question with used ones first only when built by layout();
-        # take the highest used column + 1 so any layout works
         if used.shape[1] == 0:
             n_lab = np.zeros(used.shape[0], dtype=int)
         else:
             n_lab = np.where(used.any(axis=1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 0)
-        n_lab = n_lab.reshape(self.Q, self.E).max(axis=1)
-        out = np.zeros((len(points), self.Q))
-        K = max(sum(ks) for ks in points)
-        giv = self._givers(models)
-        free = self._grid_free(giv)
-        n = len(models)
-        for L in np.unique(n_lab):
-            if not L:
-                continue
-            here = (n_lab == L) & free
-            for sig in np.unique(giv[here][:, :L].reshape(-1, L * n), axis=0):  # no grid: see combine.private_credit
-                qs = np.flatnonzero(here & (giv[:, :L].reshape(-1, L * n) == sig).all(axis=1))
-                step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * (K + 1) * (L // 2 + 1) * (K + 1))))
-                for start in range(0, len(qs), step):
-                    chunk = qs[start : start + step]
-                    out[:, chunk] = self._vote_private_group(models, points, chunk, int(L), sig.reshape(L, n))
-        shared = np.flatnonzero(~free | (n_lab == 0))
-        if len(shared):
-            L_max = int(n_lab[shared].max())
-            combine.check_vote_size(K, L_max)
-            size = combine.margin_grid(K, L_max)  # one grid for every point: powers carry over
-            for L in np.unique(n_lab[shared]):
-                group = shared[n_lab[shared] == L]
-                step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * size ** int(L))))  # bounded memory
-                for start in range(0, len(group), step):
-                    qs = group[start : start + step]
-                    out[:, qs] = self._vote_fft_group(models, points, qs, int(L), size)
-        return out
+        return n_lab.reshape(self.Q, self.E).max(axis=1)
+
+    def _label_weights(self, models: list[int], qs: np.ndarray, L: int) -> np.ndarray:
+        """``(len(qs), n, L + 3)``: the models' weights on these questions, label columns cut to L."""
+        w = self.lay.weights[qs][:, models]
+        return np.concatenate([w[:, :, : 1 + L], w[:, :, -2:]], axis=2)
+
+    def _vote_label_pass(self, models: list[int], ks: list[int], qs: np.ndarray, L: int) -> np.ndarray:
+        W = self._label_weights(models, qs, L)
+        states = ((L + sum(ks)) // 2 + 1) * float(np.prod([k + 1 for k in ks])) * (sum(ks) + 1)
+        step = max(1, int(combine.VOTE_CHUNK_CELLS // states))  # bounded memory
+        return np.concatenate([labelpass.vote(W[s : s + step], ks, self.lay.mode) for s in range(0, len(qs), step)])
+
+    def _vote_pools(self, models: list[int], ks: Sequence[int], qs: np.ndarray) -> np.ndarray:
+        """Logged pools, question by question: merge the models' count vectors (:func:`combine.vote_sparse`)."""
+        K = int(sum(ks))
+        return np.array([combine.vote_sparse([combine.pool_count_vectors(self.lay.weights[q, i], k)
+                                              for i, k in zip(models, ks)], K) for q in qs])
 
     def _givers(self, models: list[int]) -> np.ndarray:
         """``(Q, width, n)``: which of ``models`` give each named answer of each question."""
@@ -209,6 +278,19 @@ class Engine:
         shared = giv.sum(axis=2) >= 2  # (Q, width)
         in_shared = (giv & shared[..., None]).any(axis=1)  # (Q, n)
         return ~(in_shared & (giv.sum(axis=1) > 1)).any(axis=1)
+
+    def _vote_private(self, models: list[int], ks: list[int], qs: np.ndarray, L: int) -> np.ndarray:
+        """Grid-free vote of questions whose models split into units, grouped by who gives which answer."""
+        giv = self._givers(models)[qs, :L].reshape(len(qs), -1)
+        out = np.zeros(len(qs))
+        K = sum(ks)
+        for sig in np.unique(giv, axis=0):
+            sel = np.flatnonzero((giv == sig).all(axis=1))
+            step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * (K + 1) * (L // 2 + 1) * (K + 1))))
+            for start in range(0, len(sel), step):
+                chunk = sel[start : start + step]
+                out[chunk] = self._vote_private_group(models, [ks], qs[chunk], L, sig.reshape(L, len(models)))[0]
+        return out
 
     def _vote_private_group(self, models: list[int], points: list[list[int]], qs: np.ndarray, L: int,
                             giv: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from muxsim.exact.engine import Engine
 from muxsim.layout import Layout
 from muxsim.laws import LoggedPool
 from muxsim.logs.format import Sample
-from muxsim.population import Curves, Empirical, add_paper, check_ks, method_names
+from muxsim.population import Curves, Empirical, add_paper, check_ks, collect_notes, method_names
 
 
 __all__ = ["AnswerTable", "answer_table", "evaluate_logs", "validation_order", "mux_attribution", "per_question_values"]
@@ -226,11 +226,12 @@ def evaluate_logs(
             raise MuxsimError("validation holds every question: nothing left to evaluate")
         sub = sub.select(order, questions=rest)
     meths = method_names(sub.models, methods)
-    pq = per_question_values(sub, sub.models, ks, meths, r)
+    with collect_notes() as notes:
+        pq = per_question_values(sub, sub.models, ks, meths, r)
     Q = sub.n_questions
     values = {m: v.mean(axis=1) for m, v in pq.items()}
     se = {m: (v.std(axis=1, ddof=1) / np.sqrt(Q) if Q > 1 else np.full(len(ks), np.nan)) for m, v in pq.items()}
-    return add_paper(Curves(ks, values, se, "exact (logged pools)", tuple(sub.models)))
+    return add_paper(Curves(ks, values, se, "exact (logged pools)", tuple(sub.models), notes=tuple(notes)))
 
 
 def mux_attribution(table: AnswerTable, k: int, *, models: Iterable[str] | None = None, score: str = "per_k") -> dict[str, tuple[float, float]]:
@@ -246,8 +247,8 @@ def mux_attribution(table: AnswerTable, k: int, *, models: Iterable[str] | None 
 def vote_values(lay: Layout, ks: Sequence[int]) -> np.ndarray:
     """``(len(ks), Q)`` exact pooled vote of all models of a layout of logged pools.
 
-    The engine merges each question's per-model count vectors (few, since a
-    pool holds K answers), so no grid limit is hit for realistic logs.
+    NaN (with a :class:`~muxsim.errors.MuxsimWarning`) where no exact path fits
+    the work limit (:meth:`Engine.vote_curve`).
     """
     n = lay.n_models
     eng = Engine(lay, [int(max(ks))] * n)
