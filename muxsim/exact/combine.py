@@ -24,6 +24,18 @@ VOTE_MAX_CELLS = 4_000_000
 VOTE_CHUNK_CELLS = 8_000_000
 
 
+#: Round-off tolerated outside [0, 1] before a probability is clipped into it; more is a bug and raises.
+ROUND_OFF = 1e-9
+
+
+def probability(v: np.ndarray, what: str) -> np.ndarray:
+    """``v`` clipped into [0, 1] after checking it is off by round-off only (an exact path's output)."""
+    bad = ~((v >= -ROUND_OFF) & (v <= 1 + ROUND_OFF))
+    if np.any(bad):
+        raise RuntimeError(f"internal error: {what} gave {v[bad].ravel()[0]!r}, outside [0, 1]; please report it")
+    return np.clip(v, 0.0, 1.0)
+
+
 def mux(
     dists: Sequence[np.ndarray], credits: Sequence[np.ndarray], scores: Sequence[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

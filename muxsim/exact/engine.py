@@ -224,8 +224,9 @@ class Engine:
         single = 3.0 ** (L + 1) * (2000 + rows * (K // 2 + 3)) if L else 0.0  # combine.single_draw_term
         costs = {}
         cells = float(combine.margin_grid(K, L)) ** L
-        if cells <= combine.VOTE_MAX_CELLS:
-            costs["grid"] = rows * cells * (n + 8) + single
+        if cells <= combine.VOTE_MAX_CELLS:  # pools and mixtures transform each model's law on the grid
+            per_model = self.lay.mode == "pool" or self.E > 1
+            costs["grid"] = rows * cells * (30 * n if per_model else n + 8) + single
         if free:
             costs["units"] = rows * n * (K + 1.0) ** 3 * (L // 2 + 1) + single
         if self.E == 1:
@@ -236,7 +237,15 @@ class Engine:
             k = np.asarray(ks)
             used = (W > 0).sum(axis=2)
             vectors = np.minimum(np.prod(np.minimum(W, k[None, :, None]) + 1, axis=2), comb(k[None, :] + used, used))
-            costs["sparse"] = float((2e4 + np.prod(vectors, axis=1) * (L + 2) * 8).sum())
+            # distinct totals after i models: at most the compositions of their draws, and at most the
+            # product over columns of (largest column total + 1)
+            cap = np.cumsum(np.minimum(W, k[None, :, None]), axis=1)  # (Q, n, columns)
+            totals, work = np.ones(len(qs)), np.full(len(qs), 2e4)
+            for i in range(len(ks)):
+                work += totals * vectors[:, i] * (L + 2)
+                totals = np.minimum.reduce([totals * vectors[:, i], np.prod(cap[:, i] + 1, axis=1),
+                                            np.full(len(qs), comb(sum(ks[: i + 1]) + L + 2, L + 2))])
+            costs["sparse"] = float(work.sum())
         return costs
 
     def _n_labels(self, models: list[int]) -> np.ndarray:
@@ -258,13 +267,15 @@ class Engine:
         W = self._label_weights(models, qs, L)
         states = ((L + sum(ks)) // 2 + 1) * float(np.prod([k + 1 for k in ks])) * (sum(ks) + 1)
         step = max(1, int(combine.VOTE_CHUNK_CELLS // states))  # bounded memory
-        return np.concatenate([labelpass.vote(W[s : s + step], ks, self.lay.mode) for s in range(0, len(qs), step)])
+        out = np.concatenate([labelpass.vote(W[s : s + step], ks, self.lay.mode) for s in range(0, len(qs), step)])
+        return combine.probability(out, "the label-pass vote")
 
     def _vote_pools(self, models: list[int], ks: Sequence[int], qs: np.ndarray) -> np.ndarray:
         """Logged pools, question by question: merge the models' count vectors (:func:`combine.vote_sparse`)."""
         K = int(sum(ks))
-        return np.array([combine.vote_sparse([combine.pool_count_vectors(self.lay.weights[q, i], k)
-                                              for i, k in zip(models, ks)], K) for q in qs])
+        out = np.array([combine.vote_sparse([combine.pool_count_vectors(self.lay.weights[q, i], k)
+                                             for i, k in zip(models, ks)], K) for q in qs])
+        return combine.probability(out, "the count-vector vote")
 
     def _givers(self, models: list[int]) -> np.ndarray:
         """``(Q, width, n)``: which of ``models`` give each named answer of each question."""
@@ -314,7 +325,7 @@ class Engine:
             singles = [self._mix_rows(sub[i].singleton_gf(k_of[i], L, u), n) for i in models]
             out[p] = combine.private_credit(psis, K, int((count == 0).sum()), y, wy)
             out[p] += combine.single_draw_term(singles, L, K)
-        return np.clip(out, 0.0, 1.0)
+        return combine.probability(out, "the grid-free vote")
 
     def _vote_fft_group(self, models: list[int], points: list[list[int]], qs: np.ndarray, L: int, size: int) -> np.ndarray:
         rows = (qs[:, None] * self.E + np.arange(self.E)[None, :]).ravel()
@@ -351,7 +362,7 @@ class Engine:
                     powers[same][1:] = [k, pk]
                     spectra.append(pk)
             out[p] = combine.margin_credit(spectra, K, L, size, n) + combine.single_draw_term(singles, L, K)
-        return np.clip(out, 0.0, 1.0)
+        return combine.probability(out, "the grid vote")
 
     def _mix_rows(self, a: np.ndarray, n: int) -> np.ndarray:
         if self.E == 1:

@@ -131,4 +131,4 @@ def vote(W: np.ndarray, ks: Sequence[int], mode: str) -> np.ndarray:
             for i in range(n):
                 S = S * tail[i].reshape((Q, Y) + (1,) * i + (D[i],) + (1,) * (n - 1 - i))
         out += S.reshape(Q, Y, -1).sum(axis=2) @ wy
-    return np.clip(out, 0.0, 1.0)
+    return out
