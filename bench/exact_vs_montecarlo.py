@@ -12,7 +12,9 @@ heap, the cached credit grids).
 
 from __future__ import annotations
 
+import argparse
 import math
+import sys
 import time
 
 import numpy as np
@@ -50,6 +52,9 @@ def population(n_questions: int = 500, n_models: int = 5, seed: int = 0) -> Empi
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--floor", type=float, default=None, help="exit 1 if the speedup is below this (CI's bench stage)")
+    args = ap.parse_args()
     pop = population()
     methods = [f"sc[{m}]" for m in pop.models] + ["mux", "vote", "union", "contradiction"]
     print(f"population: {len(pop.questions)} questions x {len(pop.models)} models; k = 1..9; methods: {', '.join(methods)}")
@@ -80,6 +85,9 @@ def main() -> None:
     for m in methods:
         print(f"{m:<16}" + "".join(f"{v:9.4f}" for v in ex.values[m]))
     print(f"speedup: {t_mc / t_exact:.0f}x")
+    if args.floor is not None and t_mc / t_exact < args.floor:
+        print(f"FAIL: speedup {t_mc / t_exact:.0f}x is below the floor {args.floor:g}x", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

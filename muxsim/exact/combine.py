@@ -98,7 +98,8 @@ def _margin_credit(D: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=64)
 def _credit_spectrum(K: int, L: int, size: int) -> np.ndarray:
-    """conj(rfft of f on the circular margin grid) times Hermitian weights / N (see :func:`margin_credit`)."""
+    """conj(rfft of f on the circular margin grid) times Hermitian weights / N (see :func:`margin_credit`),
+    flattened as interleaved (real, -imaginary) pairs."""
     idx = np.indices((size,) * L)
     D = np.where(idx <= K, idx, idx - size)
     f = np.where((idx <= K) | (idx >= size - K), 1, 0).all(axis=0) * _margin_credit(D)
@@ -107,7 +108,10 @@ def _credit_spectrum(K: int, L: int, size: int) -> np.ndarray:
     w[0] = 1.0
     if size % 2 == 0:
         w[-1] = 1.0
-    return F * w / size**L
+    F = (F * w / size**L).ravel()
+    out = np.empty(2 * F.size)  # Re(spec . F) = spec viewed as (re, im) pairs . (Re F, -Im F): one real dot
+    out[0::2], out[1::2] = F.real, -F.imag
+    return out
 
 
 def margin_grid(K: int, n_labels: int) -> int:
@@ -225,8 +229,8 @@ def margin_credit(spectra: Sequence[np.ndarray], K: int, n_labels: int, size: in
         return np.ones(n_questions)  # no named wrong answer: f = 1 on every outcome
     if size < 2 * K + 1:
         raise MuxsimError(f"vote: FFT length {size} < 2K+1 = {2 * K + 1}")
-    spec = functools.reduce(np.multiply, spectra)
-    return (spec.reshape(n_questions, -1) @ _credit_spectrum(K, n_labels, size).ravel()).real
+    spec = np.ascontiguousarray(functools.reduce(np.multiply, spectra)).reshape(n_questions, -1)
+    return spec.view(np.float64) @ _credit_spectrum(K, n_labels, size)
 
 
 def tie_nodes(n_labels: int) -> tuple[np.ndarray, np.ndarray]:
