@@ -195,7 +195,6 @@ class Engine:
         free = self._grid_free(self._givers(models))
         plan = []
         for p, ks in enumerate(points):
-            K = sum(ks)
             for L in np.unique(n_lab):
                 L = int(L)
                 for is_free in (True, False):
