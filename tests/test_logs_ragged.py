@@ -244,3 +244,14 @@ def test_sample_log_ragged_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "3 questions at every k; pools hold 2..5 logged samples per question and model" in out
     assert "k=2" in out and "k=3" not in out
+
+
+def test_fits_refuse_a_ragged_table():
+    """A fit's likelihood is for one number of draws per pool: a ragged table raises, never reads pads as answers."""
+    from muxsim.calibrate import fit_shrinkage
+    from muxsim.latent_class import fit_classes
+
+    tab = answer_table(_samples(RAGGED)).select(["a", "c"])
+    for fit in (fit_shrinkage, fit_classes):
+        with pytest.raises(MuxsimError, match="ragged logs: pools hold 2..5 samples"):
+            fit(tab)
