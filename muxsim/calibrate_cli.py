@@ -211,7 +211,8 @@ def _evaluate(argv) -> int:
     else:
         if rest.ragged:
             print(f"{rest.n_questions} questions at every k; pools hold {rest.size_range()} logged samples "
-                  "per question and model")
+                  "per question and model" + ("" if a.k else " (the default k stops at the smallest pool; "
+                                              "--min-samples M --k 1-M drops the questions with fewer than M)"))
         else:
             print(f"{rest.n_questions} questions, K = {rest.K} logged samples per question and model")
         if vorder is not None:
@@ -316,8 +317,12 @@ def _predict(argv) -> int:
         ns = argparse.Namespace(logs=a.observed, format=a.format, model_name=a.model_name,
                                 models=",".join(pred.models), samples=a.observed_samples,
                                 min_samples=a.min_samples, common_questions=a.common_questions)
-        obs = evaluate_logs(_table(ns, need=max(ks))[0], ks,
-                            methods=[m for m in pred.values if not m.startswith("paper_")], r=a.r)
+        obs_tab = _table(ns, need=max(ks))[0]
+        if getattr(fit, "question_ids", None) is not None:  # a fit of the logged questions: compare on the same ones
+            obs_tab, qs = _same_questions(fit.question_ids, obs_tab)
+            if qs is not None:
+                pred = _predict_questions(fit, list(pred.models), ks, _split(a.methods), a.r, qs)
+        obs = evaluate_logs(obs_tab, ks, methods=[m for m in pred.values if not m.startswith("paper_")], r=a.r)
     err = prediction_error(pred, obs) if obs is not None else None
     if a.json:
         d = {"predicted": pred.to_dict(), "observed": obs.to_dict() if obs is not None else None,
@@ -331,6 +336,46 @@ def _predict(argv) -> int:
     if a.plot:
         _plot(a.plot, pred=pred, obs=obs, title=f"predicted from {Path(a.fit).name}")
     return 0
+
+
+def _same_questions(fit_qids, obs):
+    """The observed table cut to the fit's questions, and the fit's question indices to predict (None: all).
+
+    A classes or shrinkage fit predicts its own logged questions; when the
+    observed logs use other questions (dropped as ragged, or extra ones) both
+    sides are cut to the questions they share, with one line on stderr.
+    """
+    in_obs = set(obs.question_ids)
+    qs = [j for j, q in enumerate(fit_qids) if q in in_obs]
+    if not qs:
+        raise MuxsimError(f"the observed logs share no question with the fit's {len(fit_qids)} logged questions "
+                          f"(e.g. fit {fit_qids[0]!r}, observed {obs.question_ids[0]!r}); this fit predicts its own questions")
+    in_fit = set(fit_qids)
+    extra = [q for q in obs.question_ids if q not in in_fit]
+    lost = [q for q in fit_qids if q not in in_obs]
+    if not extra and not lost:
+        return obs, None
+    print(f"muxsim: predicted and observed compared on the {len(qs)} questions both hold: {len(lost)} of the fit's "
+          f"{len(fit_qids)} not observed{' (e.g. ' + ', '.join(map(repr, lost[:3])) + ')' if lost else ''}, "
+          f"{len(extra)} observed not in the fit{' (e.g. ' + ', '.join(map(repr, extra[:3])) + ')' if extra else ''}",
+          file=sys.stderr)
+    if extra:
+        obs = obs.select(questions=[j for j, q in enumerate(obs.question_ids) if q in in_fit])
+    return obs, (qs if lost else None)
+
+
+def _predict_questions(fit, names, ks, methods, r, qs, chunk: int = 20):
+    """Predicted curves of a fit of logged questions over the questions ``qs`` only (mean over them)."""
+    import numpy as np
+
+    from muxsim.population import Curves, add_paper, evaluate
+
+    parts = [(len(qs[s0:s0 + chunk]), evaluate(fit.population(names, questions=qs[s0:s0 + chunk]), ks, methods=methods,
+                                                r=r, with_paper=False)) for s0 in range(0, len(qs), chunk)]
+    first = parts[0][1]
+    values = {m: sum(n * c.values[m] for n, c in parts) / len(qs) for m in first.values}
+    se = {m: np.zeros(len(first.k)) for m in first.values}
+    return add_paper(Curves(first.k, values, se, f"predicted for the {len(qs)} questions also observed", first.models))
 
 
 def predict_fit_main(argv: Sequence[str] | None = None) -> int:

@@ -120,3 +120,32 @@ def test_prediction_error_rejects_mismatch():
     b = Curves(np.array([1]), {"mux": np.zeros(1)}, {}, "x", ("a",))
     with pytest.raises(MuxsimError, match=r"predicted k=\[1, 2\] and observed k=\[1\] differ"):
         prediction_error(a, b)
+
+
+def test_predict_compares_on_the_questions_both_hold(log, tmp_path, capsys):
+    """A fit of the logged questions, observed logs that lost a question: both sides cut to the shared questions."""
+    from muxsim.calibrate import evaluate_fit, load_fit
+    from muxsim.logs.format import read_samples
+    from muxsim.population import evaluate
+
+    fit = tmp_path / "fit.json"
+    assert fit_main([str(log), "--samples", "0:2", "-o", str(fit), "--kind", "shrinkage"]) == 0
+    held = tmp_path / "held.jsonl"
+    write_samples(held, [s for s in read_samples(log) if not (s.question_id == "q0" and s.model == "b")])
+    capsys.readouterr()
+    meths = ["sc[a]", "mux", "vote", "union"]
+    argv = [str(fit), "--k", "1-2", "--models", "a,b", "--methods", ",".join(meths), "--json",
+            "--observed", str(held), "--observed-samples", "2:4"]
+    assert predict_fit_main(argv) == 2
+    assert "model 'b' has no samples on question 'q0'" in capsys.readouterr().err
+    assert predict_fit_main(argv + ["--common-questions"]) == 0
+    out = capsys.readouterr()
+    assert out.err.strip().splitlines()[-1] == ("muxsim: predicted and observed compared on the 29 questions both hold: "
+                                                "1 of the fit's 30 not observed (e.g. 'q0'), 0 observed not in the fit")
+    d = json.loads(out.out)
+    f = load_fit(fit)
+    full = evaluate_fit(f, [1, 2], models=["a", "b"], methods=meths, with_paper=False)
+    j = list(f.question_ids).index("q0")
+    q0 = evaluate(f.population(["a", "b"], questions=[j]), [1, 2], methods=meths, with_paper=False)
+    for m in meths:  # the mean over the 29 shared questions
+        np.testing.assert_allclose(d["predicted"]["values"][m], (30 * full.values[m] - q0.values[m]) / 29, atol=1e-12)

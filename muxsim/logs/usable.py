@@ -177,7 +177,8 @@ def usable_table(
         if min_samples is None:
             raise MuxsimError(
                 f"pools hold {kept.size_range()} samples; a fit needs the same number in every pool: pass "
-                f"--min-samples M (questions with fewer dropped, the first M samples of the others used) or --samples 0:M"
+                f"--min-samples M (questions with fewer than M samples dropped, the first m samples of the other pools used, "
+                f"m the smallest of them)"
             )
         first = int(ksz.min())
         unused = int((ksz - first).sum())
