@@ -8,6 +8,12 @@ Log files are read by suffix: ``*.csv[.gz]`` jhu-llm-temperature details,
 ``*.json`` SLM-MUX reference results, ``samples_*.jsonl[.gz]`` lm-evaluation-harness
 ``--log_samples`` (model = the folder name unless ``--model-name``), anything
 else the muxsim sample format.  ``--format`` forces one reader.
+
+Ragged logs (questions a model skipped, pools of different sizes): ``--samples``
+is applied first, then :func:`muxsim.logs.usable.usable_table` keeps the
+questions the flags ``--common-questions`` / ``--min-samples`` allow, and one
+line on stderr says what was dropped and why; otherwise a one-line error names
+the question and the flag to pass.  A curve uses one question set at every k.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 from muxsim.errors import MuxsimError
 
@@ -86,8 +91,10 @@ def read_logs(paths: Sequence[str], fmt: str = "auto", model_name: str | None = 
     return out
 
 
-def _table(args, samples=None):
+def _table(args, samples=None, need: int | None = None, same_size: bool = False):
+    """``(table, dropped)``: aligned samples, ``--samples`` applied first, then the usable questions."""
     from muxsim.logs.evaluate import answer_table
+    from muxsim.logs.usable import usable_table
 
     samples = read_logs(args.logs, args.format, args.model_name) if samples is None else samples
     tab = answer_table(samples, models=_split(args.models))
@@ -98,14 +105,29 @@ def _table(args, samples=None):
         except ValueError:
             raise MuxsimError(f"--samples {args.samples!r} must be START:STOP (sample positions)") from None
         tab = tab.select(samples=sl)
-    return tab
+    tab, dropped = usable_table(tab, min_samples=getattr(args, "min_samples", None),
+                                common_questions=getattr(args, "common_questions", False), need=need,
+                                same_size=same_size)
+    if dropped:
+        print(f"muxsim: {dropped.summary()}", file=sys.stderr)
+    return tab, dropped
+
+
+def _ragged_flags(ap: argparse.ArgumentParser, what: str = "") -> None:
+    ap.add_argument("--min-samples", type=int, metavar="M",
+                    help=f"drop{what} questions on which some model has fewer than M samples (after --samples); "
+                         "a summary line on stderr says what was dropped")
+    ap.add_argument("--common-questions", action="store_true",
+                    help=f"drop{what} questions that some model has no sample of (default: an error naming them)")
 
 
 def _common(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--format", default="auto", choices=FORMATS, help="log reader (default: by file name)")
     ap.add_argument("--model-name", help="model name for files that do not carry one")
     ap.add_argument("--models", help="comma-separated models, in tie-break order (default: all, sorted)")
-    ap.add_argument("--samples", help="START:STOP, use only these logged sample positions (e.g. 0:3 for a pilot)")
+    ap.add_argument("--samples", help="START:STOP, use only these logged sample positions (e.g. 0:3 for a pilot; "
+                                      "applied to each pool before anything is checked or dropped)")
+    _ragged_flags(ap)
     ap.add_argument("--json", action="store_true", help="machine-readable output on stdout")
 
 
@@ -155,15 +177,15 @@ def _evaluate(argv) -> int:
                                  description="Exact accuracy of every method for k <= K from logged samples (SE over questions).")
     ap.add_argument("logs", nargs="+")
     _common(ap)
-    ap.add_argument("--k", help="k values, e.g. 1-8 or 1,2,4 (default 1..K)")
+    ap.add_argument("--k", help="k values, e.g. 1-8 or 1,2,4 (default 1..K, K the smallest pool of the questions used)")
     ap.add_argument("--methods", help="comma-separated methods (default all)")
     ap.add_argument("--r", type=int, default=1, help="robust level of union/contradiction")
     ap.add_argument("--validation", type=int, default=0,
                     help="use the first N questions (sorted ids) as the validation split for the tie-break order")
     ap.add_argument("--plot", help="write accuracy-vs-k curves to this PNG")
     a = ap.parse_args(argv)
-    tab = _table(a)
     ks = parse_ks(a.k) if a.k else None
+    tab, dropped = _table(a, need=max(ks) if ks else None)
     val = None
     if a.validation:
         if not 0 < a.validation < tab.n_questions:
@@ -177,15 +199,22 @@ def _evaluate(argv) -> int:
     vorder = validation_order(tab, val)[1].tolist() if val is not None else None
     if a.json:
         d = curves.to_dict()
-        d["K"] = tab.K
+        d["K"] = None if rest.ragged else rest.K
+        d["pool_sizes"] = [int(rest.sizes.min()), int(rest.sizes.max())]
         d["n_questions"] = rest.n_questions
+        d["dropped"] = dropped.to_dict()
         d["validation_accuracy"] = dict(zip(order, vorder)) if vorder is not None else None
         d["mux_attribution"] = {s: {m: {"selected": v[0], "selected_and_correct": v[1]} for m, v in at.items()}
                                 for s, at in att.items()}
         d["mux_attribution_k"] = att_k
         print(json.dumps(d, indent=1))
     else:
-        print(f"{rest.n_questions} questions, K = {tab.K} logged samples per question and model")
+        if rest.ragged:
+            print(f"{rest.n_questions} questions at every k; pools hold {rest.size_range()} logged samples "
+                  "per question and model" + ("" if a.k else " (the default k stops at the smallest pool; "
+                                              "--min-samples M --k 1-M drops the questions with fewer than M)"))
+        else:
+            print(f"{rest.n_questions} questions, K = {rest.K} logged samples per question and model")
         if vorder is not None:
             print("tie-break order (validation accuracy): " + ", ".join(f"{m} {v:.3f}" for m, v in zip(order, vorder)))
         print(curves.table())
@@ -220,7 +249,7 @@ def _fit(argv) -> int:
                          "classes: latent classes of questions, predictions for the logged questions given "
                          "their samples; shrinkage: empirical-Bayes population of the logged questions")
     a = ap.parse_args(argv)
-    tab = _table(a)
+    tab, dropped = _table(a, same_size=True)
     gof = None
     if a.kind == "latent":
         fit = fit_latent(tab)
@@ -233,7 +262,7 @@ def _fit(argv) -> int:
     if a.json:
         d = {"fit": {k: v for k, v in fit.to_dict().items() if k not in ("codes", "prior_c", "prior_a", "resp",
                                                                           "correct", "valid")},
-             "goodness_of_fit": gof, "output": a.output}
+             "goodness_of_fit": gof, "output": a.output, "dropped": dropped.to_dict()}
         print(json.dumps(d, indent=1))
     else:
         print(fit.table())
@@ -262,6 +291,7 @@ def fit_main(argv: Sequence[str] | None = None) -> int:
 
 def _predict(argv) -> int:
     from muxsim.calibrate import evaluate_fit, load_fit
+    from muxsim.compare import prediction_error
     from muxsim.logs.evaluate import evaluate_logs
 
     ap = argparse.ArgumentParser(prog="muxsim predict", description="Predicted accuracy curves from a fit.")
@@ -272,6 +302,7 @@ def _predict(argv) -> int:
     ap.add_argument("--r", type=int, default=1)
     ap.add_argument("--observed", nargs="+", help="logs to evaluate exactly and compare (e.g. the held-out samples)")
     ap.add_argument("--observed-samples", help="START:STOP sample positions of --observed to use (e.g. 3:10)")
+    _ragged_flags(ap, " --observed")
     ap.add_argument("--format", default="auto", choices=FORMATS)
     ap.add_argument("--model-name")
     ap.add_argument("--json", action="store_true")
@@ -284,21 +315,67 @@ def _predict(argv) -> int:
     obs = None
     if a.observed:
         ns = argparse.Namespace(logs=a.observed, format=a.format, model_name=a.model_name,
-                                models=",".join(pred.models), samples=a.observed_samples)
-        obs = evaluate_logs(_table(ns), ks, methods=[m for m in pred.values if not m.startswith("paper_")], r=a.r)
+                                models=",".join(pred.models), samples=a.observed_samples,
+                                min_samples=a.min_samples, common_questions=a.common_questions)
+        obs_tab = _table(ns, need=max(ks))[0]
+        if getattr(fit, "question_ids", None) is not None:  # a fit of the logged questions: compare on the same ones
+            obs_tab, qs = _same_questions(fit.question_ids, obs_tab)
+            if qs is not None:
+                pred = _predict_questions(fit, list(pred.models), ks, _split(a.methods), a.r, qs)
+        obs = evaluate_logs(obs_tab, ks, methods=[m for m in pred.values if not m.startswith("paper_")], r=a.r)
+    err = prediction_error(pred, obs) if obs is not None else None
     if a.json:
-        d = {"predicted": pred.to_dict(), "observed": obs.to_dict() if obs is not None else None}
+        d = {"predicted": pred.to_dict(), "observed": obs.to_dict() if obs is not None else None,
+             "error": err.to_dict() if err is not None else None}
         print(json.dumps(d, indent=1))
     else:
         print(pred.table())
         if obs is not None:
             print(obs.table())
-            err = [abs(pred.values[m][j] - obs.values[m][j]) for m in obs.values if m in pred.values
-                   for j in range(len(ks))]
-            print(f"mean absolute error: {100 * float(np.mean(err)):.2f} points over {len(err)} values")
+            print(err.line())
     if a.plot:
         _plot(a.plot, pred=pred, obs=obs, title=f"predicted from {Path(a.fit).name}")
     return 0
+
+
+def _same_questions(fit_qids, obs):
+    """The observed table cut to the fit's questions, and the fit's question indices to predict (None: all).
+
+    A classes or shrinkage fit predicts its own logged questions; when the
+    observed logs use other questions (dropped as ragged, or extra ones) both
+    sides are cut to the questions they share, with one line on stderr.
+    """
+    in_obs = set(obs.question_ids)
+    qs = [j for j, q in enumerate(fit_qids) if q in in_obs]
+    if not qs:
+        raise MuxsimError(f"the observed logs share no question with the fit's {len(fit_qids)} logged questions "
+                          f"(e.g. fit {fit_qids[0]!r}, observed {obs.question_ids[0]!r}); this fit predicts its own questions")
+    in_fit = set(fit_qids)
+    extra = [q for q in obs.question_ids if q not in in_fit]
+    lost = [q for q in fit_qids if q not in in_obs]
+    if not extra and not lost:
+        return obs, None
+    print(f"muxsim: predicted and observed compared on the {len(qs)} questions both hold: {len(lost)} of the fit's "
+          f"{len(fit_qids)} not observed{' (e.g. ' + ', '.join(map(repr, lost[:3])) + ')' if lost else ''}, "
+          f"{len(extra)} observed not in the fit{' (e.g. ' + ', '.join(map(repr, extra[:3])) + ')' if extra else ''}",
+          file=sys.stderr)
+    if extra:
+        obs = obs.select(questions=[j for j, q in enumerate(obs.question_ids) if q in in_fit])
+    return obs, (qs if lost else None)
+
+
+def _predict_questions(fit, names, ks, methods, r, qs, chunk: int = 20):
+    """Predicted curves of a fit of logged questions over the questions ``qs`` only (mean over them)."""
+    import numpy as np
+
+    from muxsim.population import Curves, add_paper, evaluate
+
+    parts = [(len(qs[s0:s0 + chunk]), evaluate(fit.population(names, questions=qs[s0:s0 + chunk]), ks, methods=methods,
+                                                r=r, with_paper=False)) for s0 in range(0, len(qs), chunk)]
+    first = parts[0][1]
+    values = {m: sum(n * c.values[m] for n, c in parts) / len(qs) for m in first.values}
+    se = {m: np.zeros(len(first.k)) for m in first.values}
+    return add_paper(Curves(first.k, values, se, f"predicted for the {len(qs)} questions also observed", first.models))
 
 
 def predict_fit_main(argv: Sequence[str] | None = None) -> int:

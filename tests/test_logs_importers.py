@@ -94,7 +94,8 @@ def test_slmmux_json(tmp_path):
         ("{not json", "not valid JSON"),
         (json.dumps({"responses": []}), "non-empty list 'responses'"),
         (json.dumps({"responses": [{"reference_answer": "1", "samples": [{"extracted_answer": "1"}]}]}), "no 'problem'"),
-        (json.dumps({"responses": [{"problem": "p", "samples": []}]}), "'samples' must be a non-empty list"),
+        (json.dumps({"responses": [{"problem": "p", "samples": []}]}), r"no response has any samples \(1 responses\)"),
+        (json.dumps({"responses": [{"problem": "p", "samples": "x"}]}), "'samples' is a str, not a list"),
         (json.dumps({"responses": [{"problem": "p", "samples": [{"answer": "1"}]}]}), "no 'extracted_answer'"),
     ],
 )

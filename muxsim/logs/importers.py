@@ -24,6 +24,14 @@ answer, failed extractions kept as ``answer=None``), or raises
 Answers are normalised with :func:`normalise` (strip, collapse spaces) before
 they are compared with the reference; the original text goes to ``text`` when
 the source has it.
+
+Ragged logs are read as they are: files of different models may cover
+different questions and hold different numbers of samples per question (the
+alignment, :func:`muxsim.logs.evaluate.answer_table`, and
+:func:`muxsim.logs.usable.usable_table` decide what can be used).  A question
+logged with no sample at all (SLM-MUX ``"samples": []``, lm-eval
+``"filtered_resps": []``) yields no sample record; each file that has such
+questions logs one warning naming how many and which.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import csv
 import gzip
 import io
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -41,6 +50,8 @@ from muxsim.errors import LogFormatError
 from muxsim.logs.format import Sample, json_lines
 
 __all__ = ["normalise", "read_jhu_details", "read_jhu_dir", "read_slmmux_json", "read_lm_eval_samples"]
+
+log = logging.getLogger(__name__)
 
 _JHU_NAME = re.compile(r"^(?P<model>.+)__temp-(?P<temp>\d+(?:\.\d+)?)\.csv(?:\.gz)?$")
 _JHU_REQUIRED = ("Problem ID", "Correct Answer")
@@ -64,6 +75,14 @@ def _graded(qid: str, model: str, j: int, ans: str | None, ref: str | None, raw:
     return Sample(question_id=qid, model=model, sample=j, answer=ans,
                   correct=None if ref is None else (ans == ref if ans is not None else False),
                   reference=ref, text=raw if isinstance(raw, str) else None, source=source)
+
+
+def _warn_empty(path: Path, where: str, empty: list[str]) -> None:
+    """One warning per file for the questions it logs without any sample (they yield no records)."""
+    if empty:
+        ex = ", ".join(repr(q[:60]) for q in empty[:3]) + (f" and {len(empty) - 3} more" if len(empty) > 3 else "")
+        log.warning("%s: %d question(s) logged with no samples (%s: %s) were read as not sampled by this model",
+                    path, len(empty), where, ex)
 
 
 def _read_text(path: Path) -> str:
@@ -194,6 +213,8 @@ def read_slmmux_json(path: str | os.PathLike[str], model: str | None = None) -> 
     the problem text itself (so that files of different models align on it).
     The model is ``model``, else the file's top-level ``model``/``model_name``,
     else the file stem.  ``extracted_answer`` null or empty is "no answer".
+    A response whose ``samples`` is empty or null was not sampled: it yields no
+    record (one warning per file lists such questions).
     """
     p = Path(path)
     data = _load_json(p)
@@ -206,6 +227,7 @@ def read_slmmux_json(path: str | os.PathLike[str], model: str | None = None) -> 
     name = str(name) if name else p.name.split(".")[0]
     out: list[Sample] = []
     seen: set[str] = set()
+    empty: list[str] = []
     for i, r in enumerate(responses):
         where = f"{p}: responses[{i}]"
         if not isinstance(r, dict):
@@ -216,18 +238,24 @@ def read_slmmux_json(path: str | os.PathLike[str], model: str | None = None) -> 
             raise LogFormatError(f"{where}: no 'problem' or 'question' text")
         ref_n = normalise(ref)
         samples = r.get("samples")
-        if not isinstance(samples, list) or not samples:
-            raise LogFormatError(f"{where}: 'samples' must be a non-empty list")
+        if samples is not None and not isinstance(samples, list):
+            raise LogFormatError(f"{where}: 'samples' is a {type(samples).__name__}, not a list")
         qid = str(r.get("id", r.get("unique_id", problem)))
         if qid in seen:
             raise LogFormatError(f"{where}: question {qid[:60]!r} appears twice")
         seen.add(qid)
+        if not samples:
+            empty.append(qid)
+            continue
         for j, s in enumerate(samples):
             if not isinstance(s, dict) or "extracted_answer" not in s:
                 raise LogFormatError(f"{where}.samples[{j}]: no 'extracted_answer'")
             ans = normalise(s["extracted_answer"])
             raw = s.get("response", s.get("text"))
             out.append(_graded(qid, name, j, ans, ref_n, raw, f"slm-mux:{p.name}"))
+    if not out:
+        raise LogFormatError(f"{p}: no response has any samples ({len(responses)} responses)")
+    _warn_empty(p, "'samples' empty", empty)
     return out
 
 
@@ -257,6 +285,8 @@ def read_lm_eval_samples(
     one filter) and ``resps`` (the K raw generations).  When the file holds
     several filters, ``filter_name`` picks one (its lines have ``"filter": name``).
     Correct = the normalised extracted answer equals the normalised target.
+    Documents may hold different numbers of answers; one with none
+    (``filtered_resps`` empty) yields no record (one warning per file lists them).
     """
     p = Path(path)
     text = _read_text(p)
@@ -264,6 +294,7 @@ def read_lm_eval_samples(
     out: list[Sample] = []
     filters: set[str] = set()
     seen: set[str] = set()
+    empty: list[str] = []
     for where, obj in json_lines(text.splitlines(), p):
         if not isinstance(obj, dict) or "doc_id" not in obj or "filtered_resps" not in obj:
             raise LogFormatError(f"{where}: not an lm-eval sample record (needs 'doc_id' and 'filtered_resps')")
@@ -283,6 +314,8 @@ def read_lm_eval_samples(
                 f"{where}: doc_id={obj['doc_id']!r} appears twice (several filters {sorted(filters)}? pass filter_name=)"
             )
         seen.add(qid)
+        if not answers:
+            empty.append(qid)
         for j, (a, raw) in enumerate(zip(answers, raws)):
             if a is not None and not isinstance(a, (str, int, float)):
                 raise LogFormatError(f"{where}: filtered_resps[{j}]={a!r} is not an answer string")
@@ -290,5 +323,8 @@ def read_lm_eval_samples(
             out.append(_graded(qid, model, j, ans, ref, raw, f"lm-eval:{p.name}" + (f"[{flt}]" if flt != "none" else "")))
     if not out:
         why = f"no line with filter={filter_name!r} (filters: {sorted(filters)})" if filters else "no records"
+        if filters and seen:
+            why = f"no document has any answer ({len(seen)} documents)"
         raise LogFormatError(f"{p}: {why}")
+    _warn_empty(p, "'filtered_resps' empty", empty)
     return out
