@@ -47,7 +47,7 @@ LABELS = {
     "contradiction": "contradiction penalty λ·C(S)",
     "objective": "search objective O(S) = union − λ·C(S)",
 }
-BAND_ALPHA = 0.18
+BAND_ALPHA = 0.14
 
 
 def _style() -> None:
@@ -56,8 +56,39 @@ def _style() -> None:
                          "figure.dpi": 110})
 
 
-def _caption(fig: Figure, text: str, width: int = 150) -> None:
-    fig.text(0.01, 0.005, textwrap.fill(text, width), ha="left", va="bottom", fontsize=7.5, color="#333333")
+def _caption_lines(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width)
+
+
+def _layout(fig: Figure, axes, caption: str, ncol: int = 3, legend: bool = True, width: int | None = None) -> Figure:
+    """Legend (outside the axes) and caption under the panels; space reserved from their sizes in inches."""
+    w_in, h_in = fig.get_size_inches()
+    width = width or int(w_in * 16)
+    lines = _caption_lines(caption, width)
+    cap_h = 0.14 * len(lines) + 0.08
+    fig.text(0.01, 0.04 / h_in, "\n".join(lines), ha="left", va="bottom", fontsize=7.5, color="#333333")
+    leg_h = 0.0
+    if legend:
+        handles, labels = {}, []
+        for ax in axes:
+            for hd, lb in zip(*ax.get_legend_handles_labels()):
+                if lb not in handles:
+                    handles[lb] = hd
+                    labels.append(lb)
+        rows = int(np.ceil(len(labels) / ncol))
+        leg_h = 0.22 * rows + 0.12
+        fig.legend([handles[lb] for lb in labels], labels, loc="lower center", ncol=ncol, frameon=False,
+                   bbox_to_anchor=(0.5, cap_h / h_in))
+    fig.tight_layout(rect=(0, (cap_h + leg_h) / h_in, 1, 1 - 0.45 / h_in))
+    return fig
+
+
+def _sources(items) -> str:
+    """'title, title: source; ...' with each distinct source once."""
+    by: dict[str, list[str]] = {}
+    for title, src in items:
+        by.setdefault(src, []).append(title)
+    return "; ".join(f"{', '.join(t)}: {s}" for s, t in by.items())
 
 
 def _line(ax, x, y, se, key: str, label: str | None = None, band: bool = True, **kw) -> None:
@@ -76,22 +107,6 @@ def _grid(n: int, ncols: int, w: float = 4.2, h: float = 3.1):
     return fig, axes.ravel()[:n]
 
 
-def _legend_below(fig: Figure, axes, ncol: int = 3, y: float = 0.06) -> None:
-    handles, labels = {}, []
-    for ax in axes:
-        for hd, lb in zip(*ax.get_legend_handles_labels()):
-            if lb not in handles:
-                handles[lb] = hd
-                labels.append(lb)
-    fig.legend([handles[lb] for lb in labels], labels, loc="lower center", ncol=ncol, frameon=False,
-               bbox_to_anchor=(0.5, y))
-
-
-def _finish(fig: Figure, bottom: float) -> Figure:
-    fig.tight_layout(rect=(0, bottom, 1, 0.95))
-    return fig
-
-
 def save(fig: Figure, path: str | Path) -> list[Path]:
     """Write ``path`` with suffixes .png and .pdf (folders created); returns both paths."""
     p = Path(path).with_suffix("")
@@ -101,6 +116,15 @@ def save(fig: Figure, path: str | Path) -> list[Path]:
     fig.savefig(out[1])
     plt.close(fig)
     return out
+
+
+def subject_label(source: str) -> str:
+    """'agi-eval/lsat-ar' -> 'lsat-ar', 'arc/arc-challenge-test' -> 'arc-challenge', 'medmcqa/dev' -> 'medmcqa'."""
+    parts = source.split("/")
+    name = parts[-1] if parts[-1] not in ("dev", "test", "val") else parts[0]
+    for suffix in ("-test", "_val", "-dev"):
+        name = name.removesuffix(suffix)
+    return name
 
 
 def short(name: str, n: int = 16) -> str:
@@ -143,13 +167,11 @@ def fig_majority(res: MajorityCurves) -> Figure:
         ax.set_ylim(0, 1)
         ax.set_xlabel("p = P(one draw is correct)")
         ax.set_ylabel("accuracy of SC(N)")
-    _legend_below(fig, axes, ncol=6, y=0.05)
     fig.suptitle("Self-consistency vs single-draw accuracy: the paper's binomial A(N, p) and exact plurality (muxsim)")
-    _caption(fig, "Data: closed forms, no data (laws: correct p, wrong mass 1 − p spread equally over the named wrong answers "
+    return _layout(fig, axes, "Data: closed forms, no data (laws: correct p, wrong mass 1 − p spread equally over the named wrong answers "
                   "or given to unique tail answers). p* (vertical line) = smallest p above which SC(N) ≥ p for every odd N "
                   "shown (exact, sympy). Even N dashed: a tie is split 1/2 in the exact panels (so exact SC(2) = p lies on the diagonal), "
-                  "counted as a win in the paper's.")
-    return _finish(fig, 0.14)
+                  "counted as a win in the paper's.", ncol=6)
 
 
 def fig_k_curves(panels: Sequence[KCurves], title: str | None = None) -> Figure:
@@ -161,18 +183,17 @@ def fig_k_curves(panels: Sequence[KCurves], title: str | None = None) -> Figure:
         for key in ("best_sc", "vote", "mux_valid", "mux"):
             label = LABELS[key] if key != "best_sc" else LABELS["best_sc"]
             _line(ax, c.k, c.values[key], c.se[key], key, label, marker="o", ms=2.5, lw=1.4)
-        ax.plot(c.k, c.values["paper_mux"], color=COLORS["mux"], ls="--", lw=0.9, label=LABELS["paper_mux"])
-        ax.plot(c.k, c.values["paper_vote"], color=COLORS["vote"], ls="--", lw=0.9, label=LABELS["paper_vote"])
+        ax.plot(c.k, c.values["paper_mux"], color=COLORS["mux"], ls="--", lw=0.8, alpha=0.8, label=LABELS["paper_mux"])
+        ax.plot(c.k, c.values["paper_vote"], color=COLORS["vote"], ls="--", lw=0.8, alpha=0.8, label=LABELS["paper_vote"])
         ax.set_title(f"{kc.title}\n{' + '.join(short(g, 22) for g in kc.group)}")
         ax.set_xlabel("samples per model k")
         ax.set_ylabel("accuracy")
         ax.set_xticks(c.k)
-    _legend_below(fig, axes, ncol=3, y=0.06)
     fig.suptitle(title or "Drawing more samples per model: exact accuracy, bands ±2 SE over questions")
-    srcs = "; ".join(dict.fromkeys(f"{p.title}: {p.source}" for p in panels))
-    _caption(fig, f"Data — {srcs}. Best single = the group's first model in tie-break order. Dashed: the paper's binomial "
-                  "approximations fed with the members' single-draw accuracies (same k).")
-    return _finish(fig, 0.2)
+    srcs = _sources((p.title, p.source) for p in panels)
+    return _layout(fig, axes, f"Data — {srcs}. Best single = the group's first model in tie-break order (validation "
+                              "accuracy). Dashed: the paper's binomial approximations fed with the members' single-draw "
+                              "accuracies (same k; even k counts ties as wins, hence the zig-zag). No band: exact for a population.")
 
 
 def fig_adding_models(panels: Sequence[SearchCurve]) -> Figure:
@@ -193,12 +214,10 @@ def fig_adding_models(panels: Sequence[SearchCurve]) -> Figure:
         ax.set_title(sc.title)
         ax._twin = ax2  # for the legend
     axs = list(axes) + [a._twin for a in axes]
-    _legend_below(fig, axs, ncol=2, y=0.07)
     fig.suptitle("Adding participating models: the best subset's SLM-MUX accuracy and its union accuracy")
-    srcs = "; ".join(dict.fromkeys(f"{p.title}: {p.source}" for p in panels))
-    _caption(fig, f"Data — {srcs}. Subsets chosen by O(S) = union − λ·contradiction (λ = {panels[0].lam}, paper normalisation) "
+    srcs = _sources((p.title, p.source) for p in panels)
+    return _layout(fig, axs, ncol=2, caption=f"Data — {srcs}. Subsets chosen by O(S) = union − λ·contradiction (λ = {panels[0].lam}, paper normalisation) "
                   f"at k = {panels[0].k_search} samples; the subsets are listed in the report. Bands ±2 SE over questions.")
-    return _finish(fig, 0.2)
 
 
 def fig_objectives(panels: Sequence[SearchCurve]) -> Figure:
@@ -225,11 +244,10 @@ def fig_objectives(panels: Sequence[SearchCurve]) -> Figure:
             ax.set_xlabel("subset size K")
             ax.set_ylabel("share of questions")
             ax.set_title(f"{sc.title}\n{norm}")
-    _legend_below(fig, axes.ravel(), ncol=3, y=0.06)
     fig.suptitle(f"Search objectives of the best subset of each size (k = {panels[0].k_search} samples per model, λ = {panels[0].lam})")
-    srcs = "; ".join(dict.fromkeys(f"{p.title}: {p.source}" for p in panels))
-    _caption(fig, f"Data — {srcs}. Union band: ±2 SE over questions. Each row ranks subsets by its own normalisation.")
-    return _finish(fig, 0.14)
+    srcs = _sources((p.title, p.source) for p in panels)
+    return _layout(fig, axes.ravel(), f"Data — {srcs}. Purple band: ±2 SE of union over questions. Each row ranks "
+                                      "subsets by its own normalisation.")
 
 
 def fig_attribution(res: Sequence[AttributionResult]) -> Figure:
@@ -243,18 +261,19 @@ def fig_attribution(res: Sequence[AttributionResult]) -> Figure:
                label="share of outputs from this model")
         ax.bar(x + w / 2, r.correct, w, yerr=2 * r.correct_se, color=COLORS["mux"], capsize=2,
                label="share of outputs from this model and correct")
-        for xi, s, c in zip(x, r.selected, r.correct):
-            ax.text(xi - w / 2, s + 0.01, f"{s:.0%}", ha="center", va="bottom", fontsize=7)
-            ax.text(xi + w / 2, c + 0.01, f"{c:.0%}", ha="center", va="bottom", fontsize=7)
+        for xi, s, c, se_s, se_c in zip(x, r.selected, r.correct, r.selected_se, r.correct_se):
+            ax.text(xi - w / 2, s + 2 * se_s + 0.015, f"{s:.0%}", ha="center", va="bottom", fontsize=7)
+            ax.text(xi + w / 2, c + 2 * se_c + 0.015, f"{c:.0%}", ha="center", va="bottom", fontsize=7)
         ax.set_xticks(x, [short(m, 18) for m in r.models], rotation=15)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.12)
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.set_ylabel("share of questions")
         ax.set_title(f"{r.title} (k = {r.k})")
-    _legend_below(fig, axes, ncol=2, y=0.07)
     fig.suptitle("Output attribution of SLM-MUX: which model's answer is returned, and how often it is right")
-    srcs = "; ".join(dict.fromkeys(f"{r.title}: {r.source}" for r in res))
-    _caption(fig, f"Data — {srcs}. Error bars ±2 SE over questions. Models in tie-break order (left wins ties).")
-    return _finish(fig, 0.2)
+    srcs = _sources((r.title, r.source) for r in res)
+    return _layout(fig, axes, f"Data — {srcs}. Error bars ±2 SE over questions. Models in tie-break order (left wins "
+                              "ties). The gap between a grey bar and its blue bar is the share of wrong outputs from that model.",
+                   ncol=2)
 
 
 def fig_subjects(res: Sequence[SubjectComparison]) -> Figure:
@@ -269,14 +288,14 @@ def fig_subjects(res: Sequence[SubjectComparison]) -> Figure:
         for j, (name, col) in enumerate(zip(names, colors)):
             lab = f"{name[7:-1]} (one draw)" if name.startswith("single[") else f"SLM-MUX of the pair (k = {r.k})"
             ax.bar(x + (j - (len(names) - 1) / 2) * w, r.values[name], w, yerr=2 * r.se[name], color=col,
-                   capsize=1.5, label=lab, edgecolor="k" if j == 1 else None, lw=0.4)
-        ax.set_xticks(x, [s.replace("agi-eval/", "") for s in r.subjects], rotation=20, ha="right")
-        ax.set_ylim(0, 1.12)
+                   capsize=1.5, label=lab, edgecolor="k" if j == 1 else None, lw=0.4,
+                   error_kw=dict(ecolor="#555555", elinewidth=0.7, capthick=0.7))
+        ax.set_xticks(x, [subject_label(s) for s in r.subjects], rotation=20, ha="right")
+        ax.set_ylim(0, 1.3)
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.set_ylabel("accuracy")
         ax.set_title(f"{r.title}: {r.note}")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.suptitle("Model choice per subject: a complementary pair vs a dominated pair")
-    _caption(fig, f"Data — {res[0].source}. Subjects = the logs' Source field (5 test questions each, so bars are coarse); "
-                  "error bars ±2 SE over a subject's questions.", width=170)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
-    return fig
+    return _layout(fig, axes.ravel(), f"Data — {res[0].source}. Subjects = the logs' Source field (5 test questions "
+                                      "each, so bars are coarse); error bars ±2 SE over a subject's questions.", legend=False)

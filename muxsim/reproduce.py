@@ -59,12 +59,14 @@ PAPER_ACCURACY: dict[str, dict[str, tuple[float, str]]] = {
 #: Assumed shape of every fitted population (not reported by the paper).
 FITTED_SHAPE = dict(concentration=2.0, attractor=0.5, loading=0.5)
 
-SOURCE_JHU = "bundled logs: jhu-llm-temperature comprehensive-100, T = 0.7"
-SOURCE_TESTBED = "testbed run: real_runs/testbed/example (4 tiny models, 200 questions)"
+SOURCE_JHU = "jhu-llm-temperature comprehensive-100 logs (bundled), T = 0.7"
+SOURCE_TESTBED = "real_runs/testbed/example (bundled testbed run: 4 tiny models, 200 questions)"
 
 
 def source_fitted(bench: str) -> str:
-    return f"fitted population: means = paper's {bench} single-model accuracies, shape assumed (not the paper's data)"
+    """Source line of a fitted population (the panel title names the benchmark)."""
+    return ("fitted populations: Beta means = the paper's reported single-model accuracies on the named benchmark, "
+            "spread/attractor/correlation assumed (not the paper's data)")
 
 
 # ---------------------------------------------------------------------------
