@@ -15,10 +15,9 @@ import textwrap
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import functools
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -50,10 +49,17 @@ LABELS = {
 BAND_ALPHA = 0.14
 
 
-def _style() -> None:
-    plt.rcParams.update({"axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-                         "grid.alpha": 0.3, "font.size": 9, "axes.titlesize": 9.5, "legend.fontsize": 8.5,
-                         "figure.dpi": 110})
+STYLE = {"axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9,
+         "axes.titlesize": 9.5, "legend.fontsize": 8.5, "figure.dpi": 110}
+
+
+def _styled(fn):
+    """Draw under the shared style without touching the caller's rcParams (figures need no pyplot backend)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _caption_lines(text: str, width: int) -> list[str]:
@@ -101,7 +107,8 @@ def _line(ax, x, y, se, key: str, label: str | None = None, band: bool = True, *
 def _grid(n: int, ncols: int, w: float = 4.2, h: float = 3.1):
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(w * ncols, h * nrows + 1.2), squeeze=False)
+    fig = Figure(figsize=(w * ncols, h * nrows + 1.2))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     return fig, axes.ravel()[:n]
@@ -114,7 +121,6 @@ def save(fig: Figure, path: str | Path) -> list[Path]:
     out = [p.with_suffix(".png"), p.with_suffix(".pdf")]
     fig.savefig(out[0], dpi=130)
     fig.savefig(out[1])
-    plt.close(fig)
     return out
 
 
@@ -134,6 +140,7 @@ def short(name: str, n: int = 16) -> str:
 # ---------------------------------------------------------------------------
 
 
+@_styled
 def fig_majority(res: MajorityCurves) -> Figure:
     """Self-consistency accuracy against the single-draw accuracy p, N = 2..9 draws.
 
@@ -142,10 +149,9 @@ def fig_majority(res: MajorityCurves) -> Figure:
     likely named wrong answers and for a tail of unique wrong answers.  Shaded:
     the p where SC lowers accuracy for some N shown (odd N solid, even N dashed).
     """
-    _style()
     panels = [("paper", "paper's A(N, p): binary, tie = win")] + [(k, v) for k, v in res.titles.items()]
     fig, axes = _grid(len(panels), 3, 4.0, 3.2)
-    cmap = plt.get_cmap("viridis")
+    cmap = matplotlib.colormaps["viridis"]
     Ns = res.ns
     for ax, (key, title) in zip(axes, panels):
         curves = res.paper if key == "paper" else res.exact[key]
@@ -174,9 +180,9 @@ def fig_majority(res: MajorityCurves) -> Figure:
                   "counted as a win in the paper's.", ncol=6)
 
 
+@_styled
 def fig_k_curves(panels: Sequence[KCurves], title: str | None = None) -> Figure:
     """Accuracy against samples per model k: SLM-MUX (both scores), pooled vote, best single model's SC."""
-    _style()
     fig, axes = _grid(len(panels), 3, 4.2, 3.2)
     for ax, kc in zip(axes, panels):
         c = kc.curves
@@ -196,9 +202,9 @@ def fig_k_curves(panels: Sequence[KCurves], title: str | None = None) -> Figure:
                               "accuracies (same k; even k counts ties as wins, hence the zig-zag). No band: exact for a population.")
 
 
+@_styled
 def fig_adding_models(panels: Sequence[SearchCurve]) -> Figure:
     """SLM-MUX accuracy (left axis) and union accuracy (right axis) of the best subset of each size K."""
-    _style()
     fig, axes = _grid(len(panels), 3, 4.2, 3.2)
     for ax, sc in zip(axes, panels):
         K = np.array(sc.sizes)
@@ -220,15 +226,16 @@ def fig_adding_models(panels: Sequence[SearchCurve]) -> Figure:
                   f"at k = {panels[0].k_search} samples; the subsets are listed in the report. Bands ±2 SE over questions.")
 
 
+@_styled
 def fig_objectives(panels: Sequence[SearchCurve]) -> Figure:
     """Union (line), contradiction penalty (band down to O(S)) and O(S) (line) of the best subset of each size K.
 
     Top row: contradiction normalised over all questions (paper); bottom row:
     over union-correct questions (reference code), each row with its own best subsets.
     """
-    _style()
     n = len(panels)
-    fig, axes = plt.subplots(2, n, figsize=(4.0 * n, 6.4 + 1.2), squeeze=False)
+    fig = Figure(figsize=(4.0 * n, 6.4 + 1.2))
+    axes = fig.subplots(2, n, squeeze=False)
     for col, sc in enumerate(panels):
         for row, (best, norm) in enumerate(((sc.best, "paper: C / all questions"), (sc.best_ref, "reference code: C / union-correct"))):
             ax = axes[row, col]
@@ -250,9 +257,9 @@ def fig_objectives(panels: Sequence[SearchCurve]) -> Figure:
                                       "subsets by its own normalisation.")
 
 
+@_styled
 def fig_attribution(res: Sequence[AttributionResult]) -> Figure:
     """Share of SLM-MUX outputs returned from each model, and the share returned from it and correct (bars)."""
-    _style()
     fig, axes = _grid(len(res), 3, 4.6, 3.4)
     for ax, r in zip(axes, res):
         x = np.arange(len(r.models))
@@ -276,10 +283,11 @@ def fig_attribution(res: Sequence[AttributionResult]) -> Figure:
                    ncol=2)
 
 
+@_styled
 def fig_subjects(res: Sequence[SubjectComparison]) -> Figure:
     """Per exam source, grouped bars: each member's single-draw accuracy and the pair's SLM-MUX."""
-    _style()
-    fig, axes = plt.subplots(len(res), 1, figsize=(11, 3.3 * len(res) + 1.3), squeeze=False)
+    fig = Figure(figsize=(11, 3.3 * len(res) + 1.3))
+    axes = fig.subplots(len(res), 1, squeeze=False)
     for ax, r in zip(axes.ravel(), res):
         x = np.arange(len(r.subjects))
         names = list(r.values)

@@ -22,6 +22,7 @@ uniform tie-break gives for one wrong answer).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from fractions import Fraction
 from typing import Sequence
@@ -103,7 +104,11 @@ def _exact(x: float) -> sp.Rational:
 
 def sc_poly(N: int, shares: Sequence = (1,), tail=0) -> sp.Expr:
     """Exact SC(N) of one model as a polynomial in p (plurality, ties split, SEMANTICS §2)."""
-    N = _check_N(N)
+    return _sc_poly(_check_N(N), tuple(sp.nsimplify(s) for s in shares), sp.nsimplify(tail))
+
+
+@functools.lru_cache(maxsize=None)
+def _sc_poly(N: int, shares: tuple, tail) -> sp.Expr:
     outs = _outcomes(N, _law(P, shares, tail), 0)
     credit = rules.self_consistency(np.array([c for _, c in outs], dtype=np.int64))
     return sp.expand(sum(pr * _exact(cr) for (pr, _), cr in zip(outs, credit)))
@@ -124,6 +129,7 @@ def _two(N: int, labels: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]
     return np.array(probs, dtype=object), [np.array(d, dtype=np.int64) for d in draws]
 
 
+@functools.lru_cache(maxsize=None)
 def mux_poly(N: int, shared_wrong: bool = False, score: str = "per_k") -> sp.Expr:
     """Exact SLM-MUX(N) of two models, model 1 (p1) first in tie-break order, as a polynomial in p1, p2.
 
@@ -134,6 +140,7 @@ def mux_poly(N: int, shared_wrong: bool = False, score: str = "per_k") -> sp.Exp
     return sp.expand(sum(pr * _exact(c) for pr, c in zip(probs, credit)))
 
 
+@functools.lru_cache(maxsize=None)
 def vote_poly(N: int, shared_wrong: bool = False) -> sp.Expr:
     """Exact pooled vote of N draws from each of two models (one wrong answer each), in p1, p2."""
     probs, d = _two(N, (1, 1 if shared_wrong else 2))
