@@ -451,7 +451,8 @@ def _A_frac(N: int, p: Fraction) -> Fraction:
     return sum((math.comb(N, j) * p**j * (1 - p) ** (N - j) for j in range(N // 2 + 1, N + 1)), Fraction(0))
 
 
-def claim_nonmonotone_k(odd_ns: Sequence[int] = (1, 3, 5, 7), study=None, k_max: int = 25) -> Claim:
+def claim_nonmonotone_k(odd_ns: Sequence[int] = (1, 3, 5, 7), study=None, k_max: int = 25,
+                        pair_rows: Sequence[dict] | None = None) -> Claim:
     """Per question (binary, odd N): A(N+2) − A(N) = C(N, (N-1)/2) p^((N+1)/2) (1-p)^((N+1)/2) (2p − 1), by sympy.
     A mixture of easy and hard questions can still rise then fall (searched exactly over tenths)."""
     facts = []
@@ -491,12 +492,22 @@ def claim_nonmonotone_k(odd_ns: Sequence[int] = (1, 3, 5, 7), study=None, k_max:
                 nonmono.append((m, [round(x, 4) for x in v]))
         ev.append(f"bundled logs: SC over odd k = {odd_k} is non-monotone for {len(nonmono)} of {len(study.models)} models"
                   + (f" (e.g. {nonmono[0][0]}: {nonmono[0][1]})" if nonmono else ""))
+    n_vote = 0
+    if pair_rows:
+        by: dict[tuple, list[tuple[int, float]]] = {}
+        for r in pair_rows:
+            if r["k"] % 2:
+                by.setdefault(r["pair"], []).append((r["k"], r["vote"]))
+        for pr, kv in by.items():
+            d = np.diff([v for _, v in sorted(kv)])
+            n_vote += int(np.any(d > 1e-12) and np.any(d < -1e-12))
+        ev.append(f"bundled logs: pooled vote of a pair over odd k is non-monotone for {n_vote} of {len(by)} pairs")
     status = "holds" if best is not None else "fails"
     verdict = ("holds for populations (a mixture of easy and hard questions peaks at finite k), not for a single "
                "binary question, where the sign of the change is the sign of 2p − 1" if best else "not found")
     return Claim("nonmonotone_k", "Accuracy of voting/SC can be non-monotone in the number of samples (Chen et al. 2024)",
                  "Related work / samples figure", status, verdict, "; ".join(ev), cex,
-                 dict(per_question=per_q, example=best[2:5] if best else None, n_nonmono_logs=len(nonmono)))
+                 dict(per_question=per_q, example=best[2:5] if best else None, n_nonmono_logs=len(nonmono), n_vote=n_vote))
 
 
 # ---------------------------------------------------------------------------

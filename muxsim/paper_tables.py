@@ -191,7 +191,7 @@ def calibration_markdown(tb: TestbedResults) -> str:
             s = sc[key]
             rows.append(f"| {name} | {s['n']} | {s['mae']:.2f} | {s['max']:.2f} |")
     meth = sorted({m for k in CAL_NAMES if k in sc for m in sc[k].get("by_method", {})})
-    rows2 = ["| method | " + " | ".join(f"MAE {k}" for k in ("exact", "latent", "shrinkage", "paper")) + " |",
+    rows2 = ["| method | MAE latent-class fit | MAE LatentDifficulty fit | MAE shrinkage fit | MAE paper approximation |",
              "|---|---|---|---|---|"]
     for m in meth:
         cells = []

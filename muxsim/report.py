@@ -123,6 +123,11 @@ def subjects_data(ctx: Context) -> list[R.SubjectComparison]:
             R.subject_comparison(L.test, dom, K_EVAL, "dominated pair", "smallest union gain over the better member's SC on validation")]
 
 
+FIGURE_TITLES = {"majority": "Self-consistency against p (theory)", "samples": "Drawing more samples per model",
+                 "models": "Adding participating models", "objectives": "Search objectives",
+                 "attribution": "Output attribution", "subjects": "Model choice per subject"}
+
+
 def figure_specs() -> dict[str, tuple[Callable, Callable, str]]:
     """name -> (data function, plot function, caption for the report)."""
     from muxsim import plots as P
@@ -189,7 +194,7 @@ def compute_claims(ctx: Context) -> list[C.Claim]:
         C.claim_mux_ge_af(ks_sym, pair_rows),
         C.claim_adding_model(L.test, K_EVAL, 2 if red else 3),
         C.claim_samples_vs_models(k_series, K_series),
-        C.claim_nonmonotone_k((1, 3) if red else (1, 3, 5, 7), L.test, 15 if red else 25),
+        C.claim_nonmonotone_k((1, 3) if red else (1, 3, 5, 7), L.test, 15 if red else 25, pair_rows),
         C.claim_union_contradiction_rise(search),
     ]
 
@@ -319,7 +324,14 @@ def build(out: str | Path = "out/report", reduced: bool = False, progress: bool 
     counts = {s: sum(c.status == s for c in claims) for s in ("holds", "conditional", "fails")}
     within = [c for c in tables.checks if c.within_2se]
     L = ctx.logs
-    fig_md = "\n\n".join(f"### {n}\n\n![{n}](figures/{n}.png)\n\n{specs[n][2]} "
+    search = ctx.cache[("data", "search_data")]
+    subsets_md = "\n".join(
+        ["| source | K | best subset by O(S) (paper normalisation) | union | contradiction | O(S) | SLM-MUX (k = "
+         f"{K_EVAL}) | best subset (reference normalisation) |", "|---|---|---|---|---|---|---|---|"]
+        + [f"| {sc.title} | {K} | {' + '.join(b.models)} | {T.pct(b.union, b.union_se)} | {T.pct(b.contradiction, b.contradiction_se)} | "
+           f"{T.pct(b.objective)} | {T.pct(m, s)} | {' + '.join(r.models)} |"
+           for sc in search for K, b, m, s, r in zip(sc.sizes, sc.best, sc.mux, sc.mux_se, sc.best_ref)])
+    fig_md = "\n\n".join(f"### {FIGURE_TITLES[n]}\n\n![{n}](figures/{n}.png)\n\n{specs[n][2]} "
                          f"([PDF](figures/{n}.pdf); script `paper_figures/fig_{n}.py`)" for n in specs)
     md = f"""# SLM-MUX (Wang et al., ICLR 2026, arXiv 2510.05077), regenerated with muxsim
 
@@ -341,6 +353,10 @@ Settings: subsets scored at k = {K_SEARCH} samples per model, λ = {LAMBDA}, rob
 ## Figures
 
 {fig_md}
+
+### Best subsets by size (figures models and objectives)
+
+{subsets_md}
 
 {tables_md.replace('## ', '### ')}
 
@@ -366,7 +382,7 @@ EXPECTED_FILES = ["index.md", "index.html", "claims.md", "claims.json", "tables.
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m muxsim.report", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="muxsim report", description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="out/report", help="output folder (default out/report)")
     ap.add_argument("--reduced", action="store_true", help="the small CI version")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")

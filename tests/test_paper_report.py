@@ -292,3 +292,14 @@ def test_figure_script_writes_png_and_pdf(tmp_path):
     spec.loader.exec_module(mod)
     out = mod.main(str(tmp_path / "m"))
     assert [p.suffix for p in out] == [".png", ".pdf"] and all(p.stat().st_size > 1000 for p in out)
+
+
+def test_cli_report_subcommand(capsys):
+    from muxsim.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["report", "--bogus"])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        main(["report", "--help"])
+    assert e.value.code == 0 and "--reduced" in capsys.readouterr().out
