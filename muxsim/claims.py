@@ -260,9 +260,11 @@ def claim_mux_approx(ks: Sequence[int] = range(1, 6), logs=None) -> Claim:
     if logs is not None:
         ev.append(logs)
     status = "holds" if not bad else "fails"
+    good_k = [r["k"] for r in rows if r not in bad]
     verdict = ("holds within 5 points" if not bad else
-               "exact at k = 1 only; MUX falls far below A(k, p_max) when the less accurate model is the more "
-               "consistent, and the paper's formula counts even-k ties as wins")
+               f"within 5 points only at k = {', '.join(map(str, good_k)) or 'none'}; at k = "
+               f"{', '.join(str(r['k']) for r in bad)} MUX falls far below A(k, p_max) when the less accurate model is the "
+               "more consistent, and the paper's formula counts even-k ties as wins")
     cex = ""
     if bad:
         r = bad[0]
@@ -282,9 +284,12 @@ def claim_af_approx(ks: Sequence[int] = range(1, 6), logs=None) -> Claim:
     if logs is not None:
         ev.append(logs)
     status = "holds" if not bad else "fails"
+    good_k = [r["k"] for r in rows if r not in bad]
     verdict = ("holds within 5 points" if not bad else
-               "pooled voting over 2k draws is not a k-draw binomial of the mean accuracy (off by more than "
-               "5 points at every k ≥ 1 somewhere on the grid)")
+               f"within 5 points only at k = {', '.join(map(str, good_k)) or 'none'}"
+               + (" (at k = 1 the pooled vote of one draw each is exactly the mean p)" if 1 in good_k else "")
+               + "; pooled voting over 2k draws is not a k-draw binomial of the mean "
+               f"accuracy: off by more than 5 points at k = {', '.join(str(r['k']) for r in bad)}")
     cex = ""
     if bad:
         r = bad[0]
@@ -314,8 +319,9 @@ def claim_mux_ge_af(ks: Sequence[int] = range(1, 6), logs_rows: list | None = No
     else:
         verdict = "holds only in part"
         if neg:
-            verdict += (f": for two binary models with different wrong answers the pooled vote beats MUX at every k ≥ "
-                        f"{neg[0]['k']} for some accuracies (wrong votes split between labels, correct votes add up)")
+            verdict += (f": for two binary models with different wrong answers the pooled vote beats MUX at k = "
+                        f"{', '.join(str(r['k']) for r in neg)} for some accuracies (wrong votes split between labels, "
+                        "correct votes add up)")
         if logs_rows:
             verdict += f"; on the bundled logs MUX < vote in {n_lower} of {len(logs_rows)} pair × k cells"
     cex = ""
