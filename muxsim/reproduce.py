@@ -463,7 +463,7 @@ def testbed_k_curves(tb: TestbedResults, group: Sequence[str], title: str) -> KC
     vals["paper_mux"] = np.array([paper.mux_approx(singles, int(k)) for k in tb.ks])
     vals["paper_vote"] = np.array([paper.agent_forest_approx(singles, int(k)) for k in tb.ks])
     ses["paper_mux"] = ses["paper_vote"] = np.zeros(len(tb.ks))
-    return KCurves(title, SOURCE_TESTBED + "; held-out samples", group, best,
+    return KCurves(title, SOURCE_TESTBED + "; k <= 7: the 7 held-out samples per question", group, best,
                    Curves(tb.ks, vals, ses, "exact (logged pools)", group))
 
 
