@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from muxsim.reproduce import Study, SubsetScore, TestbedResults, best_subsets
+from muxsim.reproduce import Study, TestbedResults, best_subsets
 
 #: The paper's numbers (PAPER.md), value and SE in %.
 PAPER_T1 = {
