@@ -1,4 +1,4 @@
-# Two commands do all set-up on a fresh machine: `make demo` (main job) and `make test`.
+# Two commands do all set-up on a fresh machine: `make report` (main job) and `make test`; `make demo` is a quick look.
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
@@ -9,7 +9,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-.PHONY: demo test test-vllm test-testbed test-bench testbed bench bench-grading bench-throughput
+# the main job: the paper's figures, claims and tables regenerated on the bundled data -> out/report/
+report: $(VENV)/.installed
+	$(PY) -m muxsim.report --out out/report
+
+.PHONY: report demo test test-vllm test-testbed test-bench testbed bench bench-grading bench-throughput
 JHU = real_runs/logs/jhu-llm-temperature
 demo: $(VENV)/.installed
 	$(VENV)/bin/muxsim demo

@@ -1,0 +1,24 @@
+"""Per-subject accuracy of a complementary and a dominated pair (bundled logs, exam source field).
+
+Thin script: the data come from the `subjects` entry of `muxsim.report.figure_specs`, the drawing from `muxsim.plots`.
+Writes paper_figures/out/subjects.png and .pdf (or OUT.png / OUT.pdf).
+
+    python paper_figures/fig_subjects.py [OUT]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from muxsim.plots import save
+from muxsim.report import make_figure
+
+
+def main(out: str | None = None) -> list[Path]:
+    _, fig = make_figure("subjects")
+    return save(fig, out or Path(__file__).parent / "out" / "subjects")
+
+
+if __name__ == "__main__":
+    print(*main(sys.argv[1] if len(sys.argv) > 1 else None))
