@@ -1,0 +1,97 @@
+"""``muxsim search LOGS...``: the best subsets of a pool of logged models (thin: flags -> :mod:`muxsim.search`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Sequence
+
+from muxsim.errors import MuxsimError
+
+__all__ = ["main", "build_stats"]
+
+OBJECTIVES = ("reference", "exact")
+
+
+def build_stats(table, objective: str, *, k: int | None, robust: int):
+    """Per-model stats of the objective over an AnswerTable (see :mod:`muxsim.search`)."""
+    from muxsim import search as S
+
+    if objective == "reference":
+        if k is not None:
+            raise MuxsimError(f"--k {k}: the reference objective uses all K={table.K} logged samples; "
+                              "use --objective exact to draw k of them")
+        return S.reference_stats(table, robust)
+    if objective == "exact":
+        return S.exact_stats(table, 3 if k is None else k, robust)
+    raise MuxsimError(f"--objective {objective!r} must be one of {OBJECTIVES}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from muxsim.calibrate_cli import _common
+
+    ap = argparse.ArgumentParser(
+        prog="muxsim search",
+        description="Best subsets of models per size by O(S) = union - lambda * contradiction (SLM-MUX model selection).")
+    ap.add_argument("logs", nargs="+")
+    _common(ap)
+    ap.add_argument("--sizes", default="2-5", help="subset sizes, e.g. 2-5 or 2,3 (default 2-5)")
+    ap.add_argument("--lam", type=float, default=1.0, help="lambda, the contradiction weight (default 1.0; the reference code's default is 0.5)")
+    ap.add_argument("--robust", type=int, default=2, help="a model counts as correct with at least this many correct samples (default 2)")
+    ap.add_argument("--objective", default="reference", choices=OBJECTIVES,
+                    help="reference: the public SLM-MUX code's objective on all logged samples; "
+                         "exact: k of K logged samples drawn without replacement (SEMANTICS.md), exact expectation")
+    ap.add_argument("--k", type=int, help="samples per model for --objective exact (default 3)")
+    ap.add_argument("--norm", choices=("questions", "union"),
+                    help="contradiction normalised over all questions (paper; default for exact) or over "
+                         "union-correct questions (reference code; the only choice for --objective reference)")
+    ap.add_argument("--top", type=int, default=5, help="subsets shown per size (default 5)")
+    ap.add_argument("--strategy", default="auto", choices=("auto", "exhaustive", "branch-and-bound"),
+                    help="auto: exhaustive up to 2,000,000 subsets of a size, else branch and bound")
+    ap.add_argument("--node-limit", type=int, default=200_000, help="branch-and-bound node budget (default 200000)")
+    return ap
+
+
+def _search(argv) -> int:
+    from muxsim import search as S
+    from muxsim.calibrate_cli import _table
+
+    a = _parser().parse_args(argv)
+    sizes = S.parse_sizes(a.sizes)
+    if a.objective == "reference" and a.norm == "questions":
+        raise MuxsimError("--norm questions: the reference objective divides the contradiction by the union "
+                          "(use --objective exact for the per-question normalisation)")
+    norm = a.norm or ("union" if a.objective == "reference" else "questions")
+    tab = _table(a)
+    n = len(tab.models)
+    too_big = [s for s in sizes if s > n]
+    if too_big:
+        raise MuxsimError(f"--sizes {a.sizes}: size {too_big[0]} is larger than the pool of {n} models {list(tab.models)}")
+    stats = build_stats(tab, a.objective, k=a.k, robust=a.robust)
+    total = sum(math.comb(n, s) for s in sizes)
+    bar = None
+    if total > 200_000:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="subset", file=sys.stderr, disable=None)
+    try:
+        res = S.search(stats, sizes, lam=a.lam, norm=norm, top=a.top, strategy=a.strategy, node_limit=a.node_limit,
+                       progress=bar.update if bar else None, objective=a.objective)
+    finally:
+        if bar:
+            bar.close()
+    if a.json:
+        print(json.dumps(res.to_dict(), indent=1))
+    else:
+        print(f"{tab.n_questions} questions, K = {tab.K} logged samples, {n} models; {stats.label}")
+        print(res.table())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``muxsim search LOGS... [--sizes 2-5] [--lam 1.0] [--robust 2] [--objective reference|exact] [--k 3] [--top 5] [--json]``."""
+    from muxsim.calibrate_cli import _run
+
+    return _run(_search, list(sys.argv[1:] if argv is None else argv))
