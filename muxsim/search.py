@@ -293,6 +293,9 @@ def parse_sizes(text: str) -> list[int]:
 
 def combinations_chunks(n: int, s: int, chunk: int) -> Iterator[np.ndarray]:
     """All s-subsets of range(n) in itertools order, as (m, s) int arrays of at most ``chunk`` rows."""
+    if s == 0:
+        yield np.zeros((1, 0), dtype=np.intp)
+        return
     it = itertools.combinations(range(n), s)
     while True:
         flat = np.fromiter(itertools.chain.from_iterable(itertools.islice(it, chunk)), dtype=np.intp)
@@ -313,17 +316,61 @@ def _merge_top(cur: list[tuple], obj, uni, con, idx: np.ndarray, order0: int, to
     return rows[:top]
 
 
-def _exhaustive(scorer: _Scorer, n: int, s: int, top: int, progress: Callable[[int], None] | None) -> SizeResult:
-    chunk = max(1024, min(200_000, CHUNK_CELLS // max(1, s * (scorer.A.shape[1] if scorer.stats.binary else scorer.Q))))
+def _offsets(n: int, s: int) -> list[int]:
+    """Rank (itertools order) of the first s-subset whose smallest member is i, for i = 0..n-s."""
+    out, acc = [], 0
+    for i in range(n - s + 1):
+        out.append(acc)
+        acc += math.comb(n - 1 - i, s - 1)
+    return out
+
+
+def score_block(stats: PoolStats, lam: float, norm: str, s: int, first: int, top: int) -> tuple[list[tuple], int]:
+    """The ``top`` best s-subsets whose smallest member is ``first`` (one block of the exhaustive search).
+
+    Returns (rows, number scored); rows are (objective, union, contradiction, rank, idx) with rank
+    the subset's position in ``itertools.combinations(range(n), s)`` order.  A pure function of its
+    arguments: the in-process and the Dask searches run the same blocks.
+    """
+    scorer = _Scorer(stats, lam, norm)
+    n = stats.n_models
+    width = scorer.A.shape[1] if stats.binary else scorer.Q
+    chunk = max(1024, min(200_000, CHUNK_CELLS // max(1, s * width)))
+    rank0 = _offsets(n, s)[first]
     rows: list[tuple] = []
     done = 0
-    for idx in combinations_chunks(n, s, chunk):
+    for rest in combinations_chunks(n - first - 1, s - 1, chunk):
+        idx = np.concatenate([np.full((len(rest), 1), first, dtype=np.intp), rest + first + 1], axis=1)
         o, u, c = scorer(idx)
-        rows = _merge_top(rows, o, u, c, idx, done, top)
+        rows = _merge_top(rows, o, u, c, idx, rank0 + done, top)
         done += len(idx)
+    return rows, done
+
+
+def _merge_rows(parts: Sequence[list[tuple]], top: int) -> list[tuple]:
+    rows = [r for p in parts for r in p]
+    rows.sort(key=lambda r: (-r[0], -r[1], r[3]))
+    return rows[:top]
+
+
+def _exhaustive(stats: PoolStats, lam: float, norm: str, s: int, top: int, progress: Callable[[int], None] | None,
+                mapper: Callable | None = None) -> SizeResult:
+    n = stats.n_models
+    firsts = list(range(n - s + 1))
+    if mapper is None:
+        parts = []
+        for i in firsts:
+            rows, done = score_block(stats, lam, norm, s, i, top)
+            parts.append((rows, done))
+            if progress:
+                progress(done)
+    else:
+        parts = mapper(score_block, stats, [(lam, norm, s, i, top) for i in firsts])
         if progress:
-            progress(len(idx))
-    return SizeResult(s, [Ranked(r[4], r[0], r[1], r[2]) for r in rows], math.comb(n, s), done, "exhaustive", True)
+            progress(sum(p[1] for p in parts))
+    rows = _merge_rows([p[0] for p in parts], top)
+    return SizeResult(s, [Ranked(r[4], r[0], r[1], r[2]) for r in rows], math.comb(n, s), sum(p[1] for p in parts),
+                      "exhaustive", True)
 
 
 def _lex_rank(idx: tuple[int, ...], n: int) -> int:
@@ -428,12 +475,16 @@ STRATEGIES = ("auto", "exhaustive", "branch-and-bound")
 
 def search(stats: PoolStats, sizes: Sequence[int], *, lam: float = 1.0, norm: str = "questions", top: int = 5,
            strategy: str = "auto", node_limit: int = 200_000, beam: int = 32,
-           progress: Callable[[int], None] | None = None, objective: str | None = None) -> SearchResult:
+           progress: Callable[[int], None] | None = None, objective: str | None = None,
+           mapper: Callable | None = None) -> SearchResult:
     """Best ``top`` subsets of each size by O(S) = union - lam * contradiction.
 
     ``strategy``: ``exhaustive`` scores every subset; ``branch-and-bound`` prunes with the
     bound of :func:`_branch_and_bound` and reports whether it proved optimality within
     ``node_limit`` nodes; ``auto`` is exhaustive up to ``EXHAUSTIVE_LIMIT`` subsets of a size.
+    The exhaustive search runs in blocks (one per smallest member, :func:`score_block`);
+    ``mapper(fn, stats, argument_tuples)`` -> ``[fn(stats, *args) ...]`` runs them elsewhere
+    (:func:`muxsim.scale.dask_mapper`); the merged result is the same.
     """
     lam = _check_lam_norm(lam, norm)
     if strategy not in STRATEGIES:
@@ -455,7 +506,7 @@ def search(stats: PoolStats, sizes: Sequence[int], *, lam: float = 1.0, norm: st
         total = math.comb(n, s)
         use = strategy if strategy != "auto" else ("exhaustive" if total <= EXHAUSTIVE_LIMIT else "branch-and-bound")
         if use == "exhaustive":
-            out.append(_exhaustive(scorer, n, s, int(top), progress))
+            out.append(_exhaustive(stats, lam, norm, s, int(top), progress, mapper))
         else:
             out.append(_branch_and_bound(scorer, n, s, int(top), node_limit, beam))
             if progress:

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--strategy", default="auto", choices=("auto", "exhaustive", "branch-and-bound"),
                     help="auto: exhaustive up to 2,000,000 subsets of a size, else branch and bound")
     ap.add_argument("--node-limit", type=int, default=200_000, help="branch-and-bound node budget (default 200000)")
+    ap.add_argument("--scheduler", help="run the exhaustive blocks on an existing Dask cluster at this address "
+                                        "(e.g. tcp://host:8786); needs the 'dask' extra")
+    ap.add_argument("--workers", type=int, help="run them on a new Dask LocalCluster of N worker processes")
     return ap
 
 
@@ -76,9 +79,16 @@ def _search(argv) -> int:
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit="subset", file=sys.stderr, disable=None)
+    kw = dict(lam=a.lam, norm=norm, top=a.top, strategy=a.strategy, node_limit=a.node_limit,
+              progress=bar.update if bar else None, objective=a.objective)
     try:
-        res = S.search(stats, sizes, lam=a.lam, norm=norm, top=a.top, strategy=a.strategy, node_limit=a.node_limit,
-                       progress=bar.update if bar else None, objective=a.objective)
+        if a.scheduler is not None or a.workers is not None:
+            from muxsim.scale import dask_client, dask_mapper
+
+            with dask_client(a.scheduler, a.workers) as client:
+                res = S.search(stats, sizes, mapper=dask_mapper(client), **kw)
+        else:
+            res = S.search(stats, sizes, **kw)
     finally:
         if bar:
             bar.close()

@@ -257,3 +257,50 @@ def test_bad_api_arguments_raise(call, message):
     with pytest.raises(MuxsimError) as e:
         call(st)
     assert message in str(e.value)
+
+
+# --- Dask ------------------------------------------------------------------------------------------------------------
+
+
+def _exact_k3(tab):
+    return S.exact_stats(tab, 3, 1)
+
+
+def test_search_on_a_dask_localcluster_equals_the_in_process_run():
+    pytest.importorskip("distributed")
+    from muxsim.scale import dask_client, dask_mapper, sweep
+
+    tab = random_table(np.random.default_rng(11), Q=40, n=9, K=4, wrong=3)
+    stats = [S.reference_stats(tab, 2), S.exact_stats(tab, 3, 1)]
+    local = [S.search(st, [1, 2, 3, 4], lam=0.7, norm=nm, top=4, strategy="exhaustive")
+             for st, nm in zip(stats, ("union", "questions"))]
+    with dask_client(workers=2) as client:
+        remote = [S.search(st, [1, 2, 3, 4], lam=0.7, norm=nm, top=4, strategy="exhaustive", mapper=dask_mapper(client))
+                  for st, nm in zip(stats, ("union", "questions"))]
+        swept = sweep(_exact_k3, [tab], client=client)
+    for a, b in zip(local, remote):
+        assert a.to_dict() == b.to_dict()  # the same subsets and the same floating-point values
+    assert np.array_equal(swept[0].a, stats[1].a) and np.array_equal(swept[0].w, stats[1].w)
+
+
+def test_cli_workers_gives_the_same_json(capsys):
+    pytest.importorskip("distributed")
+    assert main(["search", *JHU, "--sizes", "2-3", "--json"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["search", *JHU, "--sizes", "2-3", "--json", "--workers", "2"]) == 0
+    assert capsys.readouterr().out == plain
+
+
+def test_dask_bad_arguments():
+    pytest.importorskip("distributed")
+    from muxsim.scale import dask_client
+
+    with pytest.raises(MuxsimError, match="not both"):
+        with dask_client("tcp://127.0.0.1:1", 2):
+            pass
+    with pytest.raises(MuxsimError, match="workers=0"):
+        with dask_client(workers=0):
+            pass
+    with pytest.raises(MuxsimError, match="cannot connect"):
+        with dask_client("tcp://127.0.0.1:1"):
+            pass
