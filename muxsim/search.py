@@ -194,6 +194,20 @@ class _Scorer:
         return _objective(u_sum, c_sum, self.Q, self.lam, self.norm)
 
 
+    def extend(self, prefixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums over questions of union and contradiction of every prefix plus each one model j: two (m, n) arrays.
+
+        With the prefix products PA = prod(1 - a), PW = prod(1 - w), PAW = prod(1 - a - w):
+        sum_q union = Q - PA @ (1 - a_j) and sum_q contradiction = Q - PA @ (1 - a_j) - PW @ (1 - w_j)
+        + PAW @ (1 - a_j - w_j) (matrix products over questions; only meaningful for j not in the prefix).
+        """
+        pa = self.na[prefixes].prod(axis=1)
+        pw = self.nw[prefixes].prod(axis=1)
+        paw = self.naw[prefixes].prod(axis=1)
+        ua = pa @ self.na.T
+        return self.Q - ua, self.Q - ua - pw @ self.nw.T + paw @ self.naw.T
+
+
 def _pack(x: np.ndarray) -> np.ndarray:
     """(n, Q) bool -> (n, ceil(Q / 64)) uint64 bit sets."""
     n, Q = x.shape
@@ -304,16 +318,31 @@ def combinations_chunks(n: int, s: int, chunk: int) -> Iterator[np.ndarray]:
         yield flat.reshape(-1, s)
 
 
-def _merge_top(cur: list[tuple], obj, uni, con, idx: np.ndarray, order0: int, top: int) -> list[tuple]:
-    """Keep the ``top`` best rows: objective desc, union desc, subset order asc.  Rows are (obj, union, con, order, idx)."""
+TIE_DECIMALS = 12  # real-valued objectives are ranked on values rounded to this many decimals
+
+
+def _rank_keys(obj: np.ndarray, uni: np.ndarray, binary: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Values the ranking compares: exact for 0/1 stats (as the reference code compares floats); rounded to
+    ``TIE_DECIMALS`` for real-valued stats, so that sums taken in a different order (a few ulps apart) tie
+    and are then ordered by union and subset order whichever strategy computed them."""
+    if binary:
+        return obj, uni
+    return np.round(obj, TIE_DECIMALS), np.round(uni, TIE_DECIMALS)
+
+
+def _sort_rows(rows: list[tuple]) -> list[tuple]:
+    """Rows (objective, union, contradiction, rank, idx, key objective, key union): best first."""
+    return sorted(rows, key=lambda r: (-r[5], -r[6], r[3]))
+
+
+def _merge_top(cur: list[tuple], obj, uni, con, idx: np.ndarray, order0: int, top: int, binary: bool) -> list[tuple]:
+    """Keep the ``top`` best rows: objective desc, union desc, subset order asc."""
     m = len(obj)
-    if m > top:  # candidates in this chunk: the top rows by the same key
-        keys = np.lexsort((np.arange(m), -uni, -obj))[:top]
-    else:
-        keys = np.arange(m)
-    rows = cur + [(float(obj[j]), float(uni[j]), float(con[j]), order0 + int(j), tuple(int(x) for x in idx[j])) for j in keys]
-    rows.sort(key=lambda r: (-r[0], -r[1], r[3]))
-    return rows[:top]
+    ko, ku = _rank_keys(obj, uni, binary)
+    keys = np.lexsort((np.arange(m), -ku, -ko))[:top] if m > top else np.arange(m)
+    rows = cur + [(float(obj[j]), float(uni[j]), float(con[j]), order0 + int(j), tuple(int(x) for x in idx[j]),
+                   float(ko[j]), float(ku[j])) for j in keys]
+    return _sort_rows(rows)[:top]
 
 
 def _offsets(n: int, s: int) -> list[int]:
@@ -332,25 +361,45 @@ def score_block(stats: PoolStats, lam: float, norm: str, s: int, first: int, top
     the subset's position in ``itertools.combinations(range(n), s)`` order.  A pure function of its
     arguments: the in-process and the Dask searches run the same blocks.
     """
+    from threadpoolctl import threadpool_limits
+
+    # many small matrix products: one BLAS thread each (threaded BLAS on busy cores is many times slower;
+    # parallelism comes from running blocks on Dask workers)
+    with threadpool_limits(1, user_api="blas"):
+        return _score_block(stats, lam, norm, s, first, top)
+
+
+def _score_block(stats: PoolStats, lam: float, norm: str, s: int, first: int, top: int) -> tuple[list[tuple], int]:
     scorer = _Scorer(stats, lam, norm)
     n = stats.n_models
-    width = scorer.A.shape[1] if stats.binary else scorer.Q
-    chunk = max(1024, min(200_000, CHUNK_CELLS // max(1, s * width)))
     rank0 = _offsets(n, s)[first]
     rows: list[tuple] = []
     done = 0
+    if not stats.binary and s >= 2:
+        # each prefix's products once, then every completion j > its last member by one matrix product
+        chunk = max(64, CHUNK_CELLS // max(1, (s - 1) * scorer.Q))
+        for rest in combinations_chunks(n - first - 1, s - 2, chunk):
+            pre = np.concatenate([np.full((len(rest), 1), first, dtype=np.intp), rest + first + 1], axis=1)
+            u_all, c_all = scorer.extend(pre)
+            ok = np.arange(n)[None, :] > pre[:, -1:]
+            p_idx, j_idx = np.nonzero(ok)  # prefix-major, j ascending: itertools order
+            idx = np.concatenate([pre[p_idx], j_idx[:, None]], axis=1)
+            o, u, c = _objective(u_all[ok], c_all[ok], scorer.Q, scorer.lam, scorer.norm)
+            rows = _merge_top(rows, o, u, c, idx, rank0 + done, top, stats.binary)
+            done += len(idx)
+        return rows, done
+    width = scorer.A.shape[1] if stats.binary else scorer.Q
+    chunk = max(1024, min(200_000, CHUNK_CELLS // max(1, s * width)))
     for rest in combinations_chunks(n - first - 1, s - 1, chunk):
         idx = np.concatenate([np.full((len(rest), 1), first, dtype=np.intp), rest + first + 1], axis=1)
         o, u, c = scorer(idx)
-        rows = _merge_top(rows, o, u, c, idx, rank0 + done, top)
+        rows = _merge_top(rows, o, u, c, idx, rank0 + done, top, stats.binary)
         done += len(idx)
     return rows, done
 
 
 def _merge_rows(parts: Sequence[list[tuple]], top: int) -> list[tuple]:
-    rows = [r for p in parts for r in p]
-    rows.sort(key=lambda r: (-r[0], -r[1], r[3]))
-    return rows[:top]
+    return _sort_rows([r for p in parts for r in p])[:top]
 
 
 def _exhaustive(stats: PoolStats, lam: float, norm: str, s: int, top: int, progress: Callable[[int], None] | None,
@@ -360,7 +409,7 @@ def _exhaustive(stats: PoolStats, lam: float, norm: str, s: int, top: int, progr
     if mapper is None:
         parts = []
         for i in firsts:
-            rows, done = score_block(stats, lam, norm, s, i, top)
+            rows, done = _score_block(stats, lam, norm, s, i, top)
             parts.append((rows, done))
             if progress:
                 progress(done)
@@ -406,9 +455,10 @@ def _branch_and_bound(scorer: _Scorer, n: int, s: int, top: int, node_limit: int
         cands = np.sort(cands, axis=1)
         o, u, c = scorer(cands)
         scored += len(cands)
+        ko, ku = _rank_keys(o, u, st.binary)
         new = [(float(o[j]), float(u[j]), float(c[j]), _lex_rank(tuple(int(x) for x in cands[j]), n),
-                tuple(int(x) for x in cands[j])) for j in range(len(cands))]
-        rows = sorted(rows + new, key=lambda r: (-r[0], -r[1], r[3]))
+                tuple(int(x) for x in cands[j]), float(ko[j]), float(ku[j])) for j in range(len(cands))]
+        rows = _sort_rows(rows + new)
         # drop duplicates (beam and B&B may score the same subset)
         seen, keep = set(), []
         for r in rows:
@@ -433,7 +483,7 @@ def _branch_and_bound(scorer: _Scorer, n: int, s: int, top: int, node_limit: int
     na, nw, naw = 1.0 - a, 1.0 - w, 1.0 - a - w
 
     def threshold() -> float:
-        return rows[-1][0] if len(rows) >= top else -math.inf
+        return rows[-1][0] if len(rows) >= top else -math.inf  # pruning keeps a margin eps for rounding
 
     # iterative DFS over positions in `order`; state: chosen positions, running products
     stack = [((), 0, np.ones(Q), np.ones(Q), np.ones(Q))]
@@ -500,17 +550,27 @@ def search(stats: PoolStats, sizes: Sequence[int], *, lam: float = 1.0, norm: st
             raise MuxsimError(f"size={s!r} must be an integer >= 1")
         if s > n:
             raise MuxsimError(f"size={s} is larger than the pool of {n} models {list(stats.models)}")
+    from threadpoolctl import threadpool_limits
+
     scorer = _Scorer(stats, lam, norm)
+    out = []
+    with threadpool_limits(1, user_api="blas"):  # see score_block
+        out = _search_sizes(stats, scorer, sizes, lam, norm, int(top), strategy, node_limit, beam, progress, mapper)
+    name = objective or stats.label
+    settings = {"lambda": lam, "contradiction": f"per {'question' if norm == 'questions' else 'union-correct question'}"}
+    return SearchResult(name, stats.models, out, settings)
+
+
+def _search_sizes(stats, scorer, sizes, lam, norm, top, strategy, node_limit, beam, progress, mapper) -> list[SizeResult]:
+    n = stats.n_models
     out = []
     for s in sizes:
         total = math.comb(n, s)
         use = strategy if strategy != "auto" else ("exhaustive" if total <= EXHAUSTIVE_LIMIT else "branch-and-bound")
         if use == "exhaustive":
-            out.append(_exhaustive(stats, lam, norm, s, int(top), progress, mapper))
+            out.append(_exhaustive(stats, lam, norm, s, top, progress, mapper))
         else:
-            out.append(_branch_and_bound(scorer, n, s, int(top), node_limit, beam))
+            out.append(_branch_and_bound(scorer, n, s, top, node_limit, beam))
             if progress:
                 progress(total)
-    name = objective or stats.label
-    settings = {"lambda": lam, "contradiction": f"per {'question' if norm == 'questions' else 'union-correct question'}"}
-    return SearchResult(name, stats.models, out, settings)
+    return out
