@@ -115,3 +115,29 @@ def test_curve_bad_input(jhu):
         Sc.k_curve(jhu, [1], models=["gpt-5"])
     with pytest.raises(MuxsimError, match="size=10 is larger"):
         Sc.n_curve(jhu, 3, [10])
+
+
+def test_cli_scaling_json(capsys):
+    import json
+
+    from muxsim.cli import main
+
+    assert main(["scaling", *JHU, "--models", ",".join(THREE), "--k", "1-10", "--methods", "mux,vote", "--sizes", "1-2", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["models"] == THREE and len(d["values"]["vote"]) == 10
+    assert d["shape"]["vote"]["monotone"] is False and d["shape"]["vote"]["turns"][0] == {"k": "5", "kind": "max"}
+    assert [r["size"] for r in d["n_curve"]["best"]] == [1, 2]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--k", "12"], "k=12 is larger than the K=10"),
+    (["--per-model-k", "1,2"], "gives 2 values for the 3 models"),
+    (["--k", "3", "--per-model-k", "1,2,3"], "not both"),
+    (["--methods", "best"], "choose from"),
+])
+def test_cli_scaling_bad_input(args, message, capsys):
+    from muxsim.cli import main
+
+    assert main(["scaling", *JHU, "--models", ",".join(THREE), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
