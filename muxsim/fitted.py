@@ -10,7 +10,21 @@ from typing import Sequence
 
 from muxsim.errors import MuxsimError
 
-__all__ = ["population_of_fit"]
+__all__ = ["population_of_fit", "fit_logs", "load"]
+
+
+def load(path: str):
+    """A fit written by ``muxsim fit``."""
+    from muxsim.calibrate import load_fit
+
+    return load_fit(path)
+
+
+def fit_logs(table):
+    """The default fit of an AnswerTable for predictions: the parametric latent-difficulty fit."""
+    from muxsim.calibrate import fit_latent
+
+    return fit_latent(table)
 
 
 def population_of_fit(fit, models: Sequence[str] | None = None):

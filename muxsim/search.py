@@ -236,10 +236,14 @@ class Ranked:
     objective: float
     union: float
     contradiction: float
+    se: float | None = None  #: standard error of the objective where it has one (predicted); NaN: not available
 
     def to_dict(self, models: Sequence[str]) -> dict:
-        return {"models": [models[i] for i in self.idx], "objective": self.objective, "union": self.union,
-                "contradiction": self.contradiction}
+        d = {"models": [models[i] for i in self.idx], "objective": self.objective, "union": self.union,
+             "contradiction": self.contradiction}
+        if self.se is not None:
+            d["se"] = None if math.isnan(self.se) else self.se
+        return d
 
 
 @dataclass
@@ -275,9 +279,12 @@ class SearchResult:
         for s in self.sizes:
             how = f"{s.strategy}, {s.scored:,} of {s.n_subsets:,} subsets scored, optimum {'proven' if s.proven else 'NOT proven'}"
             lines.append(f"size {s.size} ({how}):")
-            lines.append(f"  {'#':>2}  {'objective':>9}  {'union':>7}  {'contra':>7}  models")
+            has_se = any(r.se is not None for r in s.top)
+            lines.append(f"  {'#':>2}  {'objective':>9}  " + (f"{'SE':>7}  " if has_se else "")
+                         + f"{'union':>7}  {'contra':>7}  models")
             for j, r in enumerate(s.top, 1):
-                lines.append(f"  {j:>2}  {r.objective:9.4f}  {r.union:7.4f}  {r.contradiction:7.4f}  "
+                se = (f"{r.se:7.4f}  " if r.se is not None else f"{'':7}  ") if has_se else ""
+                lines.append(f"  {j:>2}  {r.objective:9.4f}  {se}{r.union:7.4f}  {r.contradiction:7.4f}  "
                              + ", ".join(self.models[i] for i in r.idx))
         return "\n".join(lines)
 

@@ -12,7 +12,7 @@ from muxsim.errors import MuxsimError
 
 __all__ = ["main", "build_stats"]
 
-OBJECTIVES = ("reference", "exact")
+OBJECTIVES = ("reference", "exact", "predicted")
 
 
 def build_stats(table, objective: str, *, k: int | None, robust: int):
@@ -35,15 +35,20 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="muxsim search",
         description="Best subsets of models per size by O(S) = union - lambda * contradiction (SLM-MUX model selection).")
-    ap.add_argument("logs", nargs="+")
+    ap.add_argument("logs", nargs="*")
     _common(ap)
     ap.add_argument("--sizes", default="2-5", help="subset sizes, e.g. 2-5 or 2,3 (default 2-5)")
     ap.add_argument("--lam", type=float, default=1.0, help="lambda, the contradiction weight (default 1.0; the reference code's default is 0.5)")
     ap.add_argument("--robust", type=int, default=2, help="a model counts as correct with at least this many correct samples (default 2)")
     ap.add_argument("--objective", default="reference", choices=OBJECTIVES,
                     help="reference: the public SLM-MUX code's objective on all logged samples; "
-                         "exact: k of K logged samples drawn without replacement (SEMANTICS.md), exact expectation")
-    ap.add_argument("--k", type=int, help="samples per model for --objective exact (default 3)")
+                         "exact: k of K logged samples drawn without replacement (SEMANTICS.md), exact expectation; "
+                         "predicted: a fitted population's exact accuracy of --method at --k (--fit, or a "
+                         "latent-difficulty fit of LOGS)")
+    ap.add_argument("--fit", help="FIT.json from `muxsim fit` for --objective predicted (then give no LOGS)")
+    ap.add_argument("--method", default="mux", choices=("mux", "mux_valid", "vote"),
+                    help="method whose predicted accuracy ranks subsets (--objective predicted; default mux)")
+    ap.add_argument("--k", type=int, help="samples per model for --objective exact or predicted (default 3)")
     ap.add_argument("--norm", choices=("questions", "union"),
                     help="contradiction normalised over all questions (paper; default for exact) or over "
                          "union-correct questions (reference code; the only choice for --objective reference)")
@@ -63,6 +68,12 @@ def _search(argv) -> int:
 
     a = _parser().parse_args(argv)
     sizes = S.parse_sizes(a.sizes)
+    if a.objective == "predicted":
+        return _predicted(a, sizes)
+    if a.fit is not None:
+        raise MuxsimError(f"--fit is for --objective predicted, not {a.objective}")
+    if not a.logs:
+        raise MuxsimError("no log files given")
     if a.objective == "reference" and a.norm == "questions":
         raise MuxsimError("--norm questions: the reference objective divides the contradiction by the union "
                           "(use --objective exact for the per-question normalisation)")
@@ -96,6 +107,54 @@ def _search(argv) -> int:
         print(json.dumps(res.to_dict(), indent=1))
     else:
         print(f"{tab.n_questions} questions, K = {tab.K} logged samples, {n} models; {stats.label}")
+        print(res.table())
+    return 0
+
+
+def _predicted(a, sizes) -> int:
+    from muxsim import fitted
+    from muxsim.calibrate_cli import _split, _table
+    from muxsim.predicted import predicted_search
+
+    if a.norm is not None:
+        raise MuxsimError("--norm is for the reference and exact objectives")
+    if a.scheduler is not None or a.workers is not None:
+        raise MuxsimError("--scheduler/--workers run the reference and exact searches; the predicted one runs here")
+    if a.fit is not None:
+        if a.logs:
+            raise MuxsimError(f"give LOGS or --fit {a.fit}, not both (the fit already holds what it learnt from logs)")
+        fit = fitted.load(a.fit)
+        models = _split(a.models)
+        label = f"fit {a.fit}"
+    else:
+        if not a.logs:
+            raise MuxsimError("--objective predicted needs LOGS (fitted here) or --fit FIT.json")
+        tab = _table(a)
+        fit = fitted.fit_logs(tab)
+        models = list(tab.models)
+        label = f"latent-difficulty fit of {tab.n_questions} questions x K={tab.K}"
+    pop = fitted.population_of_fit(fit, models)
+    n = len(pop.models)
+    too_big = [s for s in sizes if s > n]
+    if too_big:
+        raise MuxsimError(f"--sizes {a.sizes}: size {too_big[0]} is larger than the pool of {n} models {list(pop.models)}")
+    total = sum(math.comb(n, s) for s in sizes)
+    bar = None
+    if total > 2_000:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="subset", file=sys.stderr, disable=None)
+    try:
+        res = predicted_search(pop, sizes, 3 if a.k is None else a.k, method=a.method, top=a.top, r=a.robust,
+                               progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    res.objective = "predicted"
+    res.settings = {"method": a.method, "k": 3 if a.k is None else a.k, "population": label}
+    if a.json:
+        print(json.dumps(res.to_dict(), indent=1))
+    else:
         print(res.table())
     return 0
 
