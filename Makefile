@@ -9,7 +9,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-.PHONY: demo test test-vllm test-testbed testbed bench bench-grading bench-throughput
+.PHONY: demo test test-vllm test-testbed testbed bench bench-grading bench-throughput bench-search
 JHU = real_runs/logs/jhu-llm-temperature
 demo: $(VENV)/.installed
 	$(VENV)/bin/muxsim demo
@@ -26,6 +26,9 @@ test-vllm: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/exact_vs_montecarlo.py
+
+bench-search: $(VENV)/.installed
+	$(PY) bench/search.py
 
 bench-grading: $(VENV)/.installed
 	$(PY) bench/grading_zeroeval.py --causes

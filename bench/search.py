@@ -17,7 +17,8 @@ subset of each size on the pilot; the pick is scored by its exact SLM-MUX (per_k
 accuracy at k = 3 on the held-out half (tie-break order by pilot accuracy).
 Objectives: ``reference`` (robust 2, lambda 1, all samples), ``exact`` (k = 3, r = 1,
 lambda 1, per question), ``mux@pilot`` (the pilot's exact MUX accuracy at k = 3
-itself).  Reported: mean held-out accuracy of the pick, its regret against the best
+itself), and on the first ``PRED_SPLITS`` splits ``predicted`` (MUX at k = 3 predicted by
+a latent-difficulty fit of the pilot).  Reported: mean held-out accuracy of the pick, its regret against the best
 held-out subset of that size, and the mean over all subsets (a random pick).
 The testbed example (real_runs/testbed/example) stores no raw samples, so it is
 not part of this comparison.
@@ -41,6 +42,7 @@ from muxsim.logs.evaluate import AnswerTable
 K = 10
 SIZES = [2, 3, 4, 5]
 SPLITS = 20
+PRED_SPLITS = 5  # the latent fit of each pilot takes about a minute here: predicted on the first 5 splits only
 KSEL = 3
 
 
@@ -126,6 +128,19 @@ def speed() -> None:
                     print(f"  size {b.size}: {b.n_subsets:,} subsets; branch and bound scored {b.scored:,}, "
                           f"optimum {'proven' if b.proven else 'not proven'}, objective {b.top[0].objective:.4f}")
                 print(f"  sizes 6-8 in {t6 - t5:.2f} s")
+    # predicted: a latent-difficulty population of 20 models (parametric: the cost does not depend on the questions)
+    from muxsim.population import LatentDifficulty, ModelParams
+    from muxsim.predicted import predicted_search
+
+    rng = np.random.default_rng(20)
+    pop = LatentDifficulty(tuple(ModelParams(f"model{i:02d}", a=float(rng.uniform(0.5, 3)), b=float(rng.uniform(0.5, 2)),
+                                             abstain=0.05, attractor=float(rng.uniform(0.2, 0.8)),
+                                             loading=float(rng.uniform(0.3, 0.8))) for i in range(20)))
+    t0 = time.perf_counter()
+    predicted_search(pop, SIZES, KSEL, method="mux", top=5)
+    t1 = time.perf_counter()
+    print(f"search: {sum(math.comb(20, s) for s in SIZES)} subsets in {t1 - t0:.3f} s  (20-model LatentDifficulty "
+          f"population, objective predicted MUX at k={KSEL} with union and contradiction, sizes 2-5)")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -150,10 +165,13 @@ def held_out() -> None:
     tab = answer_table(read_logs(files))
     Q = tab.n_questions
     rng = np.random.default_rng(0)
-    names = ("reference", "exact", "mux@pilot")
+    from muxsim import fitted
+    from muxsim.predicted import predicted_search
+
+    names = ("reference", "exact", "mux@pilot", "predicted")
     got = {(o, s): [] for o in names + ("oracle", "random") for s in SIZES}
     t0 = time.perf_counter()
-    for _ in range(SPLITS):
+    for split in range(SPLITS):
         perm = rng.permutation(Q)
         pilot, held = tab.select(questions=np.sort(perm[: Q // 2])), tab.select(questions=np.sort(perm[Q // 2:]))
         acc = pilot.accuracy()
@@ -163,6 +181,11 @@ def held_out() -> None:
             "reference": S.search(S.reference_stats(pilot, 2), SIZES, lam=1.0, norm="union", top=1),
             "exact": S.search(S.exact_stats(pilot, KSEL, 1), SIZES, lam=1.0, norm="questions", top=1),
         }
+        if split < PRED_SPLITS:
+            pr = predicted_search(fitted.population_of_fit(fitted.fit_logs(pilot)), SIZES, KSEL, top=1)
+            for s in SIZES:  # back to pool indices
+                ms = [pr.models[i] for i in pr.sizes[SIZES.index(s)].top[0].idx]
+                got["predicted", s].append(tuple(sorted(pilot.models.index(m) for m in ms)))
         for s in SIZES:
             combos = [c for c in held_mux if len(c) == s]
             for o in ("reference", "exact"):
@@ -171,17 +194,24 @@ def held_out() -> None:
             got["mux@pilot", s].append(held_mux[best_pilot])
             got["oracle", s].append(max(held_mux[c] for c in combos))
             got["random", s].append(float(np.mean([held_mux[c] for c in combos])))
+            if split < PRED_SPLITS:
+                got["predicted", s][-1] = held_mux[got["predicted", s][-1]]
     t1 = time.perf_counter()
     print(f"\npilot -> held out: jhu-llm-temperature T=0.7, 9 models, {SPLITS} random 50/50 question splits; "
           f"held-out exact MUX (per_k) accuracy at k={KSEL} of each objective's pick (mean over splits; "
           f"regret = best held-out subset of the size minus the pick, points) [{t1 - t0:.1f} s]")
-    print(f"{'size':>4}  " + "  ".join(f"{o:>22}" for o in names) + f"  {'best (oracle)':>13}  {'random':>7}")
-    for s in SIZES:
-        orc = np.array(got["oracle", s])
-        cells = [f"{100 * np.mean(got[o, s]):6.2f} (regret {100 * np.mean(orc - np.array(got[o, s])):4.2f})" for o in names]
-        print(f"{s:>4}  " + "  ".join(f"{c:>22}" for c in cells) + f"  {100 * orc.mean():13.2f}  {100 * np.mean(got['random', s]):7.2f}")
-    mean_regret = {o: float(np.mean([np.mean(np.array(got['oracle', s]) - np.array(got[o, s])) for s in SIZES])) for o in names}
-    print("mean regret over sizes (points): " + ", ".join(f"{o} {100 * v:.2f}" for o, v in mean_regret.items()))
+    for n_splits, objs in ((SPLITS, names[:3]), (PRED_SPLITS, names)):
+        print(f"{n_splits} splits:")
+        print(f"{'size':>4}  " + "  ".join(f"{o:>22}" for o in objs) + f"  {'best (oracle)':>13}  {'random':>7}")
+        for s in SIZES:
+            orc = np.array(got["oracle", s][:n_splits])
+            cells = [f"{100 * np.mean(got[o, s][:n_splits]):6.2f} (regret {100 * np.mean(orc - np.array(got[o, s][:n_splits])):4.2f})"
+                     for o in objs]
+            print(f"{s:>4}  " + "  ".join(f"{c:>22}" for c in cells)
+                  + f"  {100 * orc.mean():13.2f}  {100 * np.mean(got['random', s][:n_splits]):7.2f}")
+        mean_regret = {o: float(np.mean([np.mean(np.array(got['oracle', s][:n_splits]) - np.array(got[o, s][:n_splits]))
+                                         for s in SIZES])) for o in objs}
+        print("mean regret over sizes (points): " + ", ".join(f"{o} {100 * v:.2f}" for o, v in mean_regret.items()))
 
 
 if __name__ == "__main__":
