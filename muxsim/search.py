@@ -127,6 +127,8 @@ def exact_stats(table, k: int | Sequence[int], r: int = 1) -> PoolStats:
     ks = check_k(k, len(table.models))
     if max(ks) > table.K:
         raise MuxsimError(f"k={max(ks)} is larger than the K={table.K} logged samples per question (k <= K)")
+    if r > max(ks):
+        raise MuxsimError(f"robust r={r} is larger than every model's k={max(ks)}: no model could count as correct")
     lay = table.empirical().layout()[0]
     eng = Engine(lay, ks)
     n = len(ks)
@@ -277,7 +279,7 @@ class SearchResult:
     def table(self) -> str:
         lines = [f"objective: {self.objective}" + "".join(f", {k}={v}" for k, v in self.settings.items())]
         for s in self.sizes:
-            how = f"{s.strategy}, {s.scored:,} of {s.n_subsets:,} subsets scored, optimum {'proven' if s.proven else 'NOT proven'}"
+            how = f"{s.strategy}, {s.scored:,} evaluations for {s.n_subsets:,} subsets, optimum {'proven' if s.proven else 'NOT proven'}"
             lines.append(f"size {s.size} ({how}):")
             has_se = any(r.se is not None for r in s.top)
             lines.append(f"  {'#':>2}  {'objective':>9}  " + (f"{'SE':>7}  " if has_se else "")

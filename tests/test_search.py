@@ -230,6 +230,7 @@ BAD_CLI = [
     (lambda t: [*JHU, "--objective", "exact", "--k", "11"], "k=11 is larger than the K=10"),
     (lambda t: [*JHU, "--k", "3"], "--k 3: the reference objective uses all K=10"),
     (lambda t: [*JHU, "--robust", "11"], "robust=11"),
+    (lambda t: [*JHU, "--objective", "exact", "--k", "2", "--robust", "3"], "robust r=3 is larger than every model's k=2"),
     (lambda t: [*JHU, "--lam", "-1"], "lam=-1.0"),
     (lambda t: [*JHU, "--top", "0"], "top=0"),
     (lambda t: [*JHU, "--norm", "questions"], "--norm questions"),
