@@ -31,10 +31,11 @@ def _import():
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None = None, workers: int | None = None, *, processes: bool = True) -> Iterator[Any]:
+def dask_client(scheduler: str | None = None, workers: int | None = None, *, processes: bool = True,
+                timeout: str = "10s") -> Iterator[Any]:
     """A ``dask.distributed.Client``: connected to ``scheduler`` (an address such as
     ``tcp://host:8786``), else to a new LocalCluster of ``workers`` single-threaded worker
-    processes.  Closed (and the LocalCluster shut down) on exit."""
+    processes.  Closed (and the LocalCluster shut down) on exit; ``timeout`` bounds the wait for a scheduler."""
     Client, LocalCluster = _import()
     if scheduler is not None and workers is not None:
         raise MuxsimError(f"give --scheduler {scheduler!r} or --workers {workers}, not both "
@@ -54,7 +55,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, *, pro
             cluster.close()
         return
     try:
-        client = Client(scheduler, timeout="10s")
+        client = Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as e:
         raise MuxsimError(f"--scheduler {scheduler!r}: cannot connect ({e})") from None
     try:

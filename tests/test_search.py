@@ -308,5 +308,5 @@ def test_dask_bad_arguments():
         with dask_client(workers=0):
             pass
     with pytest.raises(MuxsimError, match="cannot connect"):
-        with dask_client("tcp://127.0.0.1:1"):
+        with dask_client("tcp://127.0.0.1:1", timeout="1s"):
             pass
