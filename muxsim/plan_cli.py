@@ -27,7 +27,7 @@ def _costs(text: str) -> dict[str, float]:
 
 def _plan(argv) -> int:
     from muxsim import fitted
-    from muxsim.calibrate_cli import _common, _split, _table, parse_ks, read_logs
+    from muxsim.calibrate_cli import _common, _table, parse_ks, read_logs
     from muxsim.plan import costs_from_samples, plan, plot_plan
     from muxsim.search import parse_sizes
 

@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--node-limit", type=int, default=200_000, help="branch-and-bound node budget (default 200000)")
     ap.add_argument("--scheduler", help="run the exhaustive blocks on an existing Dask cluster at this address "
                                         "(e.g. tcp://host:8786); needs the 'dask' extra")
-    ap.add_argument("--workers", type=int, help="run them on a new Dask LocalCluster of N worker processes")
+    ap.add_argument("--workers", type=int, help="run them on a new Dask LocalCluster of N worker processes "
+                                                "(branch and bound always runs in this process)")
     return ap
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import json
 
-import numpy as np
 import pytest
 
 from muxsim.cli import main

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import glob
-import itertools
 import json
 import math
 
-import numpy as np
 import pytest
 
 from muxsim.cli import main
