@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 report: $(VENV)/.installed
 	$(PY) -m muxsim.report --out out/report
 
-.PHONY: report demo test test-vllm test-testbed test-bench testbed bench bench-grading bench-throughput
+.PHONY: report demo test test-vllm test-testbed test-bench testbed bench bench-grading bench-throughput bench-search
 JHU = real_runs/logs/jhu-llm-temperature
 demo: $(VENV)/.installed
 	$(VENV)/bin/muxsim demo
@@ -34,6 +34,9 @@ bench: $(VENV)/.installed
 # CI's speed stage: every speed bench with its floor
 test-bench: $(VENV)/.installed
 	PY=$(PY) bash .ci/bench_stage.sh
+
+bench-search: $(VENV)/.installed
+	$(PY) bench/search.py
 
 bench-grading: $(VENV)/.installed
 	$(PY) bench/grading_zeroeval.py --causes

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("fit", help="fit the answer model to logs; see `muxsim fit --help`", add_help=False)
     sub.add_parser("report", help="the SLM-MUX paper regenerated on the bundled data (make report); see `muxsim report --help`",
                    add_help=False)
+    sub.add_parser("search", help="best subsets of a pool of logged models; see `muxsim search --help`", add_help=False)
+    sub.add_parser("scaling", help="accuracy against k and against the number of models; see `muxsim scaling --help`", add_help=False)
+    sub.add_parser("plan", help="models and samples per model under a cost budget; see `muxsim plan --help`", add_help=False)
     return parser
 
 
@@ -71,6 +74,9 @@ DELEGATED = {
     "evaluate": ("muxsim.calibrate_cli", "evaluate_main"),
     "fit": ("muxsim.calibrate_cli", "fit_main"),
     "report": ("muxsim.report", "main"),
+    "search": ("muxsim.search_cli", "main"),
+    "scaling": ("muxsim.scaling_cli", "main"),
+    "plan": ("muxsim.plan_cli", "main"),
 }
 
 

@@ -1,0 +1,42 @@
+"""The one adapter between search/scaling and the fits (``muxsim fit``): a fitted population of some models.
+
+Kept to one function so that it can be re-pointed when the fits move (a ``muxsim/fit/``
+package is planned); everything else calls :func:`population_of_fit`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from muxsim.errors import MuxsimError
+
+__all__ = ["population_of_fit", "fit_logs", "load"]
+
+
+def load(path: str):
+    """A fit written by ``muxsim fit``."""
+    from muxsim.calibrate import load_fit
+
+    return load_fit(path)
+
+
+def fit_logs(table):
+    """The default fit of an AnswerTable for predictions: the parametric latent-difficulty fit."""
+    from muxsim.calibrate import fit_latent
+
+    return fit_latent(table)
+
+
+def population_of_fit(fit, models: Sequence[str] | None = None):
+    """The fit's population of ``models`` (in that order, the tie-break order), ready for the exact engine.
+
+    ``LatentFit`` -> ``LatentDifficulty``; ``ClassFit`` and ``ShrinkageFit`` -> their posterior
+    populations of the logged questions.
+    """
+    names = list(fit.models) if models is None else list(models)
+    unknown = [m for m in names if m not in fit.models]
+    if unknown:
+        raise MuxsimError(f"unknown model(s) {unknown}; the fit has {list(fit.models)}")
+    if len(set(names)) != len(names):
+        raise MuxsimError(f"models {names}: a model is named twice")
+    return fit.population(names)
