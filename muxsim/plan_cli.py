@@ -48,7 +48,7 @@ def _plan(argv) -> int:
     ap.add_argument("--plot", help="write accuracy against cost (plans, Pareto front, chosen plan) to this PNG")
     a = ap.parse_args(argv)
     samples = read_logs(a.logs, a.format, a.model_name)
-    tab = _table(a, samples)
+    tab, _ = _table(a, samples)
     costs = _costs(a.cost) if a.cost else costs_from_samples(
         [s for s in samples if s.model in tab.models], a.cost_field)
     if a.fit:

@@ -56,7 +56,7 @@ def _scaling(argv) -> int:
         source = population_of_fit(fit, names)
         K = None
     else:
-        source = _table(a)
+        source, _ = _table(a)
         names = list(source.models)
         K = source.K
     if a.per_model_k:

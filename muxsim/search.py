@@ -134,7 +134,7 @@ def exact_stats(table, k: int | Sequence[int], r: int = 1) -> PoolStats:
     n = len(ks)
     a = np.stack([eng.union([i], [ks[i]], r) for i in range(n)])
     # P(all k draws are one named wrong answer); needs the engine's per-model table (no public per-model call yet)
-    w = np.stack([eng._of(i, eng.counts.consistently_wrong(ks[i])) for i in range(n)])
+    w = np.stack([eng.consistently_wrong(i, ks[i]) for i in range(n)])
     kdesc = ks[0] if len(set(ks)) == 1 else ks
     return PoolStats(tuple(table.models), a, w, False, f"exact (k={kdesc} of K={table.K}, r={r})")
 

@@ -79,7 +79,7 @@ def _search(argv) -> int:
         raise MuxsimError("--norm questions: the reference objective divides the contradiction by the union "
                           "(use --objective exact for the per-question normalisation)")
     norm = a.norm or ("union" if a.objective == "reference" else "questions")
-    tab = _table(a)
+    tab, _ = _table(a)
     n = len(tab.models)
     too_big = [s for s in sizes if s > n]
     if too_big:
@@ -130,7 +130,7 @@ def _predicted(a, sizes) -> int:
     else:
         if not a.logs:
             raise MuxsimError("--objective predicted needs LOGS (fitted here) or --fit FIT.json")
-        tab = _table(a)
+        tab, _ = _table(a)
         fit = fitted.fit_logs(tab)
         models = list(tab.models)
         label = f"latent-difficulty fit of {tab.n_questions} questions x K={tab.K}"

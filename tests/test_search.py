@@ -234,7 +234,7 @@ BAD_CLI = [
     (lambda t: [*JHU, "--lam", "-1"], "lam=-1.0"),
     (lambda t: [*JHU, "--top", "0"], "top=0"),
     (lambda t: [*JHU, "--norm", "questions"], "--norm questions"),
-    (lambda t: [_write(t, _rows(["a"], ["q1", "q2"]) + _rows(["b"], ["q1", "q3"]))], "only 'a': ['q2'], only 'b': ['q3']"),
+    (lambda t: [_write(t, _rows(["a"], ["q1", "q2"]) + _rows(["b"], ["q1", "q3"]))], "model 'b' has no samples on question 'q2'"),
     (lambda t: [str(t / "empty.jsonl")], "no samples"),
 ]
 

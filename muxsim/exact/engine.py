@@ -125,9 +125,13 @@ class Engine:
         r = check_r(r)
         return combine.union([self._at_least(i, k, r) for i, k in zip(models, ks)])
 
+    def consistently_wrong(self, i: int, k: int) -> np.ndarray:
+        """``(Q,)``: P(model i's k draws are all one and the same named wrong answer); 0 for k = 1."""
+        return self._of(i, self.counts.consistently_wrong(self._k(i, k)))
+
     def contradiction(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
         r = check_r(r)
-        a = [self._of(i, self.counts.consistently_wrong(self._k(i, k))) for i, k in zip(models, ks)]
+        a = [self.consistently_wrong(i, k) for i, k in zip(models, ks)]
         b = [self._at_least(i, k, r) for i, k in zip(models, ks)]
         return combine.contradiction(a, b)
 
