@@ -171,7 +171,8 @@ def read_log(path: Path) -> list[Sample]:
 
 
 def drop_errors(path: Path) -> int:
-    """Rewrite the log without its failed-request records (atomically). Returns how many."""
+    """Rewrite the log without its records that carry an ``error`` (failed requests, undecided
+    gradings), atomically. Returns how many."""
     samples = read_log(path)
     keep = [s for s in samples if s.error is None]
     n = len(samples) - len(keep)
