@@ -166,16 +166,21 @@ class _Writer:
 
 async def run_server(cfg: RunConfig, jobs: list[Job], writer: _Writer, *, client: ServerClient) -> None:
     sem = asyncio.Semaphore(cfg.client.concurrency)
+    stopping = asyncio.Event()  # set by the first error that stops the run: send nothing more
 
-    async def one(job: Job) -> tuple[Job, int, Completion | RequestError]:
+    async def one(job: Job) -> tuple[Job, int, Completion | RequestError | None]:
         seed = request_seed(cfg.sampling.seed, job.question.id, job.model.name, job.indices)
         async with sem:
+            if stopping.is_set():
+                return job, seed, None
             try:
                 c = await client.complete(
                     job.model, render(cfg, job.question), api=cfg.api, n=len(job.indices),
                     sampling=cfg.sampling, seed=seed, label=job.label,
                 )
             except RequestError as e:
+                if e.fatal or cfg.client.on_error == "stop":
+                    stopping.set()
                 return job, seed, e
         return job, seed, c
 
@@ -183,6 +188,8 @@ async def run_server(cfg: RunConfig, jobs: list[Job], writer: _Writer, *, client
     try:
         for fut in asyncio.as_completed(tasks):
             job, seed, res = await fut
+            if res is None:  # not sent: the run is stopping
+                continue
             if isinstance(res, RequestError):
                 if res.fatal or cfg.client.on_error == "stop":
                     raise res

@@ -60,6 +60,8 @@ def invocation(cfg: RunConfig, argv: list[str] | None) -> dict[str, Any]:
         "python": platform.python_version(),
         "git": _git_revision(),
         "base_urls": {m.name: m.base_url for m in cfg.models if m.base_url},
+        # the NAMES of the variables that held keys; never a key
+        "api_key_env": {m.name: m.api_key_env for m in cfg.models if m.api_key_env},
         "client": {
             "concurrency": cfg.client.concurrency,
             "timeout_s": cfg.client.timeout_s,
