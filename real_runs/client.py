@@ -15,7 +15,14 @@ Failures:
 - any other 4xx (wrong model name, context too long, bad parameter) cannot
   succeed by retrying: :class:`RequestFailed` with ``fatal=True`` at once,
   naming the URL, the model, the request's label and the server's message;
+- 401/403 (no key, or a wrong one) say so in one line naming the endpoint and
+  the environment variable the key came from, without the server's message
+  (a hosted endpoint may echo part of the key);
 - retries exhausted: :class:`RequestFailed` with ``fatal=False``.
+
+A model with ``api_key_env`` sends ``Authorization: Bearer <key>``, the key read
+from that environment variable; it is held only in the request headers, never
+in messages, logs or the manifest.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from real_runs.config import ClientOptions, ModelSpec, Sampling
+from real_runs.config import ClientOptions, ModelSpec, Sampling, api_key
 from real_runs.errors import RequestFailed
 
 
@@ -123,6 +130,7 @@ class ServerClient:
             raise RequestError(f"{label}: model {model.name!r} has no base_url", fatal=True)
         url = f"{model.base_url}/{'chat/completions' if api == 'chat' else 'completions'}"
         body = request_body(model, prompt, api=api, n=n, sampling=sampling, seed=seed)
+        headers = {"Authorization": f"Bearer {api_key(model.api_key_env)}"} if model.api_key_env else None
         where = f"POST {url} (model {model.request_name!r}, {label})"
         last = ""
         for attempt in range(self.opts.retries + 1):
@@ -130,7 +138,7 @@ class ServerClient:
                 await self._sleep(self.opts.backoff_s * 2 ** (attempt - 1))
             t0 = time.perf_counter()
             try:
-                r = await self._http.post(url, json=body)
+                r = await self._http.post(url, json=body, headers=headers)
             except httpx.TimeoutException:
                 last = f"timed out after {self.opts.timeout_s:g} s"
                 continue
@@ -141,6 +149,8 @@ class ServerClient:
             if r.status_code >= 500 or r.status_code == 429:
                 last = f"HTTP {r.status_code}: {r.text[:300]}"
                 continue
+            if r.status_code in (401, 403):
+                raise RequestError(_auth_message(url, r.status_code, model), fatal=True, status=r.status_code)
             if r.status_code >= 400:
                 raise RequestError(f"{where} failed with HTTP {r.status_code}: {r.text[:500]}", fatal=True, status=r.status_code)
             try:
@@ -150,3 +160,13 @@ class ServerClient:
             texts, toks, finish, tin = parse_response(data, api=api, n=n, label=where)
             return Completion(texts, toks, finish, tin, dt, attempt + 1)
         raise RequestError(f"{where} failed after {self.opts.retries + 1} tries; last: {last}", fatal=False)
+
+
+def _auth_message(url: str, status: int, model: ModelSpec) -> str:
+    """One line for a refused key; the server's text is left out (it may echo part of the key)."""
+    what = "Unauthorized" if status == 401 else "Forbidden"
+    if model.api_key_env:
+        return (f"POST {url}: HTTP {status} {what}: the server refused the API key from environment variable "
+                f"{model.api_key_env} (model {model.request_name!r}); check the key")
+    return (f"POST {url}: HTTP {status} {what}: the server asks for an API key (model {model.request_name!r}); "
+            "set client.api_key_env to the name of an environment variable holding it")

@@ -17,6 +17,10 @@ Policy, in short:
   ``answer: null`` (they count as "no answer"; never dropped) and goes on.
   Logged errors are not asked again unless ``--retry-errors`` is given, which
   removes them from the log first (atomically) and asks again;
+- a MATH comparison that math-verify cannot decide within 5 s (or that fails)
+  is logged with its answer, ``correct: null`` and ``error`` saying so
+  (``grading timed out after 5 s ...``), never graded by a guess; it counts
+  as an error of the run, and ``--retry-errors`` asks for such samples again;
 - the manifest beside the log records the configuration; resuming with a
   different one is refused with the differing keys named.
 
@@ -39,7 +43,7 @@ from typing import Any, Sequence
 
 from tqdm import tqdm
 
-from muxsim.answers import extract, grade
+from muxsim.answers import GradingError, extract, grade
 from muxsim.errors import MuxsimError
 from muxsim.logs.format import Sample, append_sample
 
@@ -83,6 +87,14 @@ def render(cfg: RunConfig, q: Question) -> str:
     return cfg.template.format(**q.fields())
 
 
+def grade_or_error(task: str, answer: str | None, reference: str | None) -> tuple[bool | None, str | None]:
+    """``(correct, error)``: a comparison that timed out or failed is ``(None, why)``, never a guess."""
+    try:
+        return grade(task, answer, reference), None
+    except GradingError as e:
+        return None, str(e)
+
+
 def samples_of(cfg: RunConfig, job: Job, c: Completion, seed: int) -> list[Sample]:
     out = []
     letters = "".join(job.question.choices) if cfg.task == "mc" else None
@@ -90,13 +102,14 @@ def samples_of(cfg: RunConfig, job: Job, c: Completion, seed: int) -> list[Sampl
         text = c.texts[j]
         kw = {"letters": letters} if letters else {}
         ans = extract(cfg.task, text, **kw)
+        correct, error = grade_or_error(cfg.task, ans, job.question.reference)
         out.append(
             Sample(
                 question_id=job.question.id, model=job.model.name, sample=i, answer=ans,
-                correct=grade(cfg.task, ans, job.question.reference), reference=job.question.reference,
+                correct=correct, reference=job.question.reference,
                 text=text, temperature=cfg.sampling.temperature, prompt_id=cfg.prompt_id,
                 tokens_in=c.tokens_in, tokens_out=c.tokens_out[j], latency_s=round(c.latency_s, 4),
-                source=SOURCE,
+                source=SOURCE, error=error,
                 meta={"n": len(job.indices), "seed": seed, "finish_reason": c.finish_reasons[j], "attempts": c.attempts},
             )
         )
@@ -153,16 +166,21 @@ class _Writer:
 
 async def run_server(cfg: RunConfig, jobs: list[Job], writer: _Writer, *, client: ServerClient) -> None:
     sem = asyncio.Semaphore(cfg.client.concurrency)
+    stopping = asyncio.Event()  # set by the first error that stops the run: send nothing more
 
-    async def one(job: Job) -> tuple[Job, int, Completion | RequestError]:
+    async def one(job: Job) -> tuple[Job, int, Completion | RequestError | None]:
         seed = request_seed(cfg.sampling.seed, job.question.id, job.model.name, job.indices)
         async with sem:
+            if stopping.is_set():
+                return job, seed, None
             try:
                 c = await client.complete(
                     job.model, render(cfg, job.question), api=cfg.api, n=len(job.indices),
                     sampling=cfg.sampling, seed=seed, label=job.label,
                 )
             except RequestError as e:
+                if e.fatal or cfg.client.on_error == "stop":
+                    stopping.set()
                 return job, seed, e
         return job, seed, c
 
@@ -170,6 +188,8 @@ async def run_server(cfg: RunConfig, jobs: list[Job], writer: _Writer, *, client
     try:
         for fut in asyncio.as_completed(tasks):
             job, seed, res = await fut
+            if res is None:  # not sent: the run is stopping
+                continue
             if isinstance(res, RequestError):
                 if res.fatal or cfg.client.on_error == "stop":
                     raise res
@@ -316,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     if incomplete:
         print(f"incomplete: {incomplete} have fewer samples than expected", file=sys.stderr)
     if failed:
-        print(f"{failed} samples were logged with a failed request; rerun with --retry-errors to ask again",
+        print(f"{failed} samples were logged with an error (a failed request or an undecided grading); "
+              "rerun with --retry-errors to ask again",
               file=sys.stderr)
     return 1 if incomplete or failed else 0
 

@@ -15,8 +15,17 @@ Every key is checked: unknown keys, wrong types and out-of-range values raise
         base_url: http://127.0.0.1:8000/v1   # server backend
         served_name: Qwen/Qwen2.5-7B-Instruct  # vLLM --served-model-name (default: name)
     sampling: {k: 5, temperature: 0.7, top_p: 0.95, max_tokens: 1024, seed: 0}
-    client: {concurrency: 8, timeout_s: 600, retries: 4, backoff_s: 2.0, on_error: stop}
+    client: {concurrency: 8, timeout_s: 600, retries: 4, backoff_s: 2.0, on_error: stop,
+             api_key_env: VLLM_API_KEY}      # optional: see below
     output: runs/gsm8k-qwen.jsonl
+
+A server that asks for a key (vLLM's ``--api-key``, a hosted OpenAI-compatible
+endpoint) gets ``Authorization: Bearer <key>``, the key read from the
+environment variable NAMED by ``client.api_key_env`` (every model) or
+``models[i].api_key_env`` (that model). The key itself never appears in the
+config, and is never written to logs, manifests or messages: only the
+variable's name is recorded. A named variable that is unset or empty is a
+``ConfigError`` when the config is read.
 
 For ``backend: offline`` each model gives ``path`` (a local directory or hub
 name for ``vllm.LLM``) instead of ``base_url``; ``offline:`` holds extra keyword
@@ -29,7 +38,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import os
+import re
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +67,8 @@ class ModelSpec:
     base_url: str | None = None
     served_name: str | None = None
     path: str | None = None
+    #: the NAME of the environment variable holding the bearer token (never the token)
+    api_key_env: str | None = None
 
     @property
     def request_name(self) -> str:
@@ -78,6 +91,8 @@ class ClientOptions:
     retries: int = 4
     backoff_s: float = 2.0
     on_error: str = "stop"
+    #: default for every model: the NAME of the environment variable holding the bearer token
+    api_key_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,37 @@ class RunConfig:
 
 def _err(where: str, msg: str) -> ConfigError:
     return ConfigError(f"{where}: {msg}")
+
+
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _api_key_env(d: dict, where: str) -> str | None:
+    """The environment variable named by ``d['api_key_env']``, checked to be set; None if absent.
+
+    Messages never quote the value unless it is a valid variable name (it
+    could be a key pasted by mistake).
+    """
+    if "api_key" in d:
+        raise _err(where, "api_key: a key is never read from the config file; put it in an environment "
+                          "variable and give that variable's name as api_key_env")
+    if "api_key_env" not in d:
+        return None
+    name = d["api_key_env"]
+    if not isinstance(name, str) or not _ENV_NAME_RE.fullmatch(name):
+        raise _err(where, "api_key_env must be the NAME of an environment variable (letters, digits, _), "
+                          "not the key itself")
+    if not os.environ.get(name):
+        raise _err(where, f"api_key_env={name!r}: environment variable {name} is not set or empty")
+    return name
+
+
+def api_key(name: str) -> str:
+    """The bearer token held by environment variable ``name`` (read when a request is sent)."""
+    key = os.environ.get(name)
+    if not key:
+        raise ConfigError(f"environment variable {name} (api_key_env) is not set or empty")
+    return key
 
 
 def _only(d: dict, allowed: set[str], where: str) -> None:
@@ -193,6 +239,9 @@ def load_config(path: str | Path, *, overrides: dict[str, Any] | None = None) ->
 
 def parse_config(raw: dict[str, Any], *, where: str = "config", base: Path | None = None) -> RunConfig:
     base = base or Path.cwd()
+    if "api_key" in raw or "api_key_env" in raw:
+        raise _err(where, "a server's key is named in client.api_key_env (or models[i].api_key_env): the NAME of "
+                          "an environment variable holding it, never the key in the config file")
     _only(raw, {"task", "questions", "limit", "prompt", "api", "backend", "models", "sampling", "client", "output", "offline"}, where)
     task = _str(raw, "task", where, choices=TASKS)
     api = _str(raw, "api", where, choices=APIS, default="completions")
@@ -275,7 +324,8 @@ def parse_config(raw: dict[str, Any], *, where: str = "config", base: Path | Non
         mw = f"{where} [models[{i}]]"
         if not isinstance(m, dict):
             raise _err(mw, f"{m!r} must be a mapping with name and base_url (or path)")
-        _only(m, {"name", "base_url", "served_name", "path"}, mw)
+        key_env = _api_key_env(m, mw)
+        _only(m, {"name", "base_url", "served_name", "path", "api_key_env"}, mw)
         name = _str(m, "name", mw)
         if backend == "server":
             url = _str(m, "base_url", mw)
@@ -283,10 +333,12 @@ def parse_config(raw: dict[str, Any], *, where: str = "config", base: Path | Non
                 raise _err(mw, f"base_url={url!r} must start with http:// or https://")
             if "path" in m:
                 raise _err(mw, "path is for backend='offline'; the server backend needs base_url")
-            spec = ModelSpec(name, url.rstrip("/"), _str(m, "served_name", mw, default=None))
+            spec = ModelSpec(name, url.rstrip("/"), _str(m, "served_name", mw, default=None), api_key_env=key_env)
         else:
             if "base_url" in m:
                 raise _err(mw, "base_url is for backend='server'; the offline backend needs path")
+            if key_env is not None:
+                raise _err(mw, "api_key_env is for backend='server'")
             spec = ModelSpec(name, None, _str(m, "served_name", mw, default=None), _str(m, "path", mw))
         models.append(spec)
     names = [m.name for m in models]
@@ -299,14 +351,20 @@ def parse_config(raw: dict[str, Any], *, where: str = "config", base: Path | Non
     if not isinstance(c, dict):
         raise _err(where, f"client={c!r} must be a mapping")
     cw = f"{where} [client]"
-    _only(c, {"concurrency", "timeout_s", "retries", "backoff_s", "on_error"}, cw)
+    client_key_env = _api_key_env(c, cw)
+    _only(c, {"concurrency", "timeout_s", "retries", "backoff_s", "on_error", "api_key_env"}, cw)
     client = ClientOptions(
         concurrency=_num(c, "concurrency", 8, cw, kind=int, lo=1),
         timeout_s=_num(c, "timeout_s", 600.0, cw, kind=float, lo=0.0, lo_open=True),
         retries=_num(c, "retries", 4, cw, kind=int, lo=0),
         backoff_s=_num(c, "backoff_s", 2.0, cw, kind=float, lo=0.0),
         on_error=_str(c, "on_error", cw, choices=ON_ERROR, default="stop"),
+        api_key_env=client_key_env,
     )
+    if client_key_env is not None:
+        if backend != "server":
+            raise _err(cw, "api_key_env is for backend='server'")
+        models = [m if m.api_key_env else replace(m, api_key_env=client_key_env) for m in models]
     out = _str(raw, "output", where)
     op = Path(out) if Path(out).is_absolute() else base / out
     if op.suffix != ".jsonl":

@@ -60,6 +60,8 @@ def invocation(cfg: RunConfig, argv: list[str] | None) -> dict[str, Any]:
         "python": platform.python_version(),
         "git": _git_revision(),
         "base_urls": {m.name: m.base_url for m in cfg.models if m.base_url},
+        # the NAMES of the variables that held keys; never a key
+        "api_key_env": {m.name: m.api_key_env for m in cfg.models if m.api_key_env},
         "client": {
             "concurrency": cfg.client.concurrency,
             "timeout_s": cfg.client.timeout_s,
@@ -171,7 +173,8 @@ def read_log(path: Path) -> list[Sample]:
 
 
 def drop_errors(path: Path) -> int:
-    """Rewrite the log without its failed-request records (atomically). Returns how many."""
+    """Rewrite the log without its records that carry an ``error`` (failed requests, undecided
+    gradings), atomically. Returns how many."""
     samples = read_log(path)
     keep = [s for s in samples if s.error is None]
     n = len(samples) - len(keep)

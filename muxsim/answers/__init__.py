@@ -20,12 +20,18 @@ from __future__ import annotations
 from typing import Callable
 
 from muxsim.answers.choice import choice_equal, extract_choice
+from muxsim.answers.fields import answer_field
 from muxsim.answers.gsm8k import extract_gsm8k, gsm8k_equal, normalise_number
 from muxsim.answers.math import extract_boxed, extract_math, math_equal, normalise_latex
+from muxsim.answers.verify import DEFAULT_TIMEOUT_S, GradingError, GradingTimeout
 from muxsim.errors import MuxsimError
 
 __all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "GradingError",
+    "GradingTimeout",
     "TASKS",
+    "answer_field",
     "choice_equal",
     "extract",
     "extract_boxed",
@@ -60,15 +66,22 @@ def extract(task: str, text: str, **kw: object) -> str | None:
     return _task(task)[0](text, **kw)
 
 
-def grade(task: str, answer: str | None, reference: str | None) -> bool | None:
+def grade(
+    task: str, answer: str | None, reference: str | None, *, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> bool | None:
     """True/False when both are present; None when there is no reference.
 
     A missing answer (None) with a reference grades False: "no answer" is wrong,
-    never dropped from the denominator.
+    never dropped from the denominator. A MATH comparison that math-verify
+    cannot decide within ``timeout_s`` seconds raises :class:`GradingTimeout`
+    (in any thread); a failed one raises :class:`GradingError`: an undecided
+    comparison is never silently graded.
     """
     eq = _task(task)[1]
     if reference is None:
         return None
     if answer is None:
         return False
+    if task == "math":
+        return bool(math_equal(answer, reference, timeout_s=timeout_s))
     return bool(eq(answer, reference))

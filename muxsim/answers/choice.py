@@ -2,11 +2,13 @@
 
 Recognised, the most explicit form first (the last occurrence of a form wins):
 
-1. ``Answer("C")`` / ``Action: Answer("C")`` (the jhu-llm-temperature agent format),
-2. ``\\boxed{C}``,
-3. "the (correct/final) answer is (C)", "Answer: C", "answer is option C",
+1. the ``answer`` field of a JSON object, ``{"reasoning": "...", "answer": "C"}``
+   (also ``"(C)"``, ``"C: 4m"``, ``"Option C"``; see :mod:`muxsim.answers.fields`),
+2. ``Answer("C")`` / ``Action: Answer("C")`` (the jhu-llm-temperature agent format),
+3. ``\\boxed{C}``,
+4. "the (correct/final) answer is (C)", "Answer: C", "answer is option C",
    "the answer is C: 4m",
-4. a reply (or its last non-empty line) that is only a letter: ``C``, ``(C)``,
+5. a reply (or its last non-empty line) that is only a letter: ``C``, ``(C)``,
    ``C)``, ``C.``, ``**C**``.
 
 Letters beyond ``letters`` (default "ABCDE") are not answers.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import re
 
+from muxsim.answers.fields import answer_field
 from muxsim.errors import MuxsimError
 
 
@@ -42,6 +45,13 @@ def extract_choice(text: str, letters: str = "ABCDE", *, action_only: bool = Fal
         if m and m.group(1) in letters:
             return m.group(1)
         return None
+    field = answer_field(text)
+    if field is not None:
+        m = re.fullmatch(
+            rf"[\*\"'(\[\s]*(?:(?i:option|choice|answer)\s*:?\s*)?\(?({L})(?:[\s.:)\]*].*)?", field, re.S
+        )
+        if m:
+            return m.group(1)
     forms = [
         rf"Answer\(\s*[\"'\u201c\u201d]?\s*\(?({L})(?:\)|(?=[\W_]))",
         rf"\\boxed\{{\s*(?:\\text\{{)?\s*\(?({L})\)?",

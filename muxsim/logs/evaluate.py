@@ -209,9 +209,10 @@ def answer_table(samples: Sequence[Sample], models: Iterable[str] | None = None)
         if s.sample in d:
             raise MuxsimError(f"sample (question_id={s.question_id!r}, model={s.model!r}, sample={s.sample}) appears twice")
         if s.correct is None:
+            why = (f"it was not graded ({s.error})" if s.error is not None
+                   else "exact evaluation needs a reference answer for every sample")
             raise MuxsimError(
-                f"sample (question_id={s.question_id!r}, model={s.model!r}, sample={s.sample}) has correct=null: "
-                "exact evaluation needs a reference answer for every sample"
+                f"sample (question_id={s.question_id!r}, model={s.model!r}, sample={s.sample}) has correct=null: {why}"
             )
         d[s.sample] = s
     names = sorted(by) if models is None else list(models)

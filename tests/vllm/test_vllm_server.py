@@ -1,8 +1,10 @@
 """Integration: the harness against a real vLLM server (run by .ci/vllm_stage.sh).
 
-The stage serves a tiny random-weight Llama under two names and exports
-MUXSIM_VLLM_BASE_URL (e.g. http://127.0.0.1:8765/v1) and MUXSIM_VLLM_MODELS
-("tiny-a,tiny-b"). MUXSIM_TINY_MODEL (the model directory) enables the
+The stage serves a tiny random-weight Llama under two names, with
+``--api-key``, and exports MUXSIM_VLLM_BASE_URL (e.g.
+http://127.0.0.1:8765/v1), MUXSIM_VLLM_MODELS ("tiny-a,tiny-b") and
+MUXSIM_VLLM_API_KEY (the key; the configs name this variable in
+``client.api_key_env``). MUXSIM_TINY_MODEL (the model directory) enables the
 offline-backend test.
 """
 
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.vllm
 
 BASE = os.environ.get("MUXSIM_VLLM_BASE_URL")
 MODELS = [m for m in os.environ.get("MUXSIM_VLLM_MODELS", "").split(",") if m]
+KEY_ENV = "MUXSIM_VLLM_API_KEY"
 ROOT = Path(__file__).resolve().parents[2]
 
 N_QUESTIONS = 16
@@ -34,8 +37,8 @@ K = 5
 
 @pytest.fixture(autouse=True)
 def _need_server():
-    if not BASE or len(MODELS) < 2:
-        pytest.fail("MUXSIM_VLLM_BASE_URL / MUXSIM_VLLM_MODELS not set: run bash .ci/vllm_stage.sh")
+    if not BASE or len(MODELS) < 2 or not os.environ.get(KEY_ENV):
+        pytest.fail("MUXSIM_VLLM_BASE_URL / MUXSIM_VLLM_MODELS / MUXSIM_VLLM_API_KEY not set: run bash .ci/vllm_stage.sh")
 
 
 def _config(tmp_path: Path, **over) -> Path:
@@ -45,7 +48,7 @@ def _config(tmp_path: Path, **over) -> Path:
         "limit": N_QUESTIONS,
         "models": [{"name": m, "base_url": BASE} for m in MODELS[:2]],
         "sampling": {"k": K, "temperature": 1.0, "top_p": 1.0, "max_tokens": 16, "seed": 0},
-        "client": {"concurrency": 2, "timeout_s": 60, "retries": 2, "backoff_s": 0.5},
+        "client": {"concurrency": 2, "timeout_s": 60, "retries": 2, "backoff_s": 0.5, "api_key_env": KEY_ENV},
         "output": str(tmp_path / "run.jsonl"),
     }
     cfg.update(over)
@@ -114,6 +117,11 @@ def test_collect_kill_resume(tmp_path):
     assert sum(s.meta.get("n") == K for s in samples) >= total - K * 4
     man = json.loads((tmp_path / "run.manifest.json").read_text())
     assert len(man["invocations"]) == 2
+    # the key was sent (the server refuses requests without it) and written nowhere
+    key = os.environ[KEY_ENV]
+    for p in tmp_path.iterdir():
+        assert key not in p.read_text(), p
+    assert man["invocations"][0]["api_key_env"] == {m: KEY_ENV for m in MODELS[:2]}
 
     # a third run has nothing to do
     proc = _harness(cfg, "--json")
@@ -130,6 +138,30 @@ def test_wrong_model_name_stops_with_the_request(tmp_path):
     assert proc.returncode == 2
     assert "HTTP 404" in stderr and "'no-such-model'" in stderr and "question 'gsm8k/" in stderr, stderr
     assert _lines(tmp_path / "run.jsonl") == 0
+
+
+def test_wrong_key_is_one_line_without_retries(tmp_path):
+    cfg = _config(tmp_path, limit=2, client={"concurrency": 1, "timeout_s": 60, "retries": 4, "backoff_s": 5,
+                                             "api_key_env": "MUXSIM_WRONG_KEY"})
+    t0 = time.monotonic()
+    proc = _harness(cfg, env={"MUXSIM_WRONG_KEY": "sk-wrong-" + os.environ[KEY_ENV][-8:]})
+    stdout, stderr = proc.communicate(timeout=120)
+    wall = time.monotonic() - t0
+    assert proc.returncode == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "HTTP 401" in lines[0] and f"{BASE}/completions" in lines[0] and "MUXSIM_WRONG_KEY" in lines[0], lines
+    assert os.environ[KEY_ENV] not in stderr + stdout
+    assert wall < 30, wall  # no retry loop (4 retries with backoff 5 s would take > 75 s)
+    assert _lines(tmp_path / "run.jsonl") == 0
+
+
+def test_no_key_says_the_server_asks_for_one(tmp_path):
+    cfg = _config(tmp_path, limit=1, client={"concurrency": 1, "timeout_s": 60, "retries": 4, "backoff_s": 5})
+    proc = _harness(cfg)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2, stderr
+    assert "HTTP 401" in stderr and "asks for an API key" in stderr and "client.api_key_env" in stderr, stderr
 
 
 def test_chat_api_and_mc(tmp_path):
@@ -155,6 +187,7 @@ def test_offline_backend(tmp_path):
     cfg = _config(
         tmp_path, limit=2, backend="offline",
         models=[{"name": "tiny-offline", "path": os.environ["MUXSIM_TINY_MODEL"]}],
+        client={"concurrency": 2, "timeout_s": 60},  # no key: nothing is sent over HTTP
         offline={"max_model_len": 512, "batch_questions": 2, "dtype": "bfloat16", "enforce_eager": True,
                  "distributed_executor_backend": "uni"},
     )
