@@ -130,6 +130,8 @@ def _plot(path: str, pred=None, obs=None, title: str = "") -> None:
         color = f"C{j % 10}"
         if pred is not None and n in pred.values:
             ax.plot(pred.k, pred.values[n], "-", color=color, label=f"{n} predicted")
+            if getattr(pred, "level", None) is not None and n in pred.lower:
+                ax.fill_between(pred.k, pred.lower[n], pred.upper[n], color=color, alpha=0.15, lw=0)
         if obs is not None and n in obs.values:
             ax.errorbar(obs.k, obs.values[n], yerr=2 * obs.se[n], fmt="o", color=color, capsize=3,
                         label=f"{n} observed (±2 SE)")
@@ -208,8 +210,7 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fit(argv) -> int:
-    from muxsim.calibrate import fit_latent, fit_shrinkage, goodness_of_fit, save_fit
-    from muxsim.latent_class import fit_classes
+    from muxsim.fit import fit, goodness_of_fit, save
 
     ap = argparse.ArgumentParser(prog="muxsim fit", description="Fit a population to logged answer counts.")
     ap.add_argument("logs", nargs="+")
@@ -221,22 +222,16 @@ def _fit(argv) -> int:
                          "their samples; shrinkage: empirical-Bayes population of the logged questions")
     a = ap.parse_args(argv)
     tab = _table(a)
-    gof = None
-    if a.kind == "latent":
-        fit = fit_latent(tab)
-        gof = goodness_of_fit(fit, tab)
-    elif a.kind == "classes":
-        fit = fit_classes(tab)
-    else:
-        fit = fit_shrinkage(tab)
-    save_fit(fit, a.output)
+    f = fit(tab, a.kind)
+    gof = goodness_of_fit(f, tab) if a.kind == "latent" else None
+    save(f, a.output)
     if a.json:
-        d = {"fit": {k: v for k, v in fit.to_dict().items() if k not in ("codes", "prior_c", "prior_a", "resp",
-                                                                          "correct", "valid")},
-             "goodness_of_fit": gof, "output": a.output}
+        d = {"fit": {k: v for k, v in f.to_dict().items() if k not in ("codes", "prior_c", "prior_a", "resp",
+                                                                        "correct", "valid", "post_c")},
+             "diagnostics": list(f.diagnostics), "goodness_of_fit": gof, "output": a.output}
         print(json.dumps(d, indent=1))
     else:
-        print(fit.table())
+        print(f.summary())
         if gof is not None:
             print("goodness of fit: per-question correct counts (observed vs predicted share of questions with j correct)")
             for m, v in gof["models"].items():
@@ -261,7 +256,7 @@ def fit_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _predict(argv) -> int:
-    from muxsim.calibrate import evaluate_fit, load_fit
+    from muxsim.fit import load
     from muxsim.logs.evaluate import evaluate_logs
 
     ap = argparse.ArgumentParser(prog="muxsim predict", description="Predicted accuracy curves from a fit.")
@@ -274,13 +269,20 @@ def _predict(argv) -> int:
     ap.add_argument("--observed-samples", help="START:STOP sample positions of --observed to use (e.g. 3:10)")
     ap.add_argument("--format", default="auto", choices=FORMATS)
     ap.add_argument("--model-name")
+    ap.add_argument("--level", type=float, default=0.9,
+                    help="level of the predictive intervals (default 0.9; 0 for point predictions only)")
+    ap.add_argument("--draws", type=int, default=40, help="draws from the fit for the intervals (default 40)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the interval draws")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--plot", help="write predicted (lines) vs observed (points, ±2 SE) curves to this PNG")
+    ap.add_argument("--plot", help="write predicted (lines, interval bands) vs observed (points, ±2 SE) curves to this PNG")
     a = ap.parse_args(argv)
-    fit = load_fit(a.fit)
+    fit = load(a.fit)
     ks = parse_ks(a.k)
     models = _split(a.models)
-    pred = evaluate_fit(fit, ks, models=models, methods=_split(a.methods), r=a.r)
+    if not 0 <= a.level < 1:
+        raise MuxsimError(f"--level {a.level} must be in [0, 1) (0: no intervals)")
+    pred = fit.predict(ks, models=models, methods=_split(a.methods), r=a.r, level=a.level or None, draws=a.draws,
+                       seed=a.seed)
     obs = None
     if a.observed:
         ns = argparse.Namespace(logs=a.observed, format=a.format, model_name=a.model_name,
@@ -293,9 +295,16 @@ def _predict(argv) -> int:
         print(pred.table())
         if obs is not None:
             print(obs.table())
-            err = [abs(pred.values[m][j] - obs.values[m][j]) for m in obs.values if m in pred.values
-                   for j in range(len(ks))]
-            print(f"mean absolute error: {100 * float(np.mean(err)):.2f} points over {len(err)} values")
+            # the methods a user runs: SC and the multi-model methods (not single draws, not the paper's rows)
+            real = [m for m in obs.values if m in pred.values and not m.startswith(("single[", "paper_"))]
+            err = [abs(pred.values[m][j] - obs.values[m][j]) for m in real for j in range(len(ks))]
+            print(f"mean absolute error: {100 * float(np.mean(err)):.2f} points over {len(err)} values "
+                  f"({', '.join(real)})")
+            if pred.level is not None:
+                inside = [pred.lower[m][j] - 2 * obs.se[m][j] <= obs.values[m][j] <= pred.upper[m][j] + 2 * obs.se[m][j]
+                          for m in real for j in range(len(ks))]
+                print(f"observed inside the {100 * pred.level:.0f}% interval (widened by 2 observed SE): "
+                      f"{100 * float(np.mean(inside)):.0f}% of {len(inside)} values")
     if a.plot:
         _plot(a.plot, pred=pred, obs=obs, title=f"predicted from {Path(a.fit).name}")
     return 0

@@ -61,7 +61,7 @@ def test_fit_and_predict(log, tmp_path, capsys):
 @pytest.mark.parametrize("kind", ["classes", "shrinkage"])
 def test_fit_kinds_save_load_and_predict(log, tmp_path, capsys, kind):
     """Every fit kind round-trips through FIT.json: predictions from the file equal those of the fit."""
-    from muxsim.calibrate import evaluate_fit, load_fit
+    from muxsim.fit import evaluate_fit, load as load_fit
 
     fit = tmp_path / f"{kind}.json"
     assert fit_main([str(log), "--samples", "0:2", "-o", str(fit), "--kind", kind]) == 0
