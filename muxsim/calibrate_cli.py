@@ -216,14 +216,16 @@ def _fit(argv) -> int:
     ap.add_argument("logs", nargs="+")
     _common(ap)
     ap.add_argument("-o", "--output", required=True, help="write the fit here (JSON)")
-    ap.add_argument("--kind", choices=("latent", "classes", "shrinkage"), default="latent",
+    ap.add_argument("--kind", choices=("latent", "classes", "shrinkage", "auto"), default="latent",
                     help="latent: parametric LatentDifficulty by max marginal likelihood (default); "
                          "classes: latent classes of questions, predictions for the logged questions given "
-                         "their samples; shrinkage: empirical-Bayes population of the logged questions")
+                         "their samples; shrinkage: empirical-Bayes population of the logged questions; "
+                         "auto: the one of the three with the lowest leave-one-sample-out error over the "
+                         "pilot's samples (m + 1 fits of each; the choice and its scores are saved)")
     a = ap.parse_args(argv)
     tab = _table(a)
     f = fit(tab, a.kind)
-    gof = goodness_of_fit(f, tab) if a.kind == "latent" else None
+    gof = goodness_of_fit(f, tab) if f.kind == "muxsim.fit/latent-1" else None
     save(f, a.output)
     if a.json:
         d = {"fit": {k: v for k, v in f.to_dict().items() if k not in ("codes", "prior_c", "prior_a", "resp",

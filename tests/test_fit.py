@@ -217,3 +217,26 @@ def test_old_import_paths_still_work():
     from muxsim.latent_class import ClassFit, fit_classes as fc  # noqa: F401
 
     assert fl is fit_latent and fc is fit_classes
+
+
+# --- kind="auto" ----------------------------------------------------------------------------------------------
+
+
+def test_auto_chooses_by_the_pilot_alone_and_records_why(tmp_path):
+    _, table = synthetic(Q=30, m=3, seed=2, params=TRUE[:2])
+    f = fit(table, "auto", kinds=("latent", "shrinkage"), options={"shrinkage": {"nodes": 2}}, max_pairs=1)
+    sel = f.selection
+    assert set(sel["cv_mae_points"]) == {"latent", "shrinkage"}
+    assert sel["chosen"] == min(sel["cv_mae_points"], key=sel["cv_mae_points"].get)
+    assert f.kind == {"latent": "muxsim.fit/latent-1", "classes": "muxsim.fit/latent-class-1",
+                      "shrinkage": "muxsim.fit/shrinkage-1"}[sel["chosen"]]
+    assert any(d.startswith("auto: chose") for d in f.diagnostics)
+    save(f, tmp_path / "auto.json")
+    assert load(tmp_path / "auto.json").selection == sel
+    # the criterion uses the pilot only: the same table gives the same scores
+    from muxsim.fit.auto import cv_scores
+
+    again = cv_scores(table, ["latent"], max_pairs=1)
+    assert again["latent"] == pytest.approx(sel["cv_mae_points"]["latent"])
+    with pytest.raises(MuxsimError, match="at least 2 samples"):
+        fit(table.select(samples=[0]), "auto")

@@ -36,7 +36,7 @@ __all__ = ["fit", "Fit", "Prediction", "load", "save", "from_dict", "evaluate_fi
            "ShrinkageFit", "fit_latent", "fit_classes", "fit_shrinkage", "goodness_of_fit", "PosteriorPopulation",
            "ClassPosteriorPopulation", "shared_share", "KINDS_BY_NAME"]
 
-#: ``kind`` name -> fitting function
+#: ``kind`` name -> fitting function (``"auto"`` chooses among them: :mod:`muxsim.fit.auto`)
 KINDS_BY_NAME = {"latent": fit_latent, "classes": fit_classes, "shrinkage": fit_shrinkage}
 
 
@@ -44,9 +44,16 @@ def fit(table, kind: str = "latent", **options) -> Fit:
     """Fit the answer model ``kind`` to a pilot :class:`~muxsim.logs.evaluate.AnswerTable`.
 
     ``options`` go to the family's fitting function (:func:`fit_latent`,
-    :func:`fit_classes`, :func:`fit_shrinkage`)."""
+    :func:`fit_classes`, :func:`fit_shrinkage`); ``kind="auto"`` chooses the
+    family by cross-validation over the pilot's samples
+    (:func:`muxsim.fit.auto.fit_auto`; its options: ``kinds``, ``max_pairs``,
+    ``options``)."""
+    if kind == "auto":
+        from muxsim.fit.auto import fit_auto
+
+        return fit_auto(table, **options)
     if kind not in KINDS_BY_NAME:
-        raise MuxsimError(f"kind={kind!r} must be one of {sorted(KINDS_BY_NAME)}")
+        raise MuxsimError(f"kind={kind!r} must be one of {sorted(KINDS_BY_NAME) + ['auto']}")
     return KINDS_BY_NAME[kind](table, **options)
 
 

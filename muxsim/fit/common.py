@@ -164,7 +164,10 @@ class Fit:
         raise NotImplementedError
 
     def _diagnostics_dict(self) -> dict:
-        return {"format": FIT_FORMAT, "diagnostics": list(getattr(self, "diagnostics", []) or [])}
+        d = {"format": FIT_FORMAT, "diagnostics": list(getattr(self, "diagnostics", []) or [])}
+        if getattr(self, "selection", None) is not None:  # set by kind="auto"
+            d["selection"] = self.selection
+        return d
 
 
 def logit(p: float) -> float:

@@ -40,10 +40,14 @@ def from_dict(d, source: str = "fit") -> Fit:
     if fmt > FIT_FORMAT:
         raise MuxsimError(f"{source}: fit file format {fmt} is newer than this muxsim reads (up to {FIT_FORMAT}); "
                           f"upgrade muxsim or refit")
+    body = {k: v for k, v in d.items() if k != "selection"}
     try:
-        return KINDS[kind].from_dict(d)
+        f = KINDS[kind].from_dict(body)
     except (KeyError, TypeError, ValueError) as e:
         raise MuxsimError(f"{source}: a {kind} file with missing or bad fields ({type(e).__name__}: {e})") from None
+    if "selection" in d:
+        f.selection = d["selection"]
+    return f
 
 
 def load(path) -> Fit:

@@ -86,7 +86,7 @@ class LatentFit(Fit):
     def from_dict(cls, d: dict) -> "LatentFit":
         if d.get("kind") != cls.kind:
             raise MuxsimError(f"fit kind={d.get('kind')!r} is not {cls.kind!r}")
-        d = {k: v for k, v in d.items() if k not in ("kind", "format")}
+        d = {k: v for k, v in d.items() if k not in ("kind", "format", "selection")}
         d["models"] = tuple(d["models"])
         d["diagnostics"] = list(d.get("diagnostics", []))
         return cls(**d)
