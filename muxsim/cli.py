@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("collect", help="collect samples from vLLM servers (real_runs harness); see `muxsim collect --help`", add_help=False)
     sub.add_parser("evaluate", help="exact evaluation of logged samples; see `muxsim evaluate --help`", add_help=False)
     sub.add_parser("fit", help="fit the answer model to logs; see `muxsim fit --help`", add_help=False)
+    sub.add_parser("design", help="plan a run from a pilot or a fit; see `muxsim design --help`", add_help=False)
     return parser
 
 
@@ -68,6 +69,7 @@ DELEGATED = {
     "collect": ("real_runs.collect", "main"),
     "evaluate": ("muxsim.calibrate_cli", "evaluate_main"),
     "fit": ("muxsim.calibrate_cli", "fit_main"),
+    "design": ("muxsim.design_cli", "design_main"),
 }
 
 

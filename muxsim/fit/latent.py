@@ -38,7 +38,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import optimize
-from scipy.special import betaln, gammaln, logsumexp
+from scipy.special import betaln, expit, gammaln, logsumexp
 from scipy.stats import binom, norm
 
 from muxsim.errors import MuxsimError
@@ -93,7 +93,8 @@ class LatentFit(Fit):
 
     def draw_laws(self, models: Sequence[str], rng: np.random.Generator) -> np.ndarray:
         """One draw for the intervals: the parameters from their asymptotic normal law (independent,
-        on the log scale for a, b and the logit scale for the shares; NaN SEs count as 0), then the
+        on the log scale for a, b and the logit scale for the shares, each SD capped at 2 on that
+        scale; NaN SEs count as 0), then the
         laws of ``n_questions`` fresh questions of that population, (Q, n, L + 3)."""
         ps = []
         for nm in models:
@@ -104,11 +105,12 @@ class LatentFit(Fit):
                 v = min(max(p[k], lo), hi)
                 if v <= lo or v >= hi:
                     return p[k]
-                z = math.log(v / (1 - v)) + rng.standard_normal() * sd(k) / (v * (1 - v))
-                return float(min(max(1 / (1 + math.exp(-z)), 0.0), hi))
+                # delta method on the logit scale; its SD is capped at 2, where the method fails (near 0 and 1)
+                z = math.log(v / (1 - v)) + rng.standard_normal() * min(sd(k) / (v * (1 - v)), 2.0)
+                return float(min(expit(z), hi))
 
-            a = p["a"] * math.exp(rng.standard_normal() * sd("a") / p["a"])
-            b = p["b"] * math.exp(rng.standard_normal() * sd("b") / p["b"])
+            a = p["a"] * math.exp(rng.standard_normal() * min(sd("a") / p["a"], 2.0))
+            b = p["b"] * math.exp(rng.standard_normal() * min(sd("b") / p["b"], 2.0))
             ab = logit_draw("abstain") if 0 < p["abstain"] < 1 else p["abstain"]
             lam = min(logit_draw("loading"), 0.999)
             att = logit_draw("attractor") if 0 < p["attractor"] < 1 else p["attractor"]
