@@ -29,7 +29,7 @@ Three questions, each answered from a fit (:mod:`muxsim.fit`) of a pilot:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np

@@ -240,3 +240,30 @@ def test_auto_chooses_by_the_pilot_alone_and_records_why(tmp_path):
     assert again["latent"] == pytest.approx(sel["cv_mae_points"]["latent"])
     with pytest.raises(MuxsimError, match="at least 2 samples"):
         fit(table.select(samples=[0]), "auto")
+
+
+def test_cli_fit_reports_diagnostics_and_predict_prints_intervals(tmp_path, capsys):
+    from muxsim.calibrate_cli import fit_main, predict_fit_main
+    from muxsim.logs.format import Sample, write_samples
+
+    rng = np.random.default_rng(0)
+    out = []
+    for q in range(20):
+        for m, skill in (("a", 0.8), ("b", 0.4)):
+            for j in range(3):
+                ok = rng.random() < skill
+                out.append(Sample(f"q{q}", m, j, "R" if ok else f"W{q}{m}{j}", ok, reference="R"))  # wrong: all unique
+    log = tmp_path / "u.jsonl"
+    write_samples(log, out)
+    fp = tmp_path / "f.json"
+    assert fit_main([str(log), "-o", str(fp), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert any("share is NaN" in x for x in d["diagnostics"])  # no wrong answer ever repeats
+    assert fit_main([str(log), "-o", str(fp)]) == 0
+    assert "! shared attractor share is NaN" in capsys.readouterr().out
+    assert predict_fit_main([str(fp), "--k", "1-2", "--methods", "mux,union", "--draws", "4", "--json"]) == 0
+    p = json.loads(capsys.readouterr().out)["predicted"]
+    assert p["level"] == 0.9 and set(p["lower"]) == {"mux", "union"}
+    assert all(lo <= v <= hi for lo, v, hi in zip(p["lower"]["mux"], p["values"]["mux"], p["upper"]["mux"]))
+    assert predict_fit_main([str(fp), "--k", "1", "--level", "1.5"]) == 2
+    assert "--level 1.5" in capsys.readouterr().err
