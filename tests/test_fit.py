@@ -267,3 +267,15 @@ def test_cli_fit_reports_diagnostics_and_predict_prints_intervals(tmp_path, caps
     assert all(lo <= v <= hi for lo, v, hi in zip(p["lower"]["mux"], p["values"]["mux"], p["upper"]["mux"]))
     assert predict_fit_main([str(fp), "--k", "1", "--level", "1.5"]) == 2
     assert "--level 1.5" in capsys.readouterr().err
+
+
+def test_shrinkage_interval_draws_refit_the_priors():
+    """The identity resample reproduces the fit's posteriors; a bootstrap resample refits the priors."""
+    _, table = synthetic(Q=40, m=3, seed=5)
+    f = fit_shrinkage(table, nodes=2)
+    for sel in (["strong"], ["strong", "weak"], list(f.models)):
+        same = f.posteriors(sel, boot=tuple(range(40)))
+        for x, y in zip(same, f.posteriors(sel)):
+            np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
+    other = f.posteriors(["strong"], boot=tuple(np.random.default_rng(1).integers(0, 40, 40)))
+    assert not np.allclose(other[0], f.posteriors(["strong"])[0])

@@ -127,6 +127,7 @@ class ClassFit(Fit):
     """A fitted latent-class population of the pilot's questions (see module notes)."""
 
     kind: ClassVar[str] = "muxsim.fit/latent-class-1"
+    interval_kind: ClassVar[str] = "posterior draws of the questions; class parameters held at their estimates"
 
     models: tuple[str, ...]
     question_ids: tuple[str, ...]

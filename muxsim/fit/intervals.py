@@ -2,9 +2,11 @@
 
 A prediction of method M at k is the fit's exact expectation (the point
 value).  Its interval comes from ``draws`` joint draws from the fit: each draw
-gives every question one law per model (for the population fit, parameters
-from their asymptotic normal law and then fresh questions; for the fits of the
-logged questions, each question's posterior -- :meth:`Fit.draw_laws`), the exact
+gives every question one law per model (:meth:`Fit.draw_laws`: for the
+population fit, parameters from their asymptotic normal law and then fresh
+questions; for the shrinkage fit, its priors and urn refitted on a bootstrap
+resample of the questions, then each question's posterior; for the latent
+classes, each question's posterior with the class parameters held), the exact
 engine evaluates the drawn questions, and the interval is the
 ``(1 - level)/2, (1 + level)/2`` quantiles of the drawn accuracies, widened to
 contain the point value where it falls outside.  So it is the uncertainty about

@@ -52,6 +52,7 @@ class LatentFit(Fit):
     """A fitted :class:`LatentDifficulty` with standard errors and diagnostics (see module notes)."""
 
     kind: ClassVar[str] = "muxsim.fit/latent-1"
+    interval_kind: ClassVar[str] = "parameters from their asymptotic normal law, then fresh questions"
 
     models: tuple[str, ...]
     params: dict[str, dict[str, float]]  # model -> {a, b, abstain, attractor, loading, mean}

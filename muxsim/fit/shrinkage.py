@@ -27,6 +27,10 @@ is folded into the tail of fresh answers (an urn at its bound otherwise keeps
 one-off answers as labels of tiny probability, and the pooled vote then pays
 for every one of them).  Urn or prior strengths that end on an optimiser bound
 are listed in ``ShrinkageFit.diagnostics``.
+
+Intervals (:meth:`ShrinkageFit.draw_laws`): each draw refits the priors and the
+urn on a bootstrap resample of the questions, applies them to every question
+and draws each question's law from its posterior.
 """
 
 from __future__ import annotations
@@ -161,14 +165,20 @@ class ShrinkageFit(Fit):
     def joint_dependent(self) -> bool:  # type: ignore[override]
         return self.cross_model
 
+    interval_kind: ClassVar[str] = "posterior draws over bootstrap refits of the priors and the urn"
+
     def draw_laws(self, models: Sequence[str], rng: np.random.Generator) -> np.ndarray:
-        """One posterior draw of every pilot question's laws, (Q, n, max_labels + 3): the population's
-        own draw with one node and a seed taken from ``rng`` (hyperparameters held at their estimates)."""
+        """One draw of every pilot question's laws, (Q, n, max_labels + 3), over refits: the priors'
+        parameters and the urn refitted on a bootstrap resample of the questions and applied to every
+        question, then one posterior draw per question and model (the population's own draw with one
+        node and a seed from ``rng``)."""
         names, qs = fit_selection(self.models, len(self.question_ids), models, None)
-        W, _ = PosteriorPopulation(self, tuple(names), 1, qs, int(rng.integers(1, 2**31))).weights()
+        boot = tuple(int(x) for x in rng.integers(0, len(qs), len(qs)))
+        W, _ = PosteriorPopulation(self, tuple(names), 1, qs, int(rng.integers(1, 2**31)), boot).weights()
         return W
 
-    def posteriors(self, models: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def posteriors(self, models: Sequence[str], boot: Sequence[int] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(post_c (Q, len, 2, 3), prior_a (Q, len), abstain strengths B (len,)) for predicting ``models`` together.
 
         With ``cross_model``, each selected model's prior is refitted on the pilot
@@ -177,15 +187,28 @@ class ShrinkageFit(Fit):
         likelihood would count it twice and make the selected models look more
         alike than they are (measured: union under-predicted by ~3 points at k = 7).
         With every model selected there is no outside model and the prior pools
-        towards each model's average.
+        towards each model's average.  With ``boot`` (question indices), the priors'
+        parameters are refitted on those questions and applied to all (for the
+        intervals' draws over refits; not cached).
         """
         key = tuple(models)
         cache = self.__dict__.setdefault("_post_cache", {})
-        if key in cache:
+        if boot is None and key in cache:
             return cache[key]
         idx = [self.models.index(mm) for mm in models]
         c, w, a = counts(self.codes)
         m = self.codes.shape[2]
+        if boot is not None:
+            fi = np.asarray(boot)
+            outside = [j for j in range(len(self.models)) if j not in idx] if self.cross_model else []
+            pcs, pas, Bs = [], [], []
+            for i in idx:
+                xi = _difficulty(c, m, outside) if self.cross_model else None
+                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture, fi)
+                pcs.append(post)
+                pas.append(pa)
+                Bs.append(par["B"])
+            return np.stack(pcs, axis=1), np.stack(pas, axis=1), np.array(Bs)
         if not self.cross_model:
             out = self.post_c[:, idx], self.prior_a[:, idx], np.array([self.prior[mm]["B"] for mm in models])
         else:
@@ -318,12 +341,19 @@ def _difficulty(c: np.ndarray, m: int, outside: Sequence[int] | None = None) -> 
     return DIFFICULTY_SCALE(share)
 
 
-def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None, mixture: bool):
+def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None, mixture: bool,
+                 fit_idx: np.ndarray | None = None):
     """One model's priors and posteriors: (parameters, prior mean of correct (Q,), prior mean of abstain
-    among non-correct (Q,), posterior of the correct share (Q, 2, 3), log-lik)."""
+    among non-correct (Q,), posterior of the correct share (Q, 2, 3), log-lik).
+
+    With ``fit_idx`` (question indices, e.g. a bootstrap resample) the prior's
+    parameters are fitted on those questions only and then applied to every
+    question (not for the mixture prior, which is always fitted on all)."""
     Q = len(c_i)
     lin = lambda t: t[0] + t[1] * (0.0 if xi is None else xi)  # noqa: E731
-    ta, B, l2 = _bb_regression(a_i, m - c_i, xi)
+    fi = np.arange(Q) if fit_idx is None or (mixture and xi is not None) else np.asarray(fit_idx)
+    xf = None if xi is None else xi[fi]
+    ta, B, l2 = _bb_regression(a_i[fi], m - c_i[fi], xf)
     prior_a = np.broadcast_to(1 / (1 + np.exp(-lin(ta))), (Q,)).copy()
     if mixture and xi is not None:
         pc, post, l1 = _bb_mixture(c_i, m, xi)
@@ -331,7 +361,7 @@ def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None
         prior_c = pc["pi"] * mu1 + (1 - pc["pi"]) / (1 + math.exp(-pc["u0"]))
         par = {**pc, "f0": float(ta[0]), "f1": float(ta[1]), "B": B}
     else:
-        tc, A, l1 = _bb_regression(c_i, np.full(Q, m), xi)
+        tc, A, l1 = _bb_regression(c_i[fi], np.full(len(fi), m), xf)
         prior_c = np.broadcast_to(1 / (1 + np.exp(-lin(tc))), (Q,)).copy()
         mu = np.clip(prior_c, 1e-12, 1 - 1e-12)
         post = np.zeros((Q, 2, 3))
@@ -421,11 +451,13 @@ class PosteriorPopulation:
     nodes: int
     questions: tuple[int, ...]
     seed: int = 0
+    boot: tuple[int, ...] | None = None  # refit the priors and the urn on these questions (interval draws)
 
     def weights(self) -> tuple[np.ndarray, np.ndarray]:
         f = self.fit
         idx = [f.models.index(m) for m in self.models]
-        post_all, pa_all, B_all = f.posteriors(self.models)
+        post_all, pa_all, B_all = f.posteriors(self.models, self.boot)
+        u_beta, u_tau = (f.beta, f.tau) if self.boot is None else fit_urn(f.codes[list(self.boot)])[:2]
         codes_all = f.codes
         E = self.nodes
         Lmax = f.max_labels
@@ -435,7 +467,7 @@ class PosteriorPopulation:
             # other models or questions are evaluated with it
             codes = codes_all[q]
             rngs = [np.random.default_rng([int(self.seed), int(q), int(i)]) for i in idx]
-            n_keep, split = urn_split(codes, idx, f.beta, f.tau, Lmax, E, rngs, f.min_label_share)
+            n_keep, split = urn_split(codes, idx, u_beta, u_tau, Lmax, E, rngs, f.min_label_share)
             for r, i in enumerate(idx):
                 rng = rngs[r]
                 nc, nw, na = (codes[i] == 0).sum(), (codes[i] > 0).sum(), (codes[i] < 0).sum()
