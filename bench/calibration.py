@@ -1,24 +1,31 @@
-"""Pilot prediction vs held-out exact evaluation on the bundled jhu-llm-temperature logs.
+"""Pilot prediction vs held-out exact evaluation on the bundled jhu-llm-temperature logs, every predictor.
 
-For each temperature: fit on the first m logged samples per question (the
-pilot), predict SC (every model), MUX (both scores), vote, union and
-contradiction for k = 1..K-m and every subset of 2 and 3 models; compare with
-the exact evaluation of the held-out samples m+1..K of the same questions
-(never the pilot).  The standard error of each observed value is that of the
-sampling of the held-out answers: a within-question bootstrap (resample each
-model's K-m held-out answers with replacement, ``--boot`` replicates) on a
-every question where the held-out answers vary.
+For each temperature: fit every predictor (``--kinds``, :func:`muxsim.fit.fit`:
+``auto``, ``latent``, ``classes``, ``shrinkage``) on the first m logged samples
+per question (the pilot), predict SC (every model), MUX (both scores), vote,
+union and contradiction for k = 1..K-m and every subset of 2 and 3 models, with
+90% predictive intervals (``Fit.predict``, ``--draws`` draws); compare with the
+exact evaluation of the held-out samples m+1..K of the same questions (never
+the pilot).  The standard error of each observed value is that of the sampling
+of the held-out answers: a within-question bootstrap (``--boot`` replicates).
+
+Per predictor and data set: the MAE over every (subset, method, k); the MAE at
+k <= m beside the pilot-noise floor (the pilot's own exact values at k <= m
+against the held-out ones: no model at all, only the pilot's sampling noise);
+and the coverage of the 90% intervals, each widened by the held-out value's own
+sampling error (1.645 SE, in quadrature) since the held-out value is itself an
+estimate.  The paper's binomial approximation fed with the pilot's per-sample
+accuracies is scored on the methods it approximates (SC, MUX, vote).
 
 Models are in tie-break order by pilot accuracy (the pilot is the validation
-split), the same order for prediction and observation.  The paper's binomial
-approximation fed with the pilot's per-sample accuracies is scored on the
-methods it approximates: SC (A(k, p_i)), MUX both scores (A(k, p_max)) and
-vote (A(k, mean p)).
+split), the same order for prediction and observation.  The testbed example
+(real_runs/testbed/example) ships its results, not its samples, so it is not
+rerun here.
 
-Usage: python bench/calibration.py [--temps 0.7,0.3,1.0] [--m 3] [--boot 10]
+Usage: python bench/calibration.py [--temps 0.7,0.3,1.0] [--m 3] [--boot 4] [--kinds auto,latent,classes,shrinkage]
 The last line is
-``pilot-prediction MAE: <x> points; within 2 SE: <y>%; paper MAE: <z> points``
-for the first temperature (T = 0.7 by default).
+``pilot-prediction MAE: <x> points (floor <f>); 90% interval coverage: <c>%; paper MAE: <z> points``
+for the first temperature and the first predictor (T = 0.7 and auto by default).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from muxsim import paper  # noqa: E402
-from muxsim.calibrate import evaluate_fit, fit_latent, fit_shrinkage  # noqa: E402
+from muxsim.fit import fit  # noqa: E402
 from muxsim.logs.evaluate import AnswerTable, answer_table, per_question_values  # noqa: E402
 from muxsim.logs.importers import read_jhu_dir  # noqa: E402
 
@@ -87,16 +94,25 @@ def observed(held: AnswerTable, subsets, ks, rng, boot: int):
     return obs
 
 
-def predict(fit, subsets, ks, models):
+def predict(fit, subsets, ks, models, *, level=0.9, draws=20):
+    """{(subset, method): (values, lower, upper)} through ``Fit.predict`` (intervals at ``level``)."""
     pred = {}
+    lv = level if draws >= 2 else None
     for mdl in models:
-        c = evaluate_fit(fit, ks, models=[mdl], methods=[f"sc[{mdl}]"], with_paper=False)
-        pred[((mdl,), "sc")] = c.values[f"sc[{mdl}]"]
+        c = fit.predict(ks, models=[mdl], methods=[f"sc[{mdl}]"], with_paper=False, level=lv, draws=draws)
+        pred[((mdl,), "sc")] = _triple(c, f"sc[{mdl}]")
     for sub in subsets:
-        c = evaluate_fit(fit, ks, models=list(sub), methods=MULTI, with_paper=False)
+        c = fit.predict(ks, models=list(sub), methods=MULTI, with_paper=False, level=lv, draws=draws)
         for m in MULTI:
-            pred[(sub, m)] = c.values[m]
+            pred[(sub, m)] = _triple(c, m)
     return pred
+
+
+def _triple(c, m):
+    v = np.asarray(c.values[m], dtype=float)
+    if c.level is None:
+        return v, np.full(len(v), np.nan), np.full(len(v), np.nan)
+    return v, np.asarray(c.lower[m], dtype=float), np.asarray(c.upper[m], dtype=float)
 
 
 def predict_paper(pilot_acc: dict, subsets, ks, models):
@@ -127,11 +143,30 @@ def pilot_itself(pilot: AnswerTable, subsets, models, m: int):
     return pred
 
 
-def score(obs, pred, keys=None):
+def _v(p):
+    return p[0] if isinstance(p, tuple) else p
+
+
+def score(obs, pred, keys=None, z=1.6449):
+    """(MAE points, % within 2 observed SE, n, % inside the widened 90% interval or NaN).
+
+    Coverage: the held-out value is itself a noisy estimate (SE from the
+    bootstrap), so the interval is widened in quadrature on each side:
+    ``v - sqrt((v - lo)^2 + (z se)^2)`` to ``v + sqrt((hi - v)^2 + (z se)^2)``, z = 1.645."""
     keys = [k for k in obs if k in pred] if keys is None else keys
-    err = np.concatenate([np.abs(pred[k] - obs[k][0]) for k in keys])
+    err = np.concatenate([np.abs(_v(pred[k]) - obs[k][0]) for k in keys])
     se = np.concatenate([obs[k][1] for k in keys])
-    return 100 * float(err.mean()), 100 * float(np.mean(err <= 2 * se)), len(err)
+    cov = float("nan")
+    if all(isinstance(pred[k], tuple) and np.all(np.isfinite(pred[k][1])) for k in keys):
+        ins = []
+        for k in keys:
+            v, lo, hi = pred[k]
+            s = obs[k][1]
+            lo2 = v - np.sqrt((v - lo) ** 2 + (z * s) ** 2)
+            hi2 = v + np.sqrt((hi - v) ** 2 + (z * s) ** 2)
+            ins.append((obs[k][0] >= lo2) & (obs[k][0] <= hi2))
+        cov = 100 * float(np.mean(np.concatenate(ins)))
+    return 100 * float(err.mean()), 100 * float(np.mean(err <= 2 * se)), len(err), cov
 
 
 def breakdown(obs, pred, ks, label):
@@ -141,11 +176,11 @@ def breakdown(obs, pred, ks, label):
         keys = [k for k in obs if k[1] == m and k in pred]
         if not keys:
             continue
-        E = np.stack([np.abs(pred[k] - obs[k][0]) for k in keys])
+        E = np.stack([np.abs(_v(pred[k]) - obs[k][0]) for k in keys])
         S = np.stack([obs[k][1] for k in keys])
         lines.append("  " + f"{m:<15}" + "".join(f"{100 * e:>7.2f}" for e in E.mean(axis=0))
                      + f"{100 * E.mean():>8.2f}{100 * np.mean(E <= 2 * S):>7.0f}%")
-    bias = {m: 100 * float(np.mean([np.mean(pred[k] - obs[k][0]) for k in obs if k[1] == m and k in pred]))
+    bias = {m: 100 * float(np.mean([np.mean(_v(pred[k]) - obs[k][0]) for k in obs if k[1] == m and k in pred]))
             for m in ["sc"] + MULTI if any(k[1] == m and k in pred for k in obs)}
     ses = np.concatenate([obs[k][1] for k in obs if k in pred])
     lines.append(f"  observed SE (points): median {100 * np.median(ses):.2f}, 90% quantile {100 * np.quantile(ses, 0.9):.2f}")
@@ -153,8 +188,9 @@ def breakdown(obs, pred, ks, label):
     return "\n".join(lines)
 
 
-def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), latent=True, nodes=16, max_labels=2,
-        cross_model=True, cache=None):
+def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "latent", "classes", "shrinkage"),
+        draws: int = 20, max_labels: int = 2, cache=None):
+    """One data set: every predictor's MAE (all k, and k <= m beside the pilot-noise floor) and coverage."""
     t0 = time.time()
     tab = answer_table(read_jhu_dir(JHU, temp))
     pilot_all = tab.select(samples=slice(0, m))
@@ -173,32 +209,39 @@ def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), latent=True, no
         if cache is not None:
             cache[key] = obs
     t_obs = time.time() - t0
-    sf = fit_shrinkage(pilot, nodes=nodes, max_labels=max_labels, cross_model=cross_model)
-    p_shr = predict(sf, subsets, ks, order)
-    t_shr = time.time() - t0 - t_obs
+    obs_m = {k: (v[0][:m], v[1][:m]) for k, v in obs.items()}
+    p_floor = pilot_itself(pilot, subsets, order, m)
+    floor = score(obs_m, p_floor)[0]
     pilot_acc = dict(zip(order, pilot.accuracy().tolist()))
     p_pap = predict_paper(pilot_acc, subsets, ks, order)
-    p_floor = pilot_itself(pilot, subsets, order, m)
-    obs_m = {k: (v[0][:m], v[1][:m]) for k, v in obs.items()}
-    p_shr_m = {k: v[:m] for k, v in p_shr.items()}
-    res = {"T": temp, "shrinkage": score(obs, p_shr), "paper": score(obs, p_pap),
-           f"shrinkage_k<={m}": score(obs_m, p_shr_m), f"pilot_itself_k<={m}": score(obs_m, p_floor)}
     paper_keys = [k for k in obs if k[1] in PAPER_METHODS]
-    res["shrinkage_on_paper_methods"] = score(obs, p_shr, paper_keys)
+    res = {"T": temp, "floor_k<=m": floor, "paper": score(obs, p_pap, paper_keys), "predictors": {}}
     text = [f"T = {temp}: {len(order)} models, Q = {tab.n_questions}, pilot m = {m}, held-out K-m = {held.K}, "
-            f"{len(subsets)} subsets, {boot} bootstrap replicates "
-            f"(observed {t_obs:.0f} s, shrinkage prediction {t_shr:.0f} s)"]
-    text.append(f"  shrinkage fit: " + sf.table().splitlines()[-1])
-    text.append(breakdown(obs, p_shr, ks, "empirical-Bayes shrinkage"))
+            f"{len(subsets)} subsets, {boot} bootstrap replicates (observed {t_obs:.0f} s); "
+            f"pilot-noise floor (the pilot's own exact values at k <= {m} against held-out): {floor:.2f} points"]
     text.append(breakdown(obs, p_pap, ks, "paper binomial approximation (sc, mux, vote only)"))
-    if latent:
+    for kind in kinds:
         t1 = time.time()
-        lf = fit_latent(pilot)
-        p_lat = predict(lf, subsets, ks, order)
-        res["latent"] = score(obs, p_lat)
-        text.append(breakdown(obs, p_lat, ks, f"parametric LatentDifficulty ({time.time() - t1:.0f} s)"))
-    text.append("  summary (MAE points, within 2 SE %, n): " + "; ".join(
-        f"{k} {v[0]:.2f}, {v[1]:.0f}%, {v[2]}" for k, v in res.items() if k != "T"))
+        opts = {"max_labels": max_labels} if kind == "shrinkage" else {}
+        f = fit(pilot, kind, **opts)
+        t_fit = time.time() - t1
+        pred = predict(f, subsets, ks, order, draws=draws)
+        t_pred = time.time() - t1 - t_fit
+        pred_m = {k: tuple(x[:m] for x in v) for k, v in pred.items()}
+        sc_all, sc_m = score(obs, pred), score(obs_m, pred_m)
+        res["predictors"][kind] = {"all": sc_all, f"k<={m}": sc_m, "on_paper_methods": score(obs, pred, paper_keys),
+                                   "diagnostics": list(f.diagnostics), "fit_s": t_fit, "predict_s": t_pred}
+        chosen = getattr(f, "selection", None)
+        label = kind + (f" (chose {chosen['chosen']})" if chosen else "")
+        text.append(f"  {label}: MAE {sc_all[0]:.2f} points (k <= {m}: {sc_m[0]:.2f}, floor {floor:.2f}); "
+                    f"{100 * 0.9:.0f}% interval coverage {sc_all[3]:.0f}%; n = {sc_all[2]}; "
+                    f"fit {t_fit:.0f} s, predict {t_pred:.0f} s; {len(f.diagnostics)} diagnostic(s)")
+        for d in f.diagnostics:
+            text.append(f"    ! {d}")
+        text.append(breakdown(obs, pred, ks, kind))
+    text.append("  summary (MAE points, k<=m MAE, floor, coverage %): " + "; ".join(
+        f"{k} {v['all'][0]:.2f}, {v[f'k<={m}'][0]:.2f}, {floor:.2f}, {v['all'][3]:.0f}%"
+        for k, v in res["predictors"].items()) + f"; paper {res['paper'][0]:.2f}")
     return res, "\n".join(text)
 
 
@@ -209,13 +252,16 @@ def main(argv=None):
     ap.add_argument("--boot", type=int, default=4, help="bootstrap replicates for the observed SEs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pairs-only-after-first", action="store_true", default=True)
-    ap.add_argument("--no-latent", action="store_true")
+    ap.add_argument("--kinds", default="auto,latent,classes,shrinkage",
+                    help="predictors (muxsim.fit kinds); the first one gives the last line")
+    ap.add_argument("--draws", type=int, default=20, help="draws for the 90%% predictive intervals (0: none)")
     ap.add_argument("--sizes", default="2,3", help="subset sizes at the first temperature (later ones: pairs)")
     ap.add_argument("--json", help="write the scores to this file")
     ap.add_argument("--cache", default=str(ROOT / "out" / "calibration_observed.pkl"),
                     help="pickle of the observed (held-out) values and SEs, reused when present ('' to disable)")
     a = ap.parse_args(argv)
     temps = [float(t) for t in a.temps.split(",")]
+    kinds = tuple(x.strip() for x in a.kinds.split(",") if x.strip())
     results = []
     cache = {}
     if a.cache and Path(a.cache).exists():
@@ -225,7 +271,7 @@ def main(argv=None):
     for j, t in enumerate(temps):
         first = tuple(int(x) for x in a.sizes.split(","))
         sizes = first if j == 0 or not a.pairs_only_after_first else (2,)
-        res, text = run(t, a.m, a.boot, a.seed, sizes, latent=not a.no_latent, cache=cache)
+        res, text = run(t, a.m, a.boot, a.seed, sizes, kinds=kinds, draws=a.draws, cache=cache)
         if a.cache:
             import pickle
 
@@ -236,9 +282,10 @@ def main(argv=None):
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
     first = results[0]
-    x, y, _ = first["shrinkage"]
+    x, _, _, c = first["predictors"][kinds[0]]["all"]
     z = first["paper"][0]
-    print(f"pilot-prediction MAE: {x:.2f} points; within 2 SE: {y:.1f}%; paper MAE: {z:.2f} points")
+    print(f"pilot-prediction MAE: {x:.2f} points (floor {first['floor_k<=m']:.2f}); 90% interval coverage: "
+          f"{c:.0f}%; paper MAE: {z:.2f} points")
 
 
 if __name__ == "__main__":

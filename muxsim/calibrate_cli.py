@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 
 from muxsim.errors import MuxsimError
 
@@ -152,6 +154,8 @@ def _plot(path: str, pred=None, obs=None, title: str = "") -> None:
         color = f"C{j % 10}"
         if pred is not None and n in pred.values:
             ax.plot(pred.k, pred.values[n], "-", color=color, label=f"{n} predicted")
+            if getattr(pred, "level", None) is not None and n in pred.lower:
+                ax.fill_between(pred.k, pred.lower[n], pred.upper[n], color=color, alpha=0.15, lw=0)
         if obs is not None and n in obs.values:
             ax.errorbar(obs.k, obs.values[n], yerr=2 * obs.se[n], fmt="o", color=color, capsize=3,
                         label=f"{n} observed (±2 SE)")
@@ -237,35 +241,31 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fit(argv) -> int:
-    from muxsim.calibrate import fit_latent, fit_shrinkage, goodness_of_fit, save_fit
-    from muxsim.latent_class import fit_classes
+    from muxsim.fit import fit, goodness_of_fit, save
 
     ap = argparse.ArgumentParser(prog="muxsim fit", description="Fit a population to logged answer counts.")
     ap.add_argument("logs", nargs="+")
     _common(ap)
     ap.add_argument("-o", "--output", required=True, help="write the fit here (JSON)")
-    ap.add_argument("--kind", choices=("latent", "classes", "shrinkage"), default="latent",
+    ap.add_argument("--kind", choices=("latent", "classes", "shrinkage", "auto"), default="latent",
                     help="latent: parametric LatentDifficulty by max marginal likelihood (default); "
                          "classes: latent classes of questions, predictions for the logged questions given "
-                         "their samples; shrinkage: empirical-Bayes population of the logged questions")
+                         "their samples; shrinkage: empirical-Bayes population of the logged questions; "
+                         "auto: the one of the three with the lowest leave-one-sample-out error over the "
+                         "pilot's samples (m + 1 fits of each; the choice and its scores are saved)")
     a = ap.parse_args(argv)
     tab, dropped = _table(a, same_size=True)
-    gof = None
-    if a.kind == "latent":
-        fit = fit_latent(tab)
-        gof = goodness_of_fit(fit, tab)
-    elif a.kind == "classes":
-        fit = fit_classes(tab)
-    else:
-        fit = fit_shrinkage(tab)
-    save_fit(fit, a.output)
+    f = fit(tab, a.kind)
+    gof = goodness_of_fit(f, tab) if f.kind == "muxsim.fit/latent-1" else None
+    save(f, a.output)
     if a.json:
-        d = {"fit": {k: v for k, v in fit.to_dict().items() if k not in ("codes", "prior_c", "prior_a", "resp",
-                                                                          "correct", "valid")},
-             "goodness_of_fit": gof, "output": a.output, "dropped": dropped.to_dict()}
+        d = {"fit": {k: v for k, v in f.to_dict().items() if k not in ("codes", "prior_c", "prior_a", "resp",
+                                                                        "correct", "valid", "post_c")},
+             "diagnostics": list(f.diagnostics), "goodness_of_fit": gof, "output": a.output,
+             "dropped": dropped.to_dict()}
         print(json.dumps(d, indent=1))
     else:
-        print(fit.table())
+        print(f.summary())
         if gof is not None:
             print("goodness of fit: per-question correct counts (observed vs predicted share of questions with j correct)")
             for m, v in gof["models"].items():
@@ -290,8 +290,8 @@ def fit_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _predict(argv) -> int:
-    from muxsim.calibrate import evaluate_fit, load_fit
     from muxsim.compare import prediction_error
+    from muxsim.fit import load
     from muxsim.logs.evaluate import evaluate_logs
 
     ap = argparse.ArgumentParser(prog="muxsim predict", description="Predicted accuracy curves from a fit.")
@@ -305,23 +305,30 @@ def _predict(argv) -> int:
     _ragged_flags(ap, " --observed")
     ap.add_argument("--format", default="auto", choices=FORMATS)
     ap.add_argument("--model-name")
+    ap.add_argument("--level", type=float, default=0.9,
+                    help="level of the predictive intervals (default 0.9; 0 for point predictions only)")
+    ap.add_argument("--draws", type=int, default=40, help="draws from the fit for the intervals (default 40)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the interval draws")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--plot", help="write predicted (lines) vs observed (points, ±2 SE) curves to this PNG")
+    ap.add_argument("--plot", help="write predicted (lines, interval bands) vs observed (points, ±2 SE) curves to this PNG")
     a = ap.parse_args(argv)
-    fit = load_fit(a.fit)
+    fit = load(a.fit)
     ks = parse_ks(a.k)
     models = _split(a.models)
-    pred = evaluate_fit(fit, ks, models=models, methods=_split(a.methods), r=a.r)
-    obs = None
+    if not 0 <= a.level < 1:
+        raise MuxsimError(f"--level {a.level} must be in [0, 1) (0: no intervals)")
+    names = models or list(fit.models)
+    obs, qs = None, None
     if a.observed:
         ns = argparse.Namespace(logs=a.observed, format=a.format, model_name=a.model_name,
-                                models=",".join(pred.models), samples=a.observed_samples,
+                                models=",".join(names), samples=a.observed_samples,
                                 min_samples=a.min_samples, common_questions=a.common_questions)
         obs_tab = _table(ns, need=max(ks))[0]
         if getattr(fit, "question_ids", None) is not None:  # a fit of the logged questions: compare on the same ones
             obs_tab, qs = _same_questions(fit.question_ids, obs_tab)
-            if qs is not None:
-                pred = _predict_questions(fit, list(pred.models), ks, _split(a.methods), a.r, qs)
+    pred = fit.predict(ks, models=models, methods=_split(a.methods), r=a.r, level=a.level or None, draws=a.draws,
+                       seed=a.seed, questions=qs)
+    if a.observed:
         obs = evaluate_logs(obs_tab, ks, methods=[m for m in pred.values if not m.startswith("paper_")], r=a.r)
     err = prediction_error(pred, obs) if obs is not None else None
     if a.json:
@@ -333,6 +340,12 @@ def _predict(argv) -> int:
         if obs is not None:
             print(obs.table())
             print(err.line())
+            if pred.level is not None:
+                real = [m for m in obs.values if m in pred.values and not m.startswith(("single[", "paper_"))]
+                inside = [pred.lower[m][j] - 2 * obs.se[m][j] <= obs.values[m][j] <= pred.upper[m][j] + 2 * obs.se[m][j]
+                          for m in real for j in range(len(ks))]
+                print(f"observed inside the {100 * pred.level:.0f}% interval (widened by 2 observed SE): "
+                      f"{100 * float(np.mean(inside)):.0f}% of {len(inside)} values")
     if a.plot:
         _plot(a.plot, pred=pred, obs=obs, title=f"predicted from {Path(a.fit).name}")
     return 0
@@ -362,20 +375,6 @@ def _same_questions(fit_qids, obs):
     if extra:
         obs = obs.select(questions=[j for j, q in enumerate(obs.question_ids) if q in in_fit])
     return obs, (qs if lost else None)
-
-
-def _predict_questions(fit, names, ks, methods, r, qs, chunk: int = 20):
-    """Predicted curves of a fit of logged questions over the questions ``qs`` only (mean over them)."""
-    import numpy as np
-
-    from muxsim.population import Curves, add_paper, evaluate
-
-    parts = [(len(qs[s0:s0 + chunk]), evaluate(fit.population(names, questions=qs[s0:s0 + chunk]), ks, methods=methods,
-                                                r=r, with_paper=False)) for s0 in range(0, len(qs), chunk)]
-    first = parts[0][1]
-    values = {m: sum(n * c.values[m] for n, c in parts) / len(qs) for m in first.values}
-    se = {m: np.zeros(len(first.k)) for m in first.values}
-    return add_paper(Curves(first.k, values, se, f"predicted for the {len(qs)} questions also observed", first.models))
 
 
 def predict_fit_main(argv: Sequence[str] | None = None) -> int:

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("search", help="best subsets of a pool of logged models; see `muxsim search --help`", add_help=False)
     sub.add_parser("scaling", help="accuracy against k and against the number of models; see `muxsim scaling --help`", add_help=False)
     sub.add_parser("plan", help="models and samples per model under a cost budget; see `muxsim plan --help`", add_help=False)
+    sub.add_parser("design", help="plan a run from a pilot or a fit; see `muxsim design --help`", add_help=False)
     return parser
 
 
@@ -77,6 +78,7 @@ DELEGATED = {
     "search": ("muxsim.search_cli", "main"),
     "scaling": ("muxsim.scaling_cli", "main"),
     "plan": ("muxsim.plan_cli", "main"),
+    "design": ("muxsim.design_cli", "design_main"),
 }
 
 

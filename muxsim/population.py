@@ -30,6 +30,26 @@ from muxsim.layout import Layout, from_arrays, layout
 METHODS = ("mux", "mux_valid", "vote", "union", "contradiction")
 
 
+def beta_quantile_z(z: np.ndarray, a: float, b: float) -> np.ndarray:
+    """p = F_Beta(a, b)^-1(Phi(z)) for latent values ``z``, computed without cancellation.
+
+    For z > 0, Phi(z) rounds towards 1 (1 - 1e-13 at z = 7.3) and the inverse
+    of the regularised incomplete beta function is then asked for a root where
+    its argument has lost its digits: scipy's boost ``ibeta_inv`` can fail to
+    converge there and warn (``RuntimeWarning``), or return a non-monotone
+    value.  By the symmetry F_Beta(a, b)^-1(1 - s) = 1 - F_Beta(b, a)^-1(s),
+    the upper half is computed from the accurate tail s = Phi(-z) instead, so
+    every call inverts a probability below 1/2.
+    """
+    z = np.asarray(z, dtype=float)
+    lower = z <= 0
+    s = norm.cdf(-np.abs(z))  # accurate tail probability, <= 1/2
+    out = np.empty_like(s)
+    out[lower] = beta_dist.ppf(s[lower], a, b)
+    out[~lower] = 1.0 - beta_dist.ppf(s[~lower], b, a)
+    return out
+
+
 @dataclass(frozen=True)
 class Empirical:
     """Questions x models of explicit sources.
@@ -144,7 +164,7 @@ class LatentDifficulty:
         for i, p in enumerate(self.params):
             # keep p off 0 and 1 by 1e-12: Beta marginals with a, b << 1 put quantiles at 1e-300,
             # where scipy's binomial pmf overflows; the effect on any accuracy is below 1e-11
-            acc = np.clip(beta_dist.ppf(norm.cdf(z[:, i]), p.a, p.b), 1e-12, 1 - 1e-12)
+            acc = np.clip(beta_quantile_z(z[:, i], p.a, p.b), 1e-12, 1 - 1e-12)
             if p.abstain_slope == 0:
                 ab = np.full(len(z), p.abstain)
             else:

@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 
 from muxsim import evaluate
-from muxsim.calibrate import (
+from muxsim.fit import (
     LatentFit,
     ShrinkageFit,
-    dirichlet_multinomial_fit,
     evaluate_fit,
     fit_latent,
     fit_shrinkage,
     goodness_of_fit,
-    load_fit,
-    save_fit,
 )
+from muxsim.fit import load as load_fit
+from muxsim.fit import save as save_fit
+from muxsim.fit.shrinkage import dirichlet_multinomial_fit
 from muxsim.errors import MuxsimError
 from muxsim.logs.evaluate import AnswerTable, evaluate_logs
 from muxsim.population import Empirical, LatentDifficulty, ModelParams

@@ -5,7 +5,7 @@ import pytest
 from scipy.special import betaln
 
 from muxsim.errors import MuxsimError
-from muxsim.latent_class import fit_classes
+from muxsim.fit import fit_classes
 from muxsim.logs.evaluate import AnswerTable
 from muxsim.population import evaluate
 

@@ -6,12 +6,14 @@ the fits) are evaluated exactly with
 :func:`muxsim.logs.evaluate.per_question_values` for ``k = 1..K-m``.  Models
 are in tie-break order by pilot accuracy for all of them.  The fits:
 
-* the headline, :func:`muxsim.latent_class.fit_classes` (questions in latent
+* the headline, ``muxsim.fit.fit(pilot, "classes")`` (questions in latent
   classes, per-question posteriors given the pilot);
-* :func:`muxsim.calibrate.fit_latent` (the parametric LatentDifficulty family,
+* ``fit(pilot, "latent")`` (the parametric LatentDifficulty family,
   population-level);
-* :func:`muxsim.calibrate.fit_shrinkage` (empirical Bayes with a Polya urn for
+* ``fit(pilot, "shrinkage")`` (empirical Bayes with a Polya urn for
   wrong answers).
+
+Each is predicted through the one interface, ``Fit.predict`` (:func:`predict_fit`).
 
 Methods per subset of models: SC for a single model (with its union and
 contradiction, the latter 0 by definition); MUX (both scores), pooled vote,
@@ -36,8 +38,7 @@ from typing import Sequence
 import numpy as np
 
 from muxsim import paper
-from muxsim.calibrate import fit_latent, fit_shrinkage
-from muxsim.latent_class import fit_classes
+from muxsim.fit import Fit, fit
 from muxsim.logs.evaluate import AnswerTable, per_question_values
 from muxsim.population import evaluate
 
@@ -115,6 +116,18 @@ def predict(pop_of, subs: Sequence[tuple[str, ...]], ks: Sequence[int], *, chunk
     return out
 
 
+def predict_fit(f: Fit, subs: Sequence[tuple[str, ...]], ks: Sequence[int]) -> dict[Key, np.ndarray]:
+    """Point predictions of every subset and method through ``Fit.predict`` (no intervals)."""
+    out: dict[Key, np.ndarray] = {}
+    for sub in subs:
+        meths = methods_for(sub)
+        names = [_engine_name(x, sub) for x in meths]
+        c = f.predict(ks, models=list(sub), methods=names, level=None, with_paper=False)
+        for x, nm in zip(meths, names):
+            out[(sub, x)] = np.asarray(c.values[nm], dtype=float)
+    return out
+
+
 def predict_paper(pilot_acc: dict[str, float], subs: Sequence[tuple[str, ...]], ks: Sequence[int]) -> dict[Key, np.ndarray]:
     """The paper's approximations from the pilot's per-sample accuracies."""
     out: dict[Key, np.ndarray] = {}
@@ -179,7 +192,8 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     fit's population (the lighter ones join the tail of unique answers): its
     exact pooled vote of four models at k = 7 costs (2*28+1)^L cells per
     question and node, so L = 2 instead of the calibration's default 3 makes
-    that prediction about thirty times faster.
+    that prediction about thirty times faster.  ``chunk`` is kept for callers; the
+    shrinkage fit evaluates its own questions 20 at a time (``Fit.predict``).
     """
     pilot, held = split(table, m)
     ks = list(range(1, (held.K if k_max is None else k_max) + 1))
@@ -192,17 +206,16 @@ def analyse(table: AnswerTable, *, m: int, k_max: int | None = None, lam: float 
     obs = observe(held, subs, ks)
     t1 = time.perf_counter()
     log.info("observed %d subsets x k=1..%d on the held-out samples in %.0f s", len(subs), ks[-1], t1 - t0)
-    cfit = fit_classes(pilot)
-    pred = predict(lambda sub, qs: cfit.population(sub), subs, ks)
+    cfit = fit(pilot, "classes")
+    pred = predict_fit(cfit, subs, ks)
     t2 = time.perf_counter()
     log.info("latent-class fit (%d classes) and prediction in %.0f s", cfit.n_classes, t2 - t1)
-    lfit = fit_latent(pilot)
-    pred_lat = predict(lambda sub, qs: lfit.population(sub), subs, ks)
+    lfit = fit(pilot, "latent")
+    pred_lat = predict_fit(lfit, subs, ks)
     t3 = time.perf_counter()
     log.info("parametric (LatentDifficulty) fit and prediction in %.0f s", t3 - t2)
-    sfit = fit_shrinkage(pilot, max_labels=max_labels)
-    pred_shr = predict(lambda sub, qs: sfit.population(sub, questions=qs), subs, ks, chunk=chunk,
-                       n_questions=pilot.n_questions)
+    sfit = fit(pilot, "shrinkage", max_labels=max_labels)
+    pred_shr = predict_fit(sfit, subs, ks)
     t4 = time.perf_counter()
     log.info("empirical-Bayes (shrinkage) fit and prediction in %.0f s", t4 - t3)
     pilot_acc = dict(zip(models, (float(x) for x in pilot.accuracy())))

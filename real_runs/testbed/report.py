@@ -213,7 +213,7 @@ def markdown(res: dict, *, run: dict, figs: Sequence[Path], per_op: list[list[st
     L.append(f"The {FITS[0][0]} fit: {res['fit'].n_classes} classes.")
     L.append("")
     L.append("```")
-    L.append(res["fit"].table())
+    L.append(res["fit"].summary())
     L.append("```")
     L.append("")
     L.append("Bias is predicted minus observed. Observed values are exact expectations over the held-out samples "

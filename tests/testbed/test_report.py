@@ -74,7 +74,7 @@ def test_analyse_covers_every_subset_and_method(res):
 def test_chunked_prediction_equals_one_chunk():
     tab = answer_table(_samples(Q=6), ["hi", "mid"])
     pilot, _ = analysis.split(tab, 3)
-    from muxsim.calibrate import fit_shrinkage
+    from muxsim.fit import fit_shrinkage
 
     fit = fit_shrinkage(pilot)
     subs = analysis.subsets(list(pilot.models))

@@ -1,0 +1,336 @@
+"""Latent-class calibration: predict more samples of the same questions from a pilot.
+
+Model.  Each question belongs to one of C unseen classes (for example the
+kind of problem) with probabilities ``weights``.  Given its class c, the
+models answer independently; model i
+
+* abstains on each draw with probability ``abstain[c, i]``;
+* is right on a valid draw with probability p, where p ~ Beta(a[c, i], b[c, i])
+  varies over the class's questions;
+* sends a wrong valid draw to its attractor with probability
+  ``attractor[c, i]``, else to a fresh unique answer.  On each question a
+  model's attractor is the question's shared wrong answer with probability
+  ``share`` (independently per model), else an answer of its own; ``share`` is
+  the square root of the pilot's rate of two models repeating the same wrong
+  answer (:func:`muxsim.fit.common.shared_share`; 0, and a diagnostic, when no
+  two models ever repeat a wrong answer).
+
+So models are correlated only through the class (positively when they are
+good at the same classes, negatively when their skills are complementary),
+and a class can hold questions where a model is confidently wrong (attractor
+near 1).  The pilot log-likelihood of question q is
+``log sum_c w_c prod_i L_qci`` with
+
+    L_qci = BetaBinom(correct | valid; a, b) * Binom(abstain | m; abstain) * P(wrong-answer pattern | attractor),
+
+where the pattern's probability is ``s^j (1 - s)^(r - j)`` when one wrong answer
+repeats j >= 2 times among the r wrong draws and ``(1 - s)^r + r s (1 - s)^(r - 1)``
+when none repeats (with m >= 4 samples a second repeated answer is read as
+tail).  :func:`fit_classes` maximises it by EM (several starts), choosing C by
+AIC.
+
+Prediction for the same questions conditions on their pilot: question q is in
+class c with posterior probability ``resp[q, c]``, and there model i's accuracy
+has the posterior Beta(a + correct, b + valid - correct).  Every method is then
+the exact posterior expectation up to the quadrature of p: ``nodes``
+equal-weight quantiles of each posterior (the engine's mixture mode), while
+the classes enter as weighted copies of each question.
+
+Intervals (:meth:`ClassFit.draw_laws`): per question a class from its
+posterior, each model's accuracy from its posterior Beta and each attractor's
+sharing from ``share`` -- one law per question and model, so the spread over
+draws is the questions' own posterior uncertainty (the class parameters are
+held at their estimates).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar, Sequence
+
+import numpy as np
+from scipy import optimize
+from scipy.special import betaln, gammaln, logsumexp
+from scipy.stats import beta as beta_dist
+
+from muxsim import rules
+from muxsim.errors import MuxsimError
+from muxsim.fit.common import Fit, at_bound, check_table, fit_selection, shared_share
+from muxsim.layout import Layout, from_arrays
+
+__all__ = ["ClassFit", "fit_classes", "ClassPosteriorPopulation"]
+
+_EPS = 1e-9
+
+
+def _pilot_counts(codes: np.ndarray) -> dict[str, np.ndarray]:
+    """(Q, n) correct, valid, abstain and wrong counts, and the largest repeat j of one wrong answer (0 if none)."""
+    c = (codes == rules.CORRECT).sum(axis=2)
+    a = (codes == rules.ABSTAIN).sum(axis=2)
+    v = codes.shape[2] - a
+    Q, n, _ = codes.shape
+    j = np.zeros((Q, n), dtype=int)
+    for q in range(Q):
+        for i in range(n):
+            w = codes[q, i][codes[q, i] > 0]
+            if len(w):
+                top = np.unique(w, return_counts=True)[1].max()
+                j[q, i] = top if top >= 2 else 0
+    return {"c": c, "v": v, "a": a, "r": v - c, "j": j, "m": codes.shape[2]}
+
+
+def _attractor_ll(r: np.ndarray, j: np.ndarray, s: np.ndarray) -> np.ndarray:
+    s = np.clip(s, _EPS, 1 - _EPS)
+    rep = j * np.log(s) + (r - j) * np.log1p(-s)
+    none = np.log((1 - s) ** r + r * s * (1 - s) ** np.maximum(r - 1, 0))
+    return np.where(j >= 2, rep, none)
+
+
+def _component_ll(d: dict, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(Q, C, n): log L_qci (see module notes), binomial coefficients included."""
+    c, v, ac, r, j = (d[x][:, None, :] for x in "cvarj")
+    m = d["m"]
+    ab = np.clip(ab, _EPS, 1 - _EPS)
+    bb = gammaln(v + 1) - gammaln(c + 1) - gammaln(v - c + 1) + betaln(c + a, v - c + b) - betaln(a, b)
+    abst = gammaln(m + 1) - gammaln(ac + 1) - gammaln(m - ac + 1) + ac * np.log(ab) + v * np.log1p(-ab)
+    return bb + abst + _attractor_ll(r, j, s)
+
+
+def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Weighted maximum likelihood of every class's parameters given responsibilities g (Q, C)."""
+    C, n = a.shape
+    a, b = a.copy(), b.copy()
+    ab = np.zeros((C, n))
+    s = np.zeros((C, n))
+    for cl in range(C):
+        wq = g[:, cl]
+        for i in range(n):
+            c, v, r, j = d["c"][:, i], d["v"][:, i], d["r"][:, i], d["j"][:, i]
+
+            def nll(par, c=c, v=v, wq=wq):
+                al, be = np.exp(par)
+                return -float(wq @ (betaln(c + al, v - c + be) - betaln(al, be)))
+
+            res = optimize.minimize(nll, np.log([a[cl, i], b[cl, i]]), method="L-BFGS-B", bounds=[(-5, 7)] * 2)
+            a[cl, i], b[cl, i] = np.exp(res.x)
+            ab[cl, i] = (wq @ d["a"][:, i]) / max(wq.sum() * d["m"], 1e-300)
+            if (wq * r).sum() > 0:
+                s[cl, i] = optimize.minimize_scalar(lambda x, r=r, j=j, wq=wq: -float(wq @ _attractor_ll(r, j, x)),
+                                                    bounds=(1e-6, 1 - 1e-6), method="bounded").x
+    return a, b, ab, s
+
+
+@dataclass
+class ClassFit(Fit):
+    """A fitted latent-class population of the pilot's questions (see module notes)."""
+
+    kind: ClassVar[str] = "muxsim.fit/latent-class-1"
+    interval_kind: ClassVar[str] = "posterior draws of the questions; class parameters held at their estimates"
+
+    models: tuple[str, ...]
+    question_ids: tuple[str, ...]
+    weights: np.ndarray  # (C,)
+    a: np.ndarray  # (C, n)
+    b: np.ndarray  # (C, n)
+    abstain: np.ndarray  # (C, n)
+    attractor: np.ndarray  # (C, n)
+    resp: np.ndarray  # (Q, C) posterior class probabilities of the pilot's questions
+    correct: np.ndarray  # (Q, n) pilot correct counts
+    valid: np.ndarray  # (Q, n) pilot valid counts
+    log_lik: float
+    aic: dict  # C -> AIC of the best fit with C classes
+    share: float = 0.0  # probability that a model's attractor is the question's shared wrong answer
+    diagnostics: list[str] = field(default_factory=list)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.weights)
+
+    def population(self, models: Sequence[str] | None = None, *, nodes: int = 12,
+                   questions: Sequence[int] | None = None) -> "ClassPosteriorPopulation":
+        names, qs = fit_selection(self.models, len(self.question_ids), models, questions)
+        if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
+            raise MuxsimError(f"nodes={nodes!r} must be an integer >= 1")
+        return ClassPosteriorPopulation(self, tuple(names), nodes, qs)
+
+    def table(self) -> str:
+        lines = [f"{'class':<7}{'weight':>8}  " + "  ".join(f"{m[:14]:>30}" for m in self.models),
+                 f"{'':<17}" + "  ".join(f"{'mean p (a, b) abst attr':>30}" for _ in self.models)]
+        for cl in np.argsort(-self.weights):
+            cells = [f"{self.a[cl, i] / (self.a[cl, i] + self.b[cl, i]):.2f} ({self.a[cl, i]:.2g}, {self.b[cl, i]:.2g}) "
+                     f"{self.abstain[cl, i]:.2f} {self.attractor[cl, i]:.2f}" for i in range(len(self.models))]
+            lines.append(f"{int(cl):<7}{self.weights[cl]:>8.3f}  " + "  ".join(f"{x:>30}" for x in cells))
+        lines.append(f"(EM, Q={len(self.question_ids)}, log-lik {self.log_lik:.1f}; AIC by number of classes: "
+                     + ", ".join(f"{k}: {v:.1f}" for k, v in sorted(self.aic.items()))
+                     + f"; attractor shared with probability {self.share:.2f})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    def to_dict(self) -> dict:
+        """JSON-ready data: the parameters, and the pilot's counts and class posteriors that predictions need."""
+        return {"kind": self.kind, "models": list(self.models), "question_ids": list(self.question_ids),
+                "n_classes": self.n_classes, "weights": self.weights.tolist(), "a": self.a.tolist(),
+                "b": self.b.tolist(), "abstain": self.abstain.tolist(), "attractor": self.attractor.tolist(),
+                "resp": self.resp.tolist(), "correct": self.correct.tolist(), "valid": self.valid.tolist(),
+                "log_lik": self.log_lik, "aic": {str(k): v for k, v in self.aic.items()}, "share": self.share,
+                **self._diagnostics_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClassFit":
+        if d.get("kind") != cls.kind:
+            raise MuxsimError(f"fit kind={d.get('kind')!r} is not {cls.kind!r}")
+        arr = lambda k, t=float: np.asarray(d[k], dtype=t)  # noqa: E731
+        return cls(tuple(d["models"]), tuple(d["question_ids"]), arr("weights"), arr("a"), arr("b"), arr("abstain"),
+                   arr("attractor"), arr("resp"), arr("correct", np.int64), arr("valid", np.int64), float(d["log_lik"]),
+                   {int(k): float(v) for k, v in d["aic"].items()}, float(d.get("share", 0.0)),
+                   list(d.get("diagnostics", [])))
+
+    def draw_laws(self, models: Sequence[str], rng: np.random.Generator) -> np.ndarray:
+        """One posterior draw of every pilot question's laws, (Q, n, n + 4) (see module notes).
+
+        Columns: correct, model i's own attractor (1 + i), the question's shared
+        attractor (1 + n), tail, abstain."""
+        names, _ = fit_selection(self.models, len(self.question_ids), models, None)
+        idx = [self.models.index(m) for m in names]
+        Q, n = self.resp.shape[0], len(idx)
+        u = rng.random((Q, 1))
+        cls = np.minimum((u > np.cumsum(self.resp, axis=1)).sum(axis=1), self.n_classes - 1)
+        c, v = self.correct[:, idx], self.valid[:, idx]
+        p = rng.beta(self.a[cls][:, idx] + c, self.b[cls][:, idx] + v - c)
+        ab, s = self.abstain[cls][:, idx], self.attractor[cls][:, idx]
+        shared = rng.random((Q, n)) < self.share
+        W = np.zeros((Q, n, n + 4))
+        wrong = (1 - ab) * (1 - p)
+        W[:, :, 0] = (1 - ab) * p
+        for k in range(n):
+            W[:, k, 1 + k] = np.where(shared[:, k], 0.0, wrong[:, k] * s[:, k])
+        W[:, :, 1 + n] = np.where(shared, wrong * s, 0.0)
+        W[:, :, n + 2] = wrong * (1 - s)
+        W[:, :, n + 3] = ab
+        return W
+
+
+def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float):
+    Q, n = d["c"].shape
+    g = rng.dirichlet(np.ones(C), size=Q)
+    a, b = np.ones((C, n)), np.ones((C, n))
+    ll_old = -np.inf
+    for _ in range(iters):
+        a, b, ab, s = _m_step(d, g, a, b)
+        w = np.clip(g.mean(axis=0), 1e-12, None)
+        comp = _component_ll(d, a[None], b[None], ab[None], s[None]).sum(axis=2) + np.log(w)[None]
+        tot = logsumexp(comp, axis=1)
+        ll = float(tot.sum())
+        g = np.exp(comp - tot[:, None])
+        if ll - ll_old < tol * abs(ll):
+            break
+        ll_old = ll
+    return ll, g, a, b, ab, s
+
+
+def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts: int = 3, seed: int = 0,
+                iters: int = 150, tol: float = 1e-6) -> ClassFit:
+    """Fit the latent-class population to a pilot :class:`~muxsim.logs.evaluate.AnswerTable` by EM.
+
+    For each number of classes in ``n_classes``, the best of ``starts`` EM runs
+    from random responsibilities (seeded by ``seed``); the number of classes
+    with the lowest AIC (``-2 log-lik + 2 params``, params = C - 1 + 4 C n; AIC
+    rather than BIC because the fit is for prediction) is kept.
+    """
+    check_table(table)
+    Cs = [n_classes] if isinstance(n_classes, (int, np.integer)) else list(n_classes)
+    if not Cs or any(isinstance(C, bool) or not isinstance(C, (int, np.integer)) or C < 1 for C in Cs):
+        raise MuxsimError(f"n_classes={n_classes!r} must be integers >= 1")
+    d = _pilot_counts(table.codes)
+    Q, n = d["c"].shape
+    rng = np.random.default_rng(seed)
+    best, aic = None, {}
+    for C in Cs:
+        runs = [_em(d, int(C), rng, iters, tol) for _ in range(starts if C > 1 else 1)]
+        run = max(runs, key=lambda x: x[0])
+        aic[int(C)] = -2 * run[0] + 2 * (C - 1 + 4 * C * n)
+        if best is None or aic[int(C)] < aic[best[0]]:
+            best = (int(C), run)
+    _, (ll, g, a, b, ab, s) = best
+    pair = shared_share(table.codes)
+    diags = []
+    for cl in range(len(a)):
+        for i, nm in enumerate(table.models):
+            for par, val in (("a", a[cl, i]), ("b", b[cl, i])):
+                msg = at_bound(f"class {cl}, {nm}: {par}", math.log(val), -5, 7, scale="log")
+                if msg:
+                    diags.append(msg)
+    if math.isnan(pair):
+        diags.append("shared attractor share is NaN (no two models ever repeat a wrong answer on one question): "
+                     "fallback share=0 (every attractor private)")
+    if len(Cs) > 1 and best[0] == max(Cs):
+        diags.append(f"AIC chose the largest number of classes tried, {best[0]}: more might fit better")
+    return ClassFit(tuple(table.models), tuple(table.question_ids), g.mean(axis=0), a, b, ab, s, g,
+                    d["c"].copy(), d["v"].copy(), ll, aic, 0.0 if math.isnan(pair) else math.sqrt(pair), diags)
+
+
+@dataclass(frozen=True)
+class ClassPosteriorPopulation:
+    """The pilot's questions under a :class:`ClassFit`, each class a weighted copy of the question.
+
+    ``layout()`` has one mixture of ``nodes`` rows per (question, class,
+    sharing pattern), for classes with posterior probability above 1e-9
+    (renormalised per question): row e gives model i accuracy p at the
+    (e + 1/2) / nodes quantile of its posterior Beta.  Model i's attractor is
+    column i; in the pattern of a set S of two or more models (probability
+    share^|S| (1 - share)^(n - |S|)) the models in S give the first one's
+    column instead.  Every pattern keeps the pooled vote on its grid-free path.
+    """
+
+    fit: ClassFit
+    models: tuple[str, ...]
+    nodes: int
+    questions: tuple[int, ...]
+
+    def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
+        f = self.fit
+        idx = [f.models.index(m) for m in self.models]
+        qs = np.asarray(self.questions)
+        g = f.resp[qs]
+        keep = g > 1e-9
+        g = np.where(keep, g, 0.0)
+        g = g / g.sum(axis=1, keepdims=True)
+        q_i, c_i = np.nonzero(keep)  # one layout question per kept (question, class)
+        n, E = len(idx), self.nodes
+        cc, vv = f.correct[qs][q_i][:, idx], f.valid[qs][q_i][:, idx]  # (P, n)
+        pa = f.a[c_i][:, idx] + cc
+        pb = f.b[c_i][:, idx] + vv - cc
+        u = (np.arange(E) + 0.5) / E
+        p = beta_dist.ppf(u[None, :, None], pa[:, None, :], pb[:, None, :])  # (P, E, n)
+        ab = f.abstain[c_i][:, idx][:, None, :]
+        s = f.attractor[c_i][:, idx][:, None, :]
+        wrong = (1 - ab) * (1 - p)
+        W = np.zeros((len(q_i), E, n, n + 3))
+        W[..., 0] = (1 - ab) * p
+        for k in range(n):  # model k's own attractor is column k
+            W[:, :, k, 1 + k] = (wrong * s)[:, :, k]
+        W[..., n + 1] = wrong * (1 - s)
+        W[..., n + 2] = np.broadcast_to(ab, p.shape)
+        # sharing patterns: the models in S give the first one's column (at most one model sharing = all private)
+        pi = f.share
+        pats, pw = [()], [(1 - pi) ** n + n * pi * (1 - pi) ** (n - 1)]
+        for r in range(2, n + 1) if pi > 0 else ():
+            for S in itertools.combinations(range(n), r):
+                pats.append(S)
+                pw.append(pi**r * (1 - pi) ** (n - r))
+        copies = []
+        for S in pats:
+            V = W.copy()
+            for k in S[1:]:
+                V[:, :, k, 1 + S[0]] += V[:, :, k, 1 + k]
+                V[:, :, k, 1 + k] = 0.0
+            copies.append(V)
+        W = np.concatenate(copies)
+        W = np.where(W < 1e-12, 0.0, W)
+        W /= W.sum(axis=3, keepdims=True)
+        qw = np.concatenate([w * g[q_i, c_i] for w in pw]) / len(qs)
+        return from_arrays(W.reshape(W.shape[0] * E, n, n + 3), "law"), (E, np.full(E, 1.0 / E)), qw

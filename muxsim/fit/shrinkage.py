@@ -1,0 +1,559 @@
+"""The empirical-Bayes shrinkage fit: the logged questions themselves, each question's law shrunk.
+
+- correct count of model i on question q ~ Beta-binomial with prior mean
+  ``logistic(t0_i + t1_i x_q)`` and strength ``A_i``, where ``x_q`` is the pilot
+  accuracy on q of the models *not* being predicted (cross-model pooling: a
+  question everybody else missed is shrunk towards "hard"); ``cross_model=False``
+  pools towards the model's average only;
+- abstain count among the non-correct answers ~ Beta-binomial, the same way
+  (``f0_i, f1_i, B_i``);
+- wrong answers: a Polya urn whose base measure is the other models' wrong
+  answers on the same question (strength ``beta``) plus fresh answers (``tau``);
+
+every number by maximum marginal likelihood of the pilot counts (so how
+strongly to pool is learned, not guessed).  Predictions integrate each
+question's posterior with ``nodes`` seeded draws per question and model (the
+engine's mixture mode): they are posterior expectations of each method, not
+plug-ins of posterior means.
+
+Because the prior of a model depends on which models are predicted with it
+(``cross_model``), per-model methods (SC, single) are always predicted from the
+model's own one-model population (:class:`muxsim.fit.common.Fit`), so a model's
+SC does not move with the other models of a call.
+
+Labels that the data cannot support cost nothing: a named wrong answer whose
+posterior mean share of every model's wrong mass is below ``min_label_share``
+is folded into the tail of fresh answers (an urn at its bound otherwise keeps
+one-off answers as labels of tiny probability, and the pooled vote then pays
+for every one of them).  Urn or prior strengths that end on an optimiser bound
+are listed in ``ShrinkageFit.diagnostics``.
+
+Intervals (:meth:`ShrinkageFit.draw_laws`): each draw refits the priors and the
+urn on a bootstrap resample of the questions, applies them to every question
+and draws each question's law from its posterior.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar, Sequence
+
+import numpy as np
+from scipy import optimize
+from scipy.special import betaln, gammaln, logsumexp
+
+from muxsim.errors import MuxsimError
+from muxsim.fit.common import Fit, at_bound, check_table, counts, fit_selection
+from muxsim.layout import Layout, from_arrays
+
+__all__ = ["ShrinkageFit", "fit_shrinkage", "PosteriorPopulation", "dirichlet_multinomial_fit", "fit_urn",
+           "urn_split"]
+
+#: default: fold named wrong answers below this posterior share of every model's wrong mass into the tail
+MIN_LABEL_SHARE = 0.01
+
+def dirichlet_multinomial_fit(X: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """Maximum marginal likelihood Dirichlet(A mu) for rows of counts ``X`` (Q, C).
+
+    Returns ``(A, mu, log-lik)``.  Categories never observed get mu = 0 (and are
+    left out of the optimisation).
+    """
+    X = np.asarray(X, dtype=float)
+    used = X.sum(axis=0) > 0
+    Xu = X[:, used]
+    mrow = Xu.sum(axis=1)
+    C = Xu.shape[1]
+    if C == 1:
+        mu = used.astype(float)
+        return float("inf"), mu, 0.0
+
+    def nll(par):
+        A = np.exp(par[0])
+        eta = np.concatenate([[0.0], par[1:]])
+        mu = np.exp(eta - logsumexp(eta))
+        al = A * mu
+        ll = gammaln(A) - gammaln(mrow + A) + (gammaln(Xu + al) - gammaln(al)).sum(axis=1)
+        return -float(ll.sum())
+
+    p0 = Xu.sum(axis=0) / Xu.sum()
+    par0 = np.concatenate([[math.log(2.0)], np.log(np.maximum(p0[1:], 1e-3) / max(p0[0], 1e-3))])
+    res = optimize.minimize(nll, par0, method="L-BFGS-B", bounds=[(-6, 9)] + [(-15, 15)] * (C - 1))
+    eta = np.concatenate([[0.0], res.x[1:]])
+    mu = np.zeros(X.shape[1])
+    mu[used] = np.exp(eta - logsumexp(eta))
+    return float(np.exp(res.x[0])), mu, -float(res.fun)
+
+
+def _wrong_draw_features(codes: np.ndarray):
+    """For every wrong logged answer (in sample order): own count so far of that answer, own wrong draws so far,
+    the other models' count of that answer, the other models' wrong total."""
+    Q, n, m = codes.shape
+    feats = []
+    for q in range(Q):
+        allw = codes[q][codes[q] > 0]
+        labs, tot = np.unique(allw, return_counts=True)
+        total = dict(zip(labs.tolist(), tot.tolist()))
+        for i in range(n):
+            own_row = codes[q, i]
+            own_w = own_row[own_row > 0]
+            own_tot = {}
+            for lab in own_w.tolist():
+                own_tot[lab] = own_tot.get(lab, 0) + 1
+            others_total = len(allw) - len(own_w)
+            seen: dict[int, int] = {}
+            k = 0
+            for lab in own_w.tolist():
+                oth = total[lab] - own_tot[lab]
+                feats.append((seen.get(lab, 0), k, oth, others_total))
+                seen[lab] = seen.get(lab, 0) + 1
+                k += 1
+    return np.array(feats, dtype=float).reshape(-1, 4)
+
+
+def _polya_loglik(F: np.ndarray, beta: float, tau: float) -> float:
+    own, k, oth, W = F.T
+    pi = np.where(oth > 0, oth / (W + tau), 0.0)
+    p_named = (own + beta * pi) / (k + beta)
+    p_new = beta * tau / (W + tau) / (k + beta)
+    p = np.where((own > 0) | (oth > 0), p_named, p_new)
+    return float(np.log(np.maximum(p, 1e-300)).sum())
+
+
+URN_BOUNDS = (-7.0, 7.0)  # log beta, log tau
+
+
+def fit_urn(codes: np.ndarray) -> tuple[float, float, float]:
+    """(beta, tau, log-lik): the wrong-answer urn by maximum likelihood of the pilot's wrong draws (in sample order).
+
+    With no wrong draw at all the urn is not identified: (1, 1, 0)."""
+    F = _wrong_draw_features(codes)
+    if not len(F):
+        return 1.0, 1.0, 0.0
+    res = optimize.minimize(lambda p: -_polya_loglik(F, math.exp(p[0]), math.exp(p[1])), [0.0, 0.0],
+                            method="L-BFGS-B", bounds=[URN_BOUNDS, URN_BOUNDS])
+    return math.exp(res.x[0]), math.exp(res.x[1]), -float(res.fun)
+
+
+@dataclass
+class ShrinkageFit(Fit):
+    """Empirical-Bayes population of the logged questions (see module notes)."""
+
+    kind: ClassVar[str] = "muxsim.fit/shrinkage-1"
+    chunk: ClassVar[int | None] = 20
+
+    models: tuple[str, ...]
+    question_ids: tuple[str, ...]
+    strength: dict[str, float]  # A_i
+    mean: dict[str, list[float]]  # mu_i over (correct, wrong, abstain)
+    beta: float
+    tau: float
+    codes: np.ndarray  # (Q, n, m) pilot answers
+    log_lik: float
+    nodes: int = 16
+    max_labels: int = 3
+    prior: dict = field(default_factory=dict)  # model -> {t0, t1, A, f0, f1, B}
+    prior_c: np.ndarray | None = None  # (Q, n) prior mean of the correct share
+    prior_a: np.ndarray | None = None  # (Q, n) prior mean of the abstain share among non-correct answers
+    post_c: np.ndarray | None = None  # (Q, n, 2, 3) posterior of the correct share: [weight, alpha, beta] per component
+    cross_model: bool = True
+    mixture: bool = False
+    min_label_share: float = 0.0  # files of format 1 (before the threshold) predict as they did
+    diagnostics: list[str] = field(default_factory=list)
+
+    @property
+    def joint_dependent(self) -> bool:  # type: ignore[override]
+        return self.cross_model
+
+    interval_kind: ClassVar[str] = "posterior draws over bootstrap refits of the priors and the urn"
+
+    def draw_laws(self, models: Sequence[str], rng: np.random.Generator) -> np.ndarray:
+        """One draw of every pilot question's laws, (Q, n, max_labels + 3), over refits: the priors'
+        parameters and the urn refitted on a bootstrap resample of the questions and applied to every
+        question, then one posterior draw per question and model (the population's own draw with one
+        node and a seed from ``rng``)."""
+        names, qs = fit_selection(self.models, len(self.question_ids), models, None)
+        boot = tuple(int(x) for x in rng.integers(0, len(qs), len(qs)))
+        W, _ = PosteriorPopulation(self, tuple(names), 1, qs, int(rng.integers(1, 2**31)), boot).weights()
+        return W
+
+    def posteriors(self, models: Sequence[str], boot: Sequence[int] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(post_c (Q, len, 2, 3), prior_a (Q, len), abstain strengths B (len,)) for predicting ``models`` together.
+
+        With ``cross_model``, each selected model's prior is refitted on the pilot
+        accuracy of the models *outside* the selection only: using a selected
+        model's data in another selected model's prior as well as in its own
+        likelihood would count it twice and make the selected models look more
+        alike than they are (measured: union under-predicted by ~3 points at k = 7).
+        With every model selected there is no outside model and the prior pools
+        towards each model's average.  With ``boot`` (question indices), the priors'
+        parameters are refitted on those questions and applied to all (for the
+        intervals' draws over refits; not cached).
+        """
+        key = tuple(models)
+        cache = self.__dict__.setdefault("_post_cache", {})
+        if boot is None and key in cache:
+            return cache[key]
+        idx = [self.models.index(mm) for mm in models]
+        c, w, a = counts(self.codes)
+        m = self.codes.shape[2]
+        if boot is not None:
+            fi = np.asarray(boot)
+            outside = [j for j in range(len(self.models)) if j not in idx] if self.cross_model else []
+            pcs, pas, Bs = [], [], []
+            for i in idx:
+                xi = _difficulty(c, m, outside) if self.cross_model else None
+                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture, fi)
+                pcs.append(post)
+                pas.append(pa)
+                Bs.append(par["B"])
+            return np.stack(pcs, axis=1), np.stack(pas, axis=1), np.array(Bs)
+        if not self.cross_model:
+            out = self.post_c[:, idx], self.prior_a[:, idx], np.array([self.prior[mm]["B"] for mm in models])
+        else:
+            outside = [j for j in range(len(self.models)) if j not in idx]
+            pcs, pas, Bs = [], [], []
+            for i in idx:
+                xi = _difficulty(c, m, outside)
+                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture)
+                pcs.append(post)
+                pas.append(pa)
+                Bs.append(par["B"])
+            out = np.stack(pcs, axis=1), np.stack(pas, axis=1), np.array(Bs)
+        cache[key] = out
+        return out
+
+    def population(self, models: Sequence[str] | None = None, *, nodes: int | None = None,
+                   questions: Sequence[int] | None = None) -> "PosteriorPopulation":
+        names, qs = fit_selection(self.models, len(self.question_ids), models, questions)
+        return PosteriorPopulation(self, tuple(names), self.nodes if nodes is None else int(nodes), qs)
+
+    def table(self) -> str:
+        lines = [f"{'model':<30}{'A':>9}{'t0':>8}{'t1':>8}{'B':>9}{'f0':>8}{'f1':>8}"
+                 f"{'mean c':>9}{'mean w':>9}{'mean a':>9}"]
+        for m in self.models:
+            mu, p = self.mean[m], self.prior[m]
+            lines.append(f"{m:<30}{p['A']:>9.3g}{p['t0']:>8.2f}{p['t1']:>8.2f}{p['B']:>9.3g}{p['f0']:>8.2f}{p['f1']:>8.2f}"
+                         f"{mu[0]:>9.3f}{mu[1]:>9.3f}{mu[2]:>9.3f}")
+        lines.append(f"(wrong answers: Polya urn strength beta={self.beta:.3g}, fresh-answer weight tau={self.tau:.3g}; "
+                     f"Q={len(self.question_ids)}, m={self.codes.shape[2]}, log-lik {self.log_lik:.1f})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "models": list(self.models), "question_ids": list(self.question_ids),
+                "strength": self.strength, "mean": self.mean, "beta": self.beta, "tau": self.tau,
+                "codes": self.codes.tolist(), "log_lik": self.log_lik, "nodes": self.nodes, "max_labels": self.max_labels,
+                "prior": self.prior, "prior_c": self.prior_c.tolist(), "prior_a": self.prior_a.tolist(),
+                "post_c": self.post_c.tolist(), "cross_model": self.cross_model, "mixture": self.mixture,
+                "min_label_share": self.min_label_share, **self._diagnostics_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ShrinkageFit":
+        if d.get("kind") != cls.kind:
+            raise MuxsimError(f"fit kind={d.get('kind')!r} is not {cls.kind!r}")
+        return cls(tuple(d["models"]), tuple(d["question_ids"]), d["strength"], d["mean"], d["beta"], d["tau"],
+                   np.asarray(d["codes"], dtype=np.int64), d["log_lik"], d["nodes"], d["max_labels"], d["prior"],
+                   np.asarray(d["prior_c"], dtype=float), np.asarray(d["prior_a"], dtype=float),
+                   np.asarray(d["post_c"], dtype=float), d.get("cross_model", True), d.get("mixture", False),
+                   float(d.get("min_label_share", 0.0)), list(d.get("diagnostics", [])))
+
+
+def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None) -> tuple[np.ndarray, float, float]:
+    """Beta-binomial regression by marginal likelihood: k_q ~ BetaBinom(n_q, A mu_q, A (1 - mu_q)),
+    logit mu_q = t0 + t1 x_q.  Returns ((t0, t1), A, log-lik); with no rows of n > 0, a flat prior."""
+    use = n > 0
+    k, n = k[use].astype(float), n[use].astype(float)
+    if len(k) == 0:
+        return np.zeros(2), 1.0, 0.0
+    xx = np.zeros(len(k)) if x is None else x[use]
+    tot = k.sum() / n.sum()
+    if tot in (0.0, 1.0):  # every draw went one way: a point mass (A -> inf) at the boundary
+        return np.array([-30.0 if tot == 0 else 30.0, 0.0]), 1e6, 0.0
+
+    def nll(par):
+        mu = 1 / (1 + np.exp(-(par[0] + par[1] * xx)))
+        mu = np.clip(mu, 1e-9, 1 - 1e-9)
+        A = np.exp(par[2])
+        return -float((betaln(k + A * mu, n - k + A * (1 - mu)) - betaln(A * mu, A * (1 - mu))).sum())
+
+    t0 = math.log(tot / (1 - tot))
+    bounds = [(-30, 30), (0, 0) if x is None else (-10, 10), (-7, 14)]
+    res = optimize.minimize(nll, [t0, 0.0, 0.0], method="L-BFGS-B", bounds=bounds)
+    return res.x[:2], float(np.exp(res.x[2])), -float(res.fun)
+
+
+def _bb_mixture(k: np.ndarray, n: int, x: np.ndarray) -> tuple[dict, np.ndarray, float]:
+    """Two-component Beta-binomial prior by marginal likelihood: with probability ``pi`` the question
+    follows the cross-model regression (logit mu_q = t0 + t1 x_q, strength A), else the model's own
+    average (logit mu = u0, strength U).  Returns (parameters, posterior (Q, 2, 3) of
+    [weight, alpha, beta] for the correct share, log-lik)."""
+    k = k.astype(float)
+    tot = k.sum() / (n * len(k))
+    if tot in (0.0, 1.0):
+        edge = 1e-9 if tot == 0 else 1 - 1e-9
+        post = np.zeros((len(k), 2, 3))
+        post[:, 0] = [1.0, edge * 1e6 + k.mean() * 0, (1 - edge) * 1e6]
+        return {"t0": 0.0, "t1": 0.0, "A": 1e6, "pi": 1.0, "u0": 0.0, "U": 1e6}, post, 0.0
+
+    def comps(par):
+        mu = np.clip(1 / (1 + np.exp(-(par[0] + par[1] * x))), 1e-9, 1 - 1e-9)
+        A = np.exp(par[2])
+        pi = 1 / (1 + np.exp(-par[3]))
+        mb = min(max(1 / (1 + math.exp(-par[4])), 1e-9), 1 - 1e-9)
+        U = np.exp(par[5])
+        a1, b1 = A * mu, A * (1 - mu)
+        a2, b2 = np.full_like(mu, U * mb), np.full_like(mu, U * (1 - mb))
+        l1 = math.log(pi) + betaln(k + a1, n - k + b1) - betaln(a1, b1)
+        l2 = math.log1p(-pi) + betaln(k + a2, n - k + b2) - betaln(a2, b2)
+        return (a1, b1, l1), (a2, b2, l2)
+
+    def nll(par):
+        (_, _, l1), (_, _, l2) = comps(par)
+        return -float(np.logaddexp(l1, l2).sum())
+
+    t0 = math.log(tot / (1 - tot))
+    res = optimize.minimize(nll, [t0, 1.0, 0.0, 1.0, t0, 0.0], method="L-BFGS-B",
+                            bounds=[(-30, 30), (-10, 10), (-7, 14), (-9, 9), (-30, 30), (-7, 14)])
+    (a1, b1, l1), (a2, b2, l2) = comps(res.x)
+    wts = np.exp(np.stack([l1, l2], axis=1) - np.logaddexp(l1, l2)[:, None])
+    post = np.stack([np.stack([wts[:, 0], k + a1, n - k + b1], axis=1),
+                     np.stack([wts[:, 1], k + a2, n - k + b2], axis=1)], axis=1)
+    r = res.x
+    par = {"t0": float(r[0]), "t1": float(r[1]), "A": float(np.exp(r[2])), "pi": float(1 / (1 + np.exp(-r[3]))),
+           "u0": float(r[4]), "U": float(np.exp(r[5]))}
+    return par, post, -float(res.fun)
+
+
+DIFFICULTY_SCALE = lambda share: 4 * (share - 0.5)  # noqa: E731
+
+
+def _difficulty(c: np.ndarray, m: int, outside: Sequence[int] | None = None) -> np.ndarray | None:
+    """(Q,) covariate: logit of the smoothed pilot accuracy on each question of the models ``outside``
+    (column indices of ``c``); None when there are none."""
+    if outside is None or len(outside) == 0:
+        return None
+    cc = c[:, list(outside)]
+    share = (cc.sum(axis=1) + 0.5) / (cc.shape[1] * m + 1)
+    return DIFFICULTY_SCALE(share)
+
+
+def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None, mixture: bool,
+                 fit_idx: np.ndarray | None = None):
+    """One model's priors and posteriors: (parameters, prior mean of correct (Q,), prior mean of abstain
+    among non-correct (Q,), posterior of the correct share (Q, 2, 3), log-lik).
+
+    With ``fit_idx`` (question indices, e.g. a bootstrap resample) the prior's
+    parameters are fitted on those questions only and then applied to every
+    question (not for the mixture prior, which is always fitted on all)."""
+    Q = len(c_i)
+    lin = lambda t: t[0] + t[1] * (0.0 if xi is None else xi)  # noqa: E731
+    fi = np.arange(Q) if fit_idx is None or (mixture and xi is not None) else np.asarray(fit_idx)
+    xf = None if xi is None else xi[fi]
+    ta, B, l2 = _bb_regression(a_i[fi], m - c_i[fi], xf)
+    prior_a = np.broadcast_to(1 / (1 + np.exp(-lin(ta))), (Q,)).copy()
+    if mixture and xi is not None:
+        pc, post, l1 = _bb_mixture(c_i, m, xi)
+        mu1 = 1 / (1 + np.exp(-(pc["t0"] + pc["t1"] * xi)))
+        prior_c = pc["pi"] * mu1 + (1 - pc["pi"]) / (1 + math.exp(-pc["u0"]))
+        par = {**pc, "f0": float(ta[0]), "f1": float(ta[1]), "B": B}
+    else:
+        tc, A, l1 = _bb_regression(c_i[fi], np.full(len(fi), m), xf)
+        prior_c = np.broadcast_to(1 / (1 + np.exp(-lin(tc))), (Q,)).copy()
+        mu = np.clip(prior_c, 1e-12, 1 - 1e-12)
+        post = np.zeros((Q, 2, 3))
+        post[:, 0] = np.stack([np.ones(Q), c_i + A * mu, m - c_i + A * (1 - mu)], axis=1)
+        par = {"t0": float(tc[0]), "t1": float(tc[1]), "A": A, "pi": 1.0, "f0": float(ta[0]), "f1": float(ta[1]), "B": B}
+    return par, prior_c, prior_a, post, l1 + l2
+
+
+def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: bool = True,
+                  mixture: bool = False, min_label_share: float = MIN_LABEL_SHARE) -> ShrinkageFit:
+    """Fit the shrinkage population by marginal likelihood (see module notes).
+
+    Per model: the correct count of a question is Beta-binomial with prior mean
+    ``mu_qi = logistic(t0_i + t1_i x_qi)`` and strength ``A_i``; the abstain count
+    among the other answers is Beta-binomial with ``nu_qi = logistic(f0_i + f1_i x_qi)``
+    and strength ``B_i``.  With ``cross_model=True``, ``x_qi`` is the logit of
+    the other models' pilot accuracy on the question (so a question everybody
+    missed is shrunk towards "hard", not towards the model's average); with
+    ``False``, ``t1 = f1 = 0`` (pooling towards the model's average only).
+    With ``mixture=True`` (needs ``cross_model``) the correct-count prior is a
+    two-component mixture: the cross-model regression with probability ``pi_i``,
+    else the model's own average (a question can be hard for one model only).
+    All numbers per model and the urn's ``beta``, ``tau`` are maximum
+    marginal likelihood estimates.
+    """
+    check_table(table)
+    c, w, a = counts(table.codes)
+    m = table.K
+    n = c.shape[1]
+    prior_c = np.zeros(c.shape)
+    prior_a = np.zeros(c.shape)
+    post_c = np.zeros(c.shape + (2, 3))
+    strength, mean, prior, ll = {}, {}, {}, 0.0
+    for i, nm in enumerate(table.models):
+        xi = _difficulty(c, m, [j for j in range(n) if j != i]) if cross_model else None
+        par, prior_c[:, i], prior_a[:, i], post_c[:, i], l_i = _model_prior(c[:, i], a[:, i], m, xi, mixture)
+        prior[nm] = par
+        strength[nm] = par["A"]
+        mc = float(prior_c[:, i].mean())
+        ma = float(((1 - prior_c[:, i]) * prior_a[:, i]).mean())
+        mean[nm] = [mc, 1 - mc - ma, ma]
+        ll += l_i
+    beta, tau, ll_urn = fit_urn(table.codes)
+    ll += ll_urn
+    diags = []
+    if not (w > 0).any():
+        diags.append("no wrong answer in the pilot: the urn (beta, tau) is not identified; fallback beta = tau = 1")
+    else:
+        for nm_, v in (("beta", beta), ("tau", tau)):
+            msg = at_bound(f"urn {nm_}", math.log(v), *URN_BOUNDS, scale="log")
+            if msg:
+                diags.append(msg + f" (={v:.3g}); labels below a {min_label_share:g} share are folded into the tail")
+    for nm, par in prior.items():
+        for key, lo, hi in (("A", -7, 14), ("B", -7, 14)):
+            v = par.get(key)
+            if v is None:
+                continue
+            if v >= 1e6 - 1 and key == "A" and par.get("t0") in (-30.0, 30.0):
+                diags.append(f"{nm}: every pilot draw was {'wrong' if par['t0'] < 0 else 'correct'}: fallback "
+                             f"point-mass prior ({key}=1e6)")
+                continue
+            msg = at_bound(f"{nm}: {key}", math.log(v) if v > 0 else float("nan"), lo, hi, scale="log")
+            if msg:
+                diags.append(msg)
+    return ShrinkageFit(tuple(table.models), tuple(table.question_ids), strength, mean, beta, tau,
+                        table.codes.copy(), ll, nodes, max_labels, prior, prior_c, prior_a, post_c, cross_model, mixture,
+                        float(min_label_share), diags)
+
+
+@dataclass(frozen=True)
+class PosteriorPopulation:
+    """The questions of a :class:`ShrinkageFit`, each model's law integrated over its posterior.
+
+    Model i's law on question q is drawn from its posterior: (correct, wrong,
+    abstain) ~ Dirichlet(counts + A_i mu_i), and the wrong mass split over the
+    question's named wrong answers and a tail of fresh answers by
+    Dirichlet(own counts + beta * urn base).  ``layout()`` returns a mixture
+    layout with ``nodes`` posterior draws per question and model (seeded by
+    (seed, question, model), so reproducible in any process); the engine then
+    gives the exact expectation over those draws.  At most ``max_labels`` named
+    wrong answers are kept per question (the lightest are folded into the tail,
+    which keeps the pooled vote cheap).
+    """
+
+    fit: ShrinkageFit
+    models: tuple[str, ...]
+    nodes: int
+    questions: tuple[int, ...]
+    seed: int = 0
+    boot: tuple[int, ...] | None = None  # refit the priors and the urn on these questions (interval draws)
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        f = self.fit
+        idx = [f.models.index(m) for m in self.models]
+        post_all, pa_all, B_all = f.posteriors(self.models, self.boot)
+        u_beta, u_tau = (f.beta, f.tau) if self.boot is None else fit_urn(f.codes[list(self.boot)])[:2]
+        codes_all = f.codes
+        E = self.nodes
+        Lmax = f.max_labels
+        W = np.zeros((len(self.questions), E, len(idx), Lmax + 3))
+        for qq, q in enumerate(self.questions):
+            # one seeded stream per (question, model): a question's laws do not depend on which
+            # other models or questions are evaluated with it
+            codes = codes_all[q]
+            rngs = [np.random.default_rng([int(self.seed), int(q), int(i)]) for i in idx]
+            n_keep, split = urn_split(codes, idx, u_beta, u_tau, Lmax, E, rngs, f.min_label_share)
+            for r, i in enumerate(idx):
+                rng = rngs[r]
+                nc, nw, na = (codes[i] == 0).sum(), (codes[i] > 0).sum(), (codes[i] < 0).sum()
+                nu = pa_all[q, r]
+                pcs = post_all[q, r]  # (2, 3): weight, alpha, beta of each posterior component
+                n1 = int(round(E * pcs[0, 0]))  # stratified: components get their share of the draws
+                pc = np.concatenate([_beta_draw(rng, pcs[0, 1], pcs[0, 2], n1), _beta_draw(rng, pcs[1, 1], pcs[1, 2], E - n1)])
+                sa = _beta_draw(rng, na + B_all[r] * nu, nw + B_all[r] * (1 - nu), E)
+                coarse = np.stack([pc, (1 - pc) * (1 - sa), (1 - pc) * sa], axis=1)  # correct, wrong, abstain
+                W[qq, :, r, 0] = coarse[:, 0]
+                W[qq, :, r, -1] = coarse[:, 2]
+                W[qq, :, r, 1 : 1 + n_keep] = coarse[:, 1:2] * split[r][:, :-1]
+                W[qq, :, r, Lmax + 1] = coarse[:, 1] * split[r][:, -1]
+        # drop shares below 1e-12 (gamma draws of tiny shapes underflow to denormals, where scipy's
+        # binomial pmf overflows); the effect on any accuracy is below 1e-11
+        W = np.where(W < 1e-12, 0.0, W)
+        W = W / W.sum(axis=3, keepdims=True)
+        return W.reshape(len(self.questions) * E, len(idx), Lmax + 3), np.full(E, 1.0 / E)
+
+    def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
+        W, mw = self.weights()
+        Q = W.shape[0] // self.nodes
+        return from_arrays(W, "law"), (self.nodes, mw), np.full(Q, 1.0 / Q)
+
+
+def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, max_labels: int, E: int,
+              rngs: Sequence[np.random.Generator], min_share: float = 0.0) -> tuple[int, list[np.ndarray]]:
+    """Posterior draws of how each model's wrong mass splits over one question's named wrong answers.
+
+    ``codes`` is the question's pilot (n, m); for each model in ``idx``, E draws of
+    Dirichlet(own counts + urn base) over the kept answers, then the rest (folded
+    answers and the tail of fresh ones), where the urn base of an answer is
+    ``beta * (other models' count) / (their wrong total + tau)`` and of the tail
+    ``beta * tau / (their wrong total + tau)``.  The ``max_labels`` answers heaviest
+    in posterior mean over the models are kept, less those whose posterior mean share
+    of every model's wrong mass is below ``min_share``.  Returns (kept, [(E, kept + 1)]).
+    """
+    allw = codes[codes > 0]
+    labs, tot = np.unique(allw, return_counts=True)
+    tot_d = dict(zip(labs.tolist(), tot.tolist()))
+    prior_w = np.zeros((len(idx), len(labs)))
+    own_w = np.zeros((len(idx), len(labs)))
+    prior_t = np.zeros(len(idx))
+    for r, i in enumerate(idx):
+        own = codes[i][codes[i] > 0]
+        Wo = len(allw) - len(own)
+        for t, lab in enumerate(labs.tolist()):
+            own_w[r, t] = int((own == lab).sum())
+            oth = tot_d[lab] - own_w[r, t]
+            prior_w[r, t] = beta * oth / (Wo + tau) if oth > 0 else 0.0
+        prior_t[r] = beta * tau / (Wo + tau)
+    mean_w = (own_w + prior_w) / (own_w.sum(axis=1, keepdims=True) + beta)
+    order = np.argsort(-mean_w.sum(axis=0), kind="stable")
+    keep = order[:max_labels]
+    if min_share > 0 and len(keep):  # labels the data cannot support join the tail
+        keep = keep[mean_w[:, keep].max(axis=0) >= min_share]
+    fold = order[~np.isin(order, keep)]
+    split = []
+    for r in range(len(idx)):
+        par = np.concatenate([own_w[r, keep] + prior_w[r, keep],
+                              [own_w[r, fold].sum() + prior_w[r, fold].sum() + prior_t[r]]])
+        split.append(_dirichlet(rngs[r], par, E))
+    return len(keep), split
+
+
+def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarray:
+    """n Beta(a, b) draws; a or b <= 0 gives the point mass at 0 or 1."""
+    if a <= 0:
+        return np.zeros(n)
+    if b <= 0:
+        return np.ones(n)
+    return _dirichlet(rng, np.array([a, b]), n)[:, 0]
+
+
+def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarray:
+    """n Dirichlet(alpha) draws; components with alpha = 0 are exactly 0."""
+    alpha = np.asarray(alpha, dtype=float)
+    g = np.zeros((n, len(alpha)))
+    pos = alpha > 0
+    g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
+    tot = g.sum(axis=1, keepdims=True)
+    bad = tot[:, 0] <= 0  # every gamma underflowed (tiny alphas): put the mass on the largest alpha
+    if np.any(bad):
+        g[bad] = 0.0
+        g[bad, int(np.argmax(alpha))] = 1.0
+        tot = g.sum(axis=1, keepdims=True)
+    return g / tot
+
+
