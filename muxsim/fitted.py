@@ -1,8 +1,4 @@
-"""The one adapter between search/scaling and the fits (``muxsim fit``): a fitted population of some models.
-
-Kept to one function so that it can be re-pointed when the fits move (a ``muxsim/fit/``
-package is planned); everything else calls :func:`population_of_fit`.
-"""
+"""The one adapter between search/scaling and the fits (:mod:`muxsim.fit`): a fitted population of some models."""
 
 from __future__ import annotations
 
@@ -15,16 +11,16 @@ __all__ = ["population_of_fit", "fit_logs", "load"]
 
 def load(path: str):
     """A fit written by ``muxsim fit``."""
-    from muxsim.calibrate import load_fit
+    from muxsim.fit import load as load_fit
 
     return load_fit(path)
 
 
 def fit_logs(table):
     """The default fit of an AnswerTable for predictions: the parametric latent-difficulty fit."""
-    from muxsim.calibrate import fit_latent
+    from muxsim.fit import fit
 
-    return fit_latent(table)
+    return fit(table, "latent")
 
 
 def population_of_fit(fit, models: Sequence[str] | None = None):
