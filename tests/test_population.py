@@ -70,3 +70,20 @@ def test_private_attractor_vote_equals_grid_path():
         units = eng.vote(range(3), [k] * 3, path="units")
         np.testing.assert_allclose(eng.vote(range(3), [k] * 3, path="grid"), units, atol=1e-12)
         assert qw @ units == pytest.approx(evaluate(pop, [k], methods=["vote"]).values["vote"][0], abs=1e-12)
+
+
+def test_beta_quantile_far_tail_no_warning():
+    """boost's ibeta_inv gives up at s = 1e-17 (a RuntimeWarning and 6e-213); the tail expansion is used there."""
+    import warnings
+
+    from scipy.stats import beta, norm
+
+    from muxsim.population import beta_quantile_z
+
+    z = np.array([-8.478621822183513, -3.0, 0.0, 3.0, 8.478621822183513])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = beta_quantile_z(z, 1.028, 0.972)
+    assert np.all(np.diff(x) > 0)
+    assert beta.cdf(x[0], 1.028, 0.972) == pytest.approx(norm.cdf(z[0]), rel=1e-7)
+    assert beta.cdf(x[1:4], 1.028, 0.972) == pytest.approx(norm.cdf(z[1:4]), rel=1e-9)
