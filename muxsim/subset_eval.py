@@ -70,9 +70,7 @@ class SubsetEvaluator:
         self.chunk_rows = int(chunk_rows)
         self.logged = self.fit is not None and getattr(self.fit, "question_ids", None) is not None
         self.joint = self.logged and bool(self.fit.joint_dependent)
-        self._pool_fit = self.fit  # the fit whose pool population serves the shared chunks
-        #: the values come from one engine over per-question rows (empirical or posterior populations)
-        self.per_question = False
+        self._whole: dict = {}  # (models,) -> (engine, weights) of a population or a parametric fit
 
     # -- chunks ---------------------------------------------------------------------------------
     def _engines(self, sel: list[str], fit=None) -> Iterator[tuple[object, np.ndarray]]:
@@ -81,14 +79,17 @@ class SubsetEvaluator:
 
         fit = self.fit if fit is None else fit
         n = len(sel)
-        if not self.logged:
-            pop = fit.population(sel) if fit is not None else self.source
-            lay, mix, qw = pop.layout()
-            if lay.n_questions * n > MAX_ROWS:
-                raise MuxsimError(
-                    f"the {type(pop).__name__} of {n} models has {lay.n_questions:,} layout rows per model: too large "
-                    f"for one engine over the whole pool (limit {MAX_ROWS:,} rows x models)")
-            yield Engine(lay, [self.k_max] * n, mix=mix), np.asarray(qw, dtype=float)
+        if not self.logged:  # one engine, kept for the next call (singles, then values)
+            key = tuple(sel)
+            if key not in self._whole:
+                pop = fit.population(sel) if fit is not None else self.source
+                lay, mix, qw = pop.layout()
+                if lay.n_questions * n > MAX_ROWS:
+                    raise MuxsimError(
+                        f"the {type(pop).__name__} of {n} models has {lay.n_questions:,} layout rows per model: too "
+                        f"large for one engine over the whole pool (limit {MAX_ROWS:,} rows x models)")
+                self._whole = {key: (Engine(lay, [self.k_max] * n, mix=mix), np.asarray(qw, dtype=float))}
+            yield self._whole[key]
             return
         Q = len(fit.question_ids)
         probe = fit.population(sel, questions=[0]).layout()[0].n_questions
