@@ -16,11 +16,11 @@ def load(path: str):
     return load_fit(path)
 
 
-def fit_logs(table):
-    """The default fit of an AnswerTable for predictions: the parametric latent-difficulty fit."""
+def fit_logs(table, kind: str = "latent"):
+    """A fit of an AnswerTable for predictions (default: the parametric latent-difficulty fit)."""
     from muxsim.fit import fit
 
-    return fit(table, "latent")
+    return fit(table, kind)
 
 
 def population_of_fit(fit, models: Sequence[str] | None = None):

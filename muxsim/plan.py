@@ -4,14 +4,19 @@ A plan is a subset S (in tie-break order) and one k per model of S; its cost is
 sum_{i in S} k_i c_i with c_i the model's cost per sample (tokens or seconds from the
 sample log, or given).  Its accuracy is the exact expected accuracy of one method (MUX by
 default) on a population: the logged pools (k of K logged answers) or a fitted population.
-Every candidate plan is evaluated on one exact engine over the pool, so the per-model
-tables are built once.  :func:`plan` returns all candidates, the Pareto front (no other
-plan is at most as costly and more accurate) and the best plan within the budget, with a
-95% interval over questions where the population has one row per question (NaN otherwise).
+Candidate plans are evaluated by :class:`muxsim.subset_eval.SubsetEvaluator`: one exact
+engine over the pool (in chunks of questions for fits of logged questions), so the per-model
+tables are built once, wherever the fit allows (shrinkage with cross-model priors: subset by
+subset).  :func:`plan` returns all candidates, the Pareto front (no other plan is at most as
+costly and more accurate) and the best plan within the budget.  The best plan's uncertainty:
+on the logged pools, a 95% interval over questions (value +- 1.96 SE); on a fit, the
+``level`` predictive interval of ``Fit.predict`` for its models and k (one k for all its
+models; a plan with per-model k gets none, ``Fit.predict`` takes one k per curve point).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -32,16 +37,28 @@ class Plan:
     k: tuple[int, ...]
     cost: float
     accuracy: float
-    se: float  # over questions; NaN for a parametric population
+    se: float  # over questions (logged pools); NaN on a fit
+    lower: float | None = None  #: predictive interval at ``level`` (on a fit; the best plan only)
+    upper: float | None = None
+    level: float | None = None
 
     def interval(self) -> tuple[float, float]:
+        """The predictive interval on a fit, else the 95% interval value +- 1.96 SE (NaN without either)."""
+        if self.level is not None:
+            return (float(self.lower), float(self.upper))
         return (self.accuracy - Z95 * self.se, self.accuracy + Z95 * self.se)
+
+    def interval_label(self) -> str:
+        return f"{100 * self.level:g}% predictive interval" if self.level is not None else "95% interval over questions"
 
     def to_dict(self) -> dict:
         lo, hi = self.interval()
         ok = not math.isnan(self.se)
-        return {"models": list(self.models), "k": list(self.k), "cost": self.cost, "accuracy": self.accuracy,
-                "se": self.se if ok else None, "interval95": [lo, hi] if ok else None}
+        d = {"models": list(self.models), "k": list(self.k), "cost": self.cost, "accuracy": self.accuracy,
+             "se": self.se if ok else None, "interval95": [lo, hi] if ok else None}
+        if self.level is not None:
+            d.update(lower=self.lower, upper=self.upper, level=self.level)
+        return d
 
 
 @dataclass
@@ -63,7 +80,8 @@ class PlanResult:
                          f"{min(p.cost for p in self.candidates):g})")
         else:
             b = self.best
-            iv = "" if math.isnan(b.se) else f", 95% interval [{b.interval()[0]:.4f}, {b.interval()[1]:.4f}]"
+            lo, hi = b.interval()
+            iv = "" if math.isnan(lo) else f", {b.interval_label()} [{lo:.4f}, {hi:.4f}]"
             lines.append(f"best plan: {', '.join(f'{m} x{k}' for m, k in zip(b.models, b.k))}: accuracy {b.accuracy:.4f}"
                          f"{iv}, cost {b.cost:g}")
         lines.append("Pareto front (cost, accuracy, plan):")
@@ -107,14 +125,18 @@ def _check_costs(costs: Mapping[str, float], models: Sequence[str]) -> np.ndarra
     return c
 
 
-def plan(pop, costs: Mapping[str, float], budget: float, *, sizes: Sequence[int] = (1, 2, 3),
+def plan(source, costs: Mapping[str, float], budget: float, *, sizes: Sequence[int] = (1, 2, 3),
          ks: Sequence[int] = (1, 2, 3, 4, 5), per_model_k: bool = False, method: str = "mux",
-         max_plans: int = 200_000, k_limit: int | None = None) -> PlanResult:
+         max_plans: int = 200_000, k_limit: int | None = None, models: Sequence[str] | None = None,
+         level: float | None = 0.9, draws: int = 40, seed: int = 0) -> PlanResult:
     """Every plan (subset of the given sizes x k per model from ``ks``; the same k for all models
     unless ``per_model_k``), its cost and exact accuracy; the Pareto front and the best plan with
-    cost <= ``budget`` (ties: lower cost, then earlier enumeration).  ``k_limit``: the logged K."""
-    from muxsim.exact.engine import Engine
-    from muxsim.population import Empirical
+    cost <= ``budget`` (ties: lower cost, then earlier enumeration).  ``k_limit``: the logged K.
+
+    ``source``: a population (e.g. the logged pools) or a :class:`~muxsim.fit.Fit`; on a fit,
+    ``models`` picks the pool (default: all the fit's) and the best plan gets the ``level``
+    predictive interval of ``source.predict`` (``level=None``: none)."""
+    from muxsim.subset_eval import SubsetEvaluator, is_fit
 
     if method not in ("mux", "mux_valid", "vote"):
         raise MuxsimError(f"method={method!r} must be one of ('mux', 'mux_valid', 'vote')")
@@ -129,8 +151,14 @@ def plan(pop, costs: Mapping[str, float], budget: float, *, sizes: Sequence[int]
         raise MuxsimError(f"ks={ks} must be integers >= 1")
     if k_limit is not None and ks[-1] > k_limit:
         raise MuxsimError(f"k={ks[-1]} is larger than the K={k_limit} logged samples per question (k <= K)")
-    lay, mix, qw = pop.layout()
-    names = list(pop.models)
+    fit = source if is_fit(source) else None
+    if fit is not None:
+        from muxsim.fitted import population_of_fit
+
+        population_of_fit(fit, models)  # checks the names
+    elif models is not None and list(models) != list(source.models):
+        raise MuxsimError("models: a population is planned over all its models")
+    names = list(source.models) if models is None else list(models)
     n = len(names)
     for s in sizes:
         if s < 1 or s > n:
@@ -139,26 +167,18 @@ def plan(pop, costs: Mapping[str, float], budget: float, *, sizes: Sequence[int]
     n_plans = sum(math.comb(n, s) * (len(ks) ** s if per_model_k else len(ks)) for s in sizes)
     if n_plans > max_plans:
         raise MuxsimError(f"{n_plans} plans exceed max_plans={max_plans}; fewer sizes or k values")
-    qw = np.asarray(qw, dtype=float)
-    eng = Engine(lay, [ks[-1]] * n, mix=mix)
-    single = np.array([float(qw @ eng.single(i)) for i in range(n)])
+    ev = SubsetEvaluator(source, names, ks[-1])
+    single = ev.singles()
     order = [int(i) for i in np.argsort(-single, kind="stable")]  # tie-break order
-    per_q = isinstance(pop, Empirical) or type(pop).__name__.endswith("PosteriorPopulation")
-    Q = len(qw)
-    cands = []
+    jobs = []
     for s in sizes:
         for combo in itertools.combinations(order, s):
-            combo = sorted(combo, key=order.index)
             points = itertools.product(ks, repeat=s) if per_model_k else ((k,) * s for k in ks)
-            for kk in points:
-                if method == "vote":
-                    v = eng.vote(combo, list(kk))
-                else:
-                    v = eng.mux(combo, list(kk), "per_k" if method == "mux" else "per_valid")[0]
-                acc = float(qw @ v)
-                se = float(np.sqrt(np.sum(qw**2 * (v - acc) ** 2) * Q / (Q - 1))) if per_q and Q > 1 else math.nan
-                cands.append(Plan(tuple(names[i] for i in combo), tuple(int(x) for x in kk),
-                                  float(sum(c[i] * x for i, x in zip(combo, kk))), acc, se))
+            jobs += [(combo, tuple(int(x) for x in kk)) for kk in points]
+    vals, se = ev.values(jobs, method)
+    cands = [Plan(tuple(names[i] for i in combo), kk, float(sum(c[i] * x for i, x in zip(combo, kk))),
+                  float(vals[j, 0]), math.nan if se is None else float(se[j]))
+             for j, (combo, kk) in enumerate(jobs)]
     by_cost = sorted(range(len(cands)), key=lambda j: (cands[j].cost, -cands[j].accuracy, j))
     front, best_acc = [], -math.inf
     for j in by_cost:
@@ -167,6 +187,11 @@ def plan(pop, costs: Mapping[str, float], budget: float, *, sizes: Sequence[int]
             best_acc = cands[j].accuracy
     within = [p for p in front if p.cost <= budget * (1 + 1e-12)]
     best = within[-1] if within else None
+    if best is not None and fit is not None and level is not None and len(set(best.k)) == 1:
+        from muxsim.predicted import interval_of
+
+        iv = interval_of(fit, list(best.models), best.k[0], method, level=level, draws=draws, seed=seed)
+        best = dataclasses.replace(best, **iv)
     return PlanResult(method, budget, best, front, cands)
 
 
@@ -186,7 +211,8 @@ def plot_plan(result: PlanResult, path: str, title: str = "") -> None:
     ax.axvline(result.budget, color="C3", ls="--", lw=1, label=f"budget {result.budget:g}")
     if result.best is not None:
         b = result.best
-        yerr = None if math.isnan(b.se) else [[Z95 * b.se], [Z95 * b.se]]
+        lo, hi = b.interval()
+        yerr = None if math.isnan(lo) else [[b.accuracy - lo], [hi - b.accuracy]]
         ax.errorbar([b.cost], [b.accuracy], yerr=yerr, fmt="o", color="C3", capsize=3,
                     label="chosen: " + ", ".join(f"{m} x{k}" for m, k in zip(b.models, b.k)))
     ax.set_xlabel("cost (sum over models of k x cost per sample)")

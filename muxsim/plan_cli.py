@@ -45,20 +45,28 @@ def _plan(argv) -> int:
     ap.add_argument("--per-model-k", action="store_true", help="let each model of a subset have its own k")
     ap.add_argument("--method", default="mux", choices=("mux", "mux_valid", "vote"))
     ap.add_argument("--fit", help="FIT.json: accuracy of the fitted population instead of the logged pools")
+    ap.add_argument("--level", type=float, default=0.9, help="--fit: level of the best plan's predictive interval (default 0.9)")
+    ap.add_argument("--draws", type=int, default=40, help="--fit: draws from the fit for that interval (default 40)")
     ap.add_argument("--plot", help="write accuracy against cost (plans, Pareto front, chosen plan) to this PNG")
     a = ap.parse_args(argv)
     samples = read_logs(a.logs, a.format, a.model_name)
     tab, _ = _table(a, samples)
     costs = _costs(a.cost) if a.cost else costs_from_samples(
         [s for s in samples if s.model in tab.models], a.cost_field)
+    if not (0 < a.level < 1):
+        raise MuxsimError(f"--level {a.level} must be in (0, 1)")
+    if a.draws < 2:
+        raise MuxsimError(f"--draws {a.draws} must be >= 2")
+    models = None
     if a.fit:
-        pop = fitted.population_of_fit(fitted.load(a.fit), list(tab.models))
+        source = fitted.load(a.fit)
+        models = list(tab.models)
         k_limit = None
     else:
-        pop = tab.empirical()
+        source = tab.empirical()
         k_limit = tab.K
-    res = plan(pop, costs, a.budget, sizes=parse_sizes(a.sizes), ks=parse_ks(a.k), per_model_k=a.per_model_k,
-               method=a.method, k_limit=k_limit)
+    res = plan(source, costs, a.budget, sizes=parse_sizes(a.sizes), ks=parse_ks(a.k), per_model_k=a.per_model_k,
+               method=a.method, k_limit=k_limit, models=models, level=float(a.level), draws=a.draws)
     if a.plot:
         src = f"fit {a.fit}" if a.fit else f"{tab.n_questions} logged questions, K={tab.K}"
         plot_plan(res, a.plot, title=f"muxsim plan: {src}")

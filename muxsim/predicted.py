@@ -1,15 +1,18 @@
-"""The ``predicted`` search objective: subsets ranked by a population's exact accuracy of one method at k.
+"""The ``predicted`` search objective: subsets ranked by a fit's (or population's) exact accuracy of one method at k.
 
-The population is usually a fit's (:func:`muxsim.fitted.population_of_fit`).  All per-model
-work (the count tables of every model at k) is done once by one exact engine over the whole
-pool; each subset then only combines its models' tables (O(|S| G Q) for MUX), so a pool's
-every subset of sizes 2-5 costs one table build plus one cheap combination each.
+The values come from :class:`muxsim.subset_eval.SubsetEvaluator`: per-model work (the count
+tables of every model at k) is built once per chunk of questions by one exact engine over the
+whole pool wherever the fit allows (populations, the latent-difficulty fit, the latent
+classes), and each subset only combines its models' tables; a joint-dependent fit
+(shrinkage with cross-model priors) is evaluated subset by subset.  Every value equals
+``Fit.predict(k, models=subset, methods=[method], level=None)``.
 
-Uncertainty: for populations with one row per logged question (empirical, posterior), each
-value comes with its standard error over questions; a parametric population (quadrature
-over a latent difficulty) gives NaN there, since the fit's parameter uncertainty is not
-propagated.  Within a subset, models are in the pool's order, which is the tie-break order:
-descending predicted single-draw accuracy.
+Uncertainty: on a fit, the best subset of each size (``intervals="best"``), or every
+reported one (``"top"``), gets the ``level`` predictive interval of ``Fit.predict`` for that
+subset (:mod:`muxsim.fit.intervals`: draws from the fit, the accuracy on these questions);
+on an empirical population each value has its standard error over questions.  Within a
+subset, models are in the pool's order, which is the tie-break order: descending predicted
+single-draw accuracy.
 """
 
 from __future__ import annotations
@@ -22,31 +25,46 @@ import numpy as np
 
 from muxsim.errors import MuxsimError
 from muxsim.search import Ranked, SearchResult, SizeResult
+from muxsim.subset_eval import SubsetEvaluator, is_fit
 
-__all__ = ["predicted_search", "METHODS"]
+__all__ = ["predicted_search", "METHODS", "INTERVALS"]
 
 METHODS = ("mux", "mux_valid", "vote")
-MAX_ROWS = 5_000_000
+INTERVALS = ("best", "top", "none")
 
 
-def predicted_search(pop, sizes: Sequence[int], k: int, *, method: str = "mux", top: int = 5, r: int = 1,
-                     progress: Callable[[int], None] | None = None, max_subsets: int = 2_000_000) -> SearchResult:
-    """Every subset of each size, ranked by the population's exact ``method`` accuracy at ``k``.
+def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux", top: int = 5, r: int = 1,
+                     progress: Callable[[float], None] | None = None, max_subsets: int = 2_000_000,
+                     models: Sequence[str] | None = None, intervals: str = "best", level: float = 0.9,
+                     draws: int = 40, seed: int = 0) -> SearchResult:
+    """Every subset of each size of ``models`` (default: all of ``source``'s), ranked by the exact ``method``
+    accuracy at ``k`` of ``source``: a :class:`~muxsim.fit.Fit` or a population.
 
     Each row's ``objective`` is that predicted accuracy; ``union`` and ``contradiction`` (robust
-    level ``r``, per question) are the population's predicted values too.  Ties: higher union,
-    then the earlier subset.
+    level ``r``, per question) are predicted values too.  Ties: higher union, then the earlier
+    subset.  On a fit, ``intervals`` rows (``"best"``: the first of each size; ``"top"``: all
+    reported; ``"none"``) get ``lower``/``upper`` from ``source.predict(k, models=..., level=level,
+    draws=draws, seed=seed)``.
     """
-    from muxsim.exact.engine import Engine, check_k
-    from muxsim.population import Empirical
-
     if method not in METHODS:
         raise MuxsimError(f"method={method!r} must be one of {METHODS}")
-    k = check_k(k, 1)[0]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise MuxsimError(f"k={k!r} must be an integer >= 1")
+    k = int(k)
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise MuxsimError(f"top={top!r} must be an integer >= 1")
-    lay, mix, qw = pop.layout()
-    n = lay.n_models
+    if intervals not in INTERVALS:
+        raise MuxsimError(f"intervals={intervals!r} must be one of {INTERVALS}")
+    fit = source if is_fit(source) else None
+    names = list(source.models) if models is None else list(models)
+    unknown = [m for m in names if m not in source.models]
+    if unknown:
+        raise MuxsimError(f"unknown model(s) {unknown}; the {'fit' if fit else 'population'} has {list(source.models)}")
+    if len(set(names)) != len(names):
+        raise MuxsimError(f"models {names}: a model is named twice")
+    if fit is None and names != list(source.models):
+        raise MuxsimError("models: a population is searched over all its models")
+    n = len(names)
     sizes = list(sizes)
     if not sizes:
         raise MuxsimError("sizes: none given")
@@ -54,41 +72,39 @@ def predicted_search(pop, sizes: Sequence[int], k: int, *, method: str = "mux", 
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
             raise MuxsimError(f"size={s!r} must be an integer >= 1")
         if s > n:
-            raise MuxsimError(f"size={s} is larger than the pool of {n} models {list(pop.models)}")
+            raise MuxsimError(f"size={s} is larger than the pool of {n} models {names}")
     total = sum(math.comb(n, s) for s in sizes)
     if total > max_subsets:
         raise MuxsimError(f"{total} subsets exceed max_subsets={max_subsets} for the predicted objective")
-    qw = np.asarray(qw, dtype=float)
-    if lay.n_questions * n > MAX_ROWS:
-        raise MuxsimError(
-            f"the {type(pop).__name__} of {n} models has {lay.n_questions:,} layout rows per model: too large for one "
-            f"engine over the whole pool (limit {MAX_ROWS:,} rows x models); the predicted search supports "
-            "populations with a small pool layout (the latent-difficulty fit, empirical populations)")
-    eng = Engine(lay, [k] * n, mix=mix)
-    single = np.array([float(qw @ eng.single(i)) for i in range(n)])
+    ev = SubsetEvaluator(source, names, k)
+    single = ev.singles()
     order = [int(i) for i in np.argsort(-single, kind="stable")]  # tie-break order of the pool
-    names = tuple(pop.models[i] for i in order)
-    per_question = isinstance(pop, Empirical) or type(pop).__name__.endswith("PosteriorPopulation")
-    Q = len(qw)
+    ordered = tuple(names[i] for i in order)
+    combos = [(s, rank, combo) for s in sizes for rank, combo in enumerate(itertools.combinations(range(n), s))]
+    jobs = [(tuple(order[i] for i in combo), (k,) * len(combo)) for _, _, combo in combos]
+    vals, se = ev.values(jobs, method, r=r, union=True, progress=progress)
     out = []
     for s in sizes:
-        rows = []
-        for rank, combo in enumerate(itertools.combinations(range(n), s)):
-            idx = [order[i] for i in combo]
-            ks = [k] * s
-            if method == "vote":
-                v = eng.vote(idx, ks)
-            else:
-                v = eng.mux(idx, ks, "per_k" if method == "mux" else "per_valid")[0]
-            val = float(qw @ v)
-            u = float(qw @ eng.union(idx, ks, r))
-            c = float(qw @ eng.contradiction(idx, ks, r))
-            se = float(np.sqrt(np.sum(qw**2 * (v - val) ** 2) * Q / max(Q - 1, 1))) if per_question and Q > 1 else math.nan
-            rows.append((val, u, c, rank, combo, se))
-        if progress:
-            progress(len(rows))
+        rows = [(vals[j, 0], vals[j, 1], vals[j, 2], rank, combo, math.nan if se is None else se[j])
+                for j, (sz, rank, combo) in enumerate(combos) if sz == s]
         rows.sort(key=lambda t: (-round(t[0], 12), -round(t[1], 12), t[3]))
-        out.append(SizeResult(s, [Ranked(t[4], t[0], t[1], t[2], t[5]) for t in rows[:top]], math.comb(n, s), len(rows),
-                              "exhaustive", True))
-    return SearchResult(f"predicted {method} at k={k}", names, out,
-                        {"population": type(pop).__name__, "r": r})
+        ranked = []
+        for pos, t in enumerate(rows[:top]):
+            iv = {}
+            if fit is not None and (intervals == "top" or (intervals == "best" and pos == 0)):
+                iv = interval_of(fit, [ordered[i] for i in t[4]], k, method, r=r, level=level, draws=draws, seed=seed)
+            ranked.append(Ranked(t[4], t[0], t[1], t[2], None if fit is not None else t[5], **iv))
+        out.append(SizeResult(s, ranked, math.comb(n, s), len(rows), "exhaustive", True))
+    settings = {"population": type(source).__name__, "r": r}
+    if fit is not None and intervals != "none":
+        settings["interval"] = f"{100 * level:g}% predictive, {draws} draws"
+    return SearchResult(f"predicted {method} at k={k}", ordered, out, settings)
+
+
+def interval_of(fit, models: list[str], k: int, method: str, *, r: int = 1, level: float = 0.9, draws: int = 40,
+                seed: int = 0) -> dict:
+    """``{"lower", "upper", "level"}`` of ``fit.predict(k, models=models, methods=[method], level=level)``."""
+    p = fit.predict(int(k), models=models, methods=[method], r=r, level=level, draws=draws, seed=seed,
+                    with_paper=False)
+    lo, hi = p.conf_int(method)[0]
+    return {"lower": float(lo), "upper": float(hi), "level": float(level)}

@@ -239,12 +239,17 @@ class Ranked:
     union: float
     contradiction: float
     se: float | None = None  #: standard error of the objective where it has one (predicted); NaN: not available
+    lower: float | None = None  #: predictive interval of the objective at ``level`` (predicted on a fit)
+    upper: float | None = None
+    level: float | None = None
 
     def to_dict(self, models: Sequence[str]) -> dict:
         d = {"models": [models[i] for i in self.idx], "objective": self.objective, "union": self.union,
              "contradiction": self.contradiction}
         if self.se is not None:
             d["se"] = None if math.isnan(self.se) else self.se
+        if self.level is not None:
+            d.update(lower=self.lower, upper=self.upper, level=self.level)
         return d
 
 
@@ -282,11 +287,14 @@ class SearchResult:
             how = f"{s.strategy}, {s.scored:,} evaluations for {s.n_subsets:,} subsets, optimum {'proven' if s.proven else 'NOT proven'}"
             lines.append(f"size {s.size} ({how}):")
             has_se = any(r.se is not None for r in s.top)
-            lines.append(f"  {'#':>2}  {'objective':>9}  " + (f"{'SE':>7}  " if has_se else "")
+            levels = {r.level for r in s.top if r.level is not None}
+            iv_head = f"{f'{100 * min(levels):g}% interval':>17}  " if levels else ""
+            lines.append(f"  {'#':>2}  {'objective':>9}  " + (f"{'SE':>7}  " if has_se else "") + iv_head
                          + f"{'union':>7}  {'contra':>7}  models")
             for j, r in enumerate(s.top, 1):
                 se = (f"{r.se:7.4f}  " if r.se is not None else f"{'':7}  ") if has_se else ""
-                lines.append(f"  {j:>2}  {r.objective:9.4f}  {se}{r.union:7.4f}  {r.contradiction:7.4f}  "
+                iv = ((f"[{r.lower:.4f}, {r.upper:.4f}]  " if r.level is not None else f"{'':17}  ") if levels else "")
+                lines.append(f"  {j:>2}  {r.objective:9.4f}  {se}{iv}{r.union:7.4f}  {r.contradiction:7.4f}  "
                              + ", ".join(self.models[i] for i in r.idx))
         return "\n".join(lines)
 

@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
                          "predicted: a fitted population's exact accuracy of --method at --k (--fit, or a "
                          "latent-difficulty fit of LOGS)")
     ap.add_argument("--fit", help="FIT.json from `muxsim fit` for --objective predicted (then give no LOGS)")
+    ap.add_argument("--kind", choices=("latent", "classes", "shrinkage", "auto"),
+                    help="--objective predicted on LOGS: the fit made of them (default latent)")
+    ap.add_argument("--intervals", default="best", choices=("best", "top", "none"),
+                    help="--objective predicted: predictive intervals for the best subset of each size (default), "
+                         "for every subset shown, or none")
+    ap.add_argument("--level", type=float, default=0.9, help="level of the predictive intervals (default 0.9)")
+    ap.add_argument("--draws", type=int, default=40, help="draws from the fit per interval (default 40)")
     ap.add_argument("--method", default="mux", choices=("mux", "mux_valid", "vote"),
                     help="method whose predicted accuracy ranks subsets (--objective predicted; default mux)")
     ap.add_argument("--k", type=int, help="samples per model for --objective exact or predicted (default 3)")
@@ -71,8 +78,9 @@ def _search(argv) -> int:
     sizes = S.parse_sizes(a.sizes)
     if a.objective == "predicted":
         return _predicted(a, sizes)
-    if a.fit is not None:
-        raise MuxsimError(f"--fit is for --objective predicted, not {a.objective}")
+    for flag, val in (("--fit", a.fit), ("--kind", a.kind)):
+        if val is not None:
+            raise MuxsimError(f"{flag} is for --objective predicted, not {a.objective}")
     if not a.logs:
         raise MuxsimError("no log files given")
     if a.objective == "reference" and a.norm == "questions":
@@ -124,30 +132,38 @@ def _predicted(a, sizes) -> int:
     if a.fit is not None:
         if a.logs:
             raise MuxsimError(f"give LOGS or --fit {a.fit}, not both (the fit already holds what it learnt from logs)")
+        if a.kind is not None:
+            raise MuxsimError(f"--kind {a.kind} is for fitting LOGS; --fit {a.fit} is already fitted")
         fit = fitted.load(a.fit)
-        models = _split(a.models)
+        models = _split(a.models) or list(fit.models)
         label = f"fit {a.fit}"
     else:
         if not a.logs:
             raise MuxsimError("--objective predicted needs LOGS (fitted here) or --fit FIT.json")
         tab, _ = _table(a)
-        fit = fitted.fit_logs(tab)
+        kind = a.kind or "latent"
+        fit = fitted.fit_logs(tab, kind)
         models = list(tab.models)
-        label = f"latent-difficulty fit of {tab.n_questions} questions x K={tab.K}"
-    pop = fitted.population_of_fit(fit, models)
-    n = len(pop.models)
+        label = f"{kind} fit ({type(fit).__name__}) of {tab.n_questions} questions x K={tab.K}"
+    fitted.population_of_fit(fit, models)  # checks the names (unknown, twice) with the fit's message
+    n = len(models)
     too_big = [s for s in sizes if s > n]
     if too_big:
-        raise MuxsimError(f"--sizes {a.sizes}: size {too_big[0]} is larger than the pool of {n} models {list(pop.models)}")
+        raise MuxsimError(f"--sizes {a.sizes}: size {too_big[0]} is larger than the pool of {n} models {models}")
+    if not (0 < a.level < 1):
+        raise MuxsimError(f"--level {a.level} must be in (0, 1)")
+    if a.draws < 2:
+        raise MuxsimError(f"--draws {a.draws} must be >= 2")
     total = sum(math.comb(n, s) for s in sizes)
     bar = None
-    if total > 2_000:
+    if total > 2_000 or getattr(fit, "joint_dependent", False) or getattr(fit, "question_ids", None) is not None:
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit="subset", file=sys.stderr, disable=None)
     try:
-        res = predicted_search(pop, sizes, 3 if a.k is None else a.k, method=a.method, top=a.top, r=a.robust,
-                               progress=bar.update if bar else None)
+        res = predicted_search(fit, sizes, 3 if a.k is None else a.k, method=a.method, top=a.top, r=a.robust,
+                               progress=bar.update if bar else None, models=models, intervals=a.intervals,
+                               level=float(a.level), draws=a.draws)
     finally:
         if bar:
             bar.close()

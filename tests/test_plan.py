@@ -76,3 +76,48 @@ def test_cli_plan_bad_input(args, message, capsys):
     assert main(["plan", *JHU, *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.fixture(scope="module")
+def class_fit(table):
+    from muxsim.fit import fit
+
+    return fit(table.select(models=["gpt-4", "mistral-large", "gpt-35-turbo", "llama-2-7b-chat"]), "classes",
+               n_classes=(2,), starts=1)
+
+
+@pytest.mark.parametrize("method", ["mux", "vote"])
+def test_plan_on_a_fit_equals_fit_predict_with_its_interval(class_fit, method):
+    f = class_fit
+    res = plan(f, {m: COSTS[m] for m in f.models}, 20.0, sizes=[1, 2, 3], ks=[1, 2, 3], method=method, draws=5, level=0.8)
+    for p in res.candidates[::7]:
+        pr = f.predict(p.k[0], models=list(p.models), methods=[method], level=None, with_paper=False)
+        assert p.accuracy == pytest.approx(pr.values[method][0], abs=1e-12)
+    b = res.best
+    pr = f.predict(b.k[0], models=list(b.models), methods=[method], level=0.8, draws=5, with_paper=False)
+    assert (b.lower, b.upper) == pytest.approx(tuple(pr.conf_int(method)[0]), abs=1e-12)
+    assert b.level == 0.8 and b.interval() == (b.lower, b.upper) and b.lower <= b.accuracy <= b.upper
+    d = res.to_dict()["best"]
+    assert d["lower"] == b.lower and d["level"] == 0.8 and "80% predictive interval" in res.table()
+
+
+def test_plan_per_model_k_on_a_fit_has_no_interval_for_unequal_k(class_fit):
+    res = plan(class_fit, {m: COSTS[m] for m in class_fit.models}, 1e9, sizes=[2], ks=[1, 3], per_model_k=True, draws=3)
+    b = res.best
+    if len(set(b.k)) > 1:  # Fit.predict takes one k for all models: no interval rather than a wrong one
+        assert b.level is None and b.to_dict().get("lower") is None
+    else:
+        assert b.level == 0.9
+    assert all(p.level is None for p in res.candidates)  # candidates carry no interval; only the best
+
+
+def test_cli_plan_with_a_classes_fit(class_fit, tmp_path, capsys):
+    from muxsim.fit import save
+
+    path = tmp_path / "fit.json"
+    save(class_fit, path)
+    cost = ",".join(f"{m}={COSTS[m]}" for m in class_fit.models)
+    assert main(["plan", *JHU, "--models", ",".join(class_fit.models), "--budget", "10", "--cost", cost, "--sizes", "1-2",
+                 "--k", "1-3", "--fit", str(path), "--draws", "3", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)["best"]
+    assert d["level"] == 0.9 and d["lower"] <= d["accuracy"] <= d["upper"]

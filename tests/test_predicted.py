@@ -69,12 +69,104 @@ def test_cli_predicted_with_a_fit(fit_path, capsys):
     assert main(["search", "--objective", "predicted", "--fit", fit_path, "--sizes", "1-2", "--k", "3", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["objective"] == "predicted" and [b["size"] for b in d["best"]] == [1, 2]
-    assert all("se" in b for b in d["best"])
+    from muxsim.fit import load
+
+    fit = load(fit_path)
+    for b in d["best"]:  # the best subset of each size has Fit.predict's interval for that subset
+        p = fit.predict(3, models=b["models"], methods=["mux"], level=0.9, with_paper=False)
+        assert b["objective"] == pytest.approx(p.values["mux"][0], abs=1e-12)
+        assert [b["lower"], b["upper"]] == pytest.approx(list(p.conf_int("mux")[0]), abs=1e-12)
+        assert b["level"] == 0.9 and b["lower"] <= b["objective"] <= b["upper"] and b["lower"] < b["upper"]
+    assert all("lower" not in r for r in d["top"]["2"][1:])  # intervals: best only by default
+
+
+# --- every fit kind: values equal Fit.predict, chunked or not; intervals from Fit.predict ---------------
+
+@pytest.fixture(scope="module")
+def small_table():
+    from muxsim.calibrate_cli import read_logs
+    from muxsim.logs.evaluate import answer_table
+
+    return answer_table(read_logs(JHU), models=["gpt-4", "mistral-large", "gpt-35-turbo", "llama-2-7b-chat"]
+                        ).select(questions=range(24))
+
+
+@pytest.fixture(scope="module")
+def fits(small_table):
+    from muxsim.fit import fit
+
+    return {"latent": fit(small_table, "latent"), "classes": fit(small_table, "classes", n_classes=(2,), starts=1),
+            "shrinkage": fit(small_table, "shrinkage")}
+
+
+@pytest.mark.parametrize("kind", ["latent", "classes", "shrinkage"])
+@pytest.mark.parametrize("method", ["mux", "vote"])
+def test_every_fit_kind_equals_fit_predict(fits, kind, method):
+    f = fits[kind]
+    if kind == "classes":
+        assert f.share > 0  # the sharing patterns (and the vote's per-subset path) are exercised
+    if kind == "shrinkage":
+        assert f.joint_dependent
+    res = predicted_search(f, [2, 3], 2, method=method, top=10, r=1, intervals="none")
+    for sr in res.sizes:
+        assert len(sr.top) == math.comb(4, sr.size)
+        for r in sr.top:
+            names = [res.models[i] for i in r.idx]
+            p = f.predict(2, models=names, methods=[method, "union", "contradiction"], level=None, with_paper=False)
+            assert r.objective == pytest.approx(p.values[method][0], abs=1e-12)
+            assert r.union == pytest.approx(p.values["union"][0], abs=1e-12)
+            assert r.contradiction == pytest.approx(p.values["contradiction"][0], abs=1e-12)
+            assert r.se is None and r.level is None
+
+
+@pytest.mark.parametrize("kind", ["classes", "shrinkage"])
+def test_chunks_of_questions_give_the_same_values(fits, kind, monkeypatch):
+    import muxsim.subset_eval as SE
+
+    f = fits[kind]
+    whole = predicted_search(f, [2, 3], 3, top=4, intervals="none")
+    monkeypatch.setattr(SE, "CHUNK_ROWS", 1)  # one question per chunk
+    orig = SE.SubsetEvaluator.__init__
+    chunks = []
+
+    def small(self, *a, **kw):
+        orig(self, *a, **kw, chunk_rows=1)
+        chunks.append(self)
+
+    monkeypatch.setattr(SE.SubsetEvaluator, "__init__", small)
+    parts = predicted_search(f, [2, 3], 3, top=4, intervals="none")
+    assert chunks
+    for a, b in zip(whole.sizes, parts.sizes):
+        assert [r.idx for r in a.top] == [r.idx for r in b.top]
+        assert [r.objective for r in a.top] == pytest.approx([r.objective for r in b.top], abs=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["latent", "classes", "shrinkage"])
+def test_top_intervals_equal_fit_predict(fits, kind):
+    f = fits[kind]
+    res = predicted_search(f, [2], 3, top=2, intervals="top", draws=6, level=0.8)
+    for r in res.sizes[0].top:
+        names = [res.models[i] for i in r.idx]
+        p = f.predict(3, models=names, methods=["mux"], level=0.8, draws=6, with_paper=False)
+        assert (r.lower, r.upper) == pytest.approx(tuple(p.conf_int("mux")[0]), abs=1e-12)
+        assert r.level == 0.8 and r.lower <= r.objective <= r.upper
+    d = res.to_dict()
+    assert d["best"][0]["lower"] == res.sizes[0].top[0].lower and d["best"][0]["level"] == 0.8
+    assert "80% interval" in res.table()
+
+
+def test_cli_predicted_kind_classes_on_logs(capsys):
+    assert main(["search", *JHU, "--objective", "predicted", "--kind", "classes", "--models",
+                 "gpt-4,mistral-large,gpt-35-turbo", "--sizes", "2", "--draws", "4", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    b = d["best"][0]
+    assert b["lower"] <= b["objective"] <= b["upper"] and b["level"] == 0.9
 
 
 @pytest.mark.parametrize("extra, message", [
     (["LOGS"], "not both"), (["--norm", "union", "--sizes", "2"], "--norm is for"), (["--sizes", "4"], "size 4 is larger than the pool of 3"),
-    (["--k", "0", "--sizes", "2"], "k=0"),
+    (["--k", "0", "--sizes", "2"], "k=0"), (["--kind", "classes"], "--kind classes is for fitting LOGS"),
+    (["--level", "1.5", "--sizes", "2"], "--level 1.5"), (["--draws", "1", "--sizes", "2"], "--draws 1"),
 ])
 def test_cli_predicted_bad_input(fit_path, extra, message, capsys):
     extra = [JHU[0] if x == "LOGS" else x for x in extra]
@@ -88,3 +180,5 @@ def test_bad_arguments():
         predicted_search(POP, [2], 3, method="best")
     with pytest.raises(MuxsimError, match="size=5 is larger"):
         predicted_search(POP, [5], 3)
+    with pytest.raises(MuxsimError, match="intervals='all'"):
+        predicted_search(POP, [2], 3, intervals="all")

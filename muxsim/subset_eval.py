@@ -1,0 +1,187 @@
+"""Exact values of many (subset, k) jobs on one fit or population, in chunks of questions.
+
+A *job* is a tuple of model indices (into the pool ``names``) with one k per model; its
+value is the exact expectation of one method (``mux``, ``mux_valid``, ``vote``) and,
+optionally, of the union and contradiction at robust level r -- the same numbers as
+:func:`muxsim.population.evaluate` on the job's own population, so the same as
+``Fit.predict(..., level=None)``.
+
+How the work is shared (every path gives the average over all questions, weighted by
+each chunk's share of the questions; chunking only changes memory, not the values):
+
+* a population, or a parametric fit (:class:`~muxsim.fit.LatentFit`): one exact engine
+  over the whole pool; every job combines the per-model tables built once;
+* a fit of logged questions whose population of a model set does not depend on the set
+  (``not fit.joint_dependent``, e.g. the latent classes): the pool's population in
+  chunks of questions small enough for memory (at most :data:`CHUNK_ROWS` layout rows x
+  models per chunk); one engine per chunk serves every job.  The pool's population
+  restricted to a job's models is the job's own population (per-model laws given the
+  question's row; the class fit's sharing patterns are independent per model, so their
+  restriction is the job's pattern law up to relabelling wrong answers);
+* a joint-dependent fit (shrinkage with cross-model priors: a model's prior depends on
+  which models are predicted with it): each distinct subset's own population, in
+  chunks, with one engine serving every k of that subset.  Nothing is shared across
+  subsets there -- the fit itself does not allow it.
+
+The latent classes (:class:`~muxsim.fit.ClassFit`) with a shared-wrong-answer share > 0
+copy every question once per sharing pattern of the models (2^n - n patterns: about 500
+for 9 models).  Only the pooled vote sees which wrong answers coincide: MUX, union and
+contradiction combine per-model summaries (top-count law, credit, P(>= r correct),
+P(consistently wrong)), which a pattern does not change (it renames one model's attractor
+column), so for them the pool is evaluated with share 0 -- the same values, exactly, on
+1/(2^n - n) of the rows.  The vote is evaluated subset by subset there (2^s - s patterns
+of a subset of s models instead of the pool's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from muxsim.errors import MuxsimError
+
+__all__ = ["SubsetEvaluator", "CHUNK_ROWS", "MAX_ROWS", "is_fit"]
+
+#: largest layout rows x models of one engine over a whole population (no chunks possible)
+MAX_ROWS = 5_000_000
+#: target layout rows x models of one chunk of a fit of logged questions
+CHUNK_ROWS = 1_000_000
+
+
+def is_fit(obj) -> bool:
+    from muxsim.fit.common import Fit
+
+    return isinstance(obj, Fit)
+
+
+class SubsetEvaluator:
+    """Exact job values of ``source`` (a :class:`~muxsim.fit.Fit` or a population) for the models ``names``.
+
+    ``k_max``: the largest k of any job (engines are prepared for it)."""
+
+    def __init__(self, source, names: Sequence[str] | None, k_max: int, *, chunk_rows: int = CHUNK_ROWS):
+        self.source = source
+        self.fit = source if is_fit(source) else None
+        self.names = list(source.models) if names is None else list(names)
+        self.k_max = int(k_max)
+        self.chunk_rows = int(chunk_rows)
+        self.logged = self.fit is not None and getattr(self.fit, "question_ids", None) is not None
+        self.joint = self.logged and bool(self.fit.joint_dependent)
+        self._whole: dict = {}  # (models,) -> (engine, weights) of a population or a parametric fit
+
+    # -- chunks ---------------------------------------------------------------------------------
+    def _engines(self, sel: list[str], fit=None) -> Iterator[tuple[object, np.ndarray]]:
+        """(engine over the models ``sel``, question weights summing to the chunk's share of all questions)."""
+        from muxsim.exact.engine import Engine
+
+        fit = self.fit if fit is None else fit
+        n = len(sel)
+        if not self.logged:  # one engine, kept for the next call (singles, then values)
+            key = tuple(sel)
+            if key not in self._whole:
+                pop = fit.population(sel) if fit is not None else self.source
+                lay, mix, qw = pop.layout()
+                if lay.n_questions * n > MAX_ROWS:
+                    raise MuxsimError(
+                        f"the {type(pop).__name__} of {n} models has {lay.n_questions:,} layout rows per model: too "
+                        f"large for one engine over the whole pool (limit {MAX_ROWS:,} rows x models)")
+                self._whole = {key: (Engine(lay, [self.k_max] * n, mix=mix), np.asarray(qw, dtype=float))}
+            yield self._whole[key]
+            return
+        Q = len(fit.question_ids)
+        probe = fit.population(sel, questions=[0]).layout()[0].n_questions
+        step = max(1, min(Q, self.chunk_rows // max(1, probe * n)))
+        start = 0
+        while start < Q:
+            qs = list(range(start, min(Q, start + step)))
+            lay, mix, qw = fit.population(sel, questions=qs).layout()
+            if lay.n_questions * n > 2 * self.chunk_rows and len(qs) > 1:  # heavier questions than the probe
+                step = max(1, len(qs) // 2)
+                continue
+            yield Engine(lay, [self.k_max] * n, mix=mix), np.asarray(qw, dtype=float) * (len(qs) / Q)
+            start += len(qs)
+
+    # -- values ---------------------------------------------------------------------------------
+    def singles(self) -> np.ndarray:
+        """Each model's predicted single-draw accuracy: for a fit, from the model's own one-model population
+        (cheap; for fits that are not joint-dependent it equals the pool's); for a population, from its engine."""
+        if self.fit is None:
+            eng, qw = next(self._engines(self.names))
+            return np.array([float(qw @ eng.single(i)) for i in range(len(self.names))])
+        return np.array([sum(float(qw @ eng.single(0)) for eng, qw in self._engines([m])) for m in self.names])
+
+    def values(self, jobs: Sequence[tuple[Sequence[int], Sequence[int]]], method: str, *, r: int = 1,
+               union: bool = False, progress: Callable[[float], None] | None = None
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(len(jobs), 3)`` array of (method, union, contradiction) (the last two 0 unless ``union``);
+        where the source is one engine over per-question rows (empirical populations), the
+        ``(len(jobs),)`` standard errors of the method over questions (else None).
+
+        ``progress(n)`` is called as jobs finish (with the chunk's share of the jobs where chunks are shared)."""
+        out = np.zeros((len(jobs), 3))
+        pool_fit, per_subset = self.fit, self.joint
+        if self.logged and type(self.fit).__name__ == "ClassFit" and self.fit.share > 0:
+            if method == "vote":
+                per_subset = True
+            else:
+                pool_fit = dataclasses.replace(self.fit, share=0.0)
+        if not per_subset:
+            n_chunks = len(list(self._chunk_plan(pool_fit)))
+            per_q = self._per_question_rows() and n_chunks == 1
+            se = np.full(len(jobs), math.nan) if per_q else None
+            for eng, qw in self._engines(self.names, pool_fit):
+                for j, (idx, ks) in enumerate(jobs):
+                    v = _one(eng, list(idx), list(ks), method)
+                    val = float(qw @ v)
+                    out[j, 0] += val
+                    if union:
+                        out[j, 1] += float(qw @ eng.union(list(idx), list(ks), r))
+                        out[j, 2] += float(qw @ eng.contradiction(list(idx), list(ks), r))
+                    if se is not None:
+                        Q = len(qw)
+                        se[j] = float(np.sqrt(np.sum(qw**2 * (v - val) ** 2) * Q / max(Q - 1, 1))) if Q > 1 else math.nan
+                if progress:
+                    progress(len(jobs) / n_chunks)
+            return out, se
+        by_subset: dict[tuple[int, ...], list[int]] = {}
+        for j, (idx, _) in enumerate(jobs):
+            by_subset.setdefault(tuple(idx), []).append(j)
+        for idx, js in by_subset.items():
+            sel = [self.names[i] for i in idx]
+            local = list(range(len(idx)))
+            for eng, qw in self._engines(sel):
+                for j in js:
+                    ks = list(jobs[j][1])
+                    out[j, 0] += float(qw @ _one(eng, local, ks, method))
+                    if union:
+                        out[j, 1] += float(qw @ eng.union(local, ks, r))
+                        out[j, 2] += float(qw @ eng.contradiction(local, ks, r))
+            if progress:
+                progress(len(js))
+        return out, None
+
+    def _chunk_plan(self, fit) -> Iterator[None]:
+        """One item per chunk of the pool (cheap: the plan only, no engines)."""
+        if not self.logged:
+            yield None
+            return
+        Q = len(fit.question_ids)
+        n = len(self.names)
+        probe = fit.population(self.names, questions=[0]).layout()[0].n_questions
+        step = max(1, min(Q, self.chunk_rows // max(1, probe * n)))
+        for _ in range(0, Q, step):
+            yield None
+
+    def _per_question_rows(self) -> bool:
+        from muxsim.population import Empirical
+
+        return self.fit is None and isinstance(self.source, Empirical)
+
+
+def _one(eng, idx: list[int], ks: list[int], method: str) -> np.ndarray:
+    if method == "vote":
+        return eng.vote(idx, ks)
+    return eng.mux(idx, ks, "per_k" if method == "mux" else "per_valid")[0]
