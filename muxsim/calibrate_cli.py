@@ -34,10 +34,10 @@ __all__ = ["evaluate_main", "fit_main", "predict_fit_main", "read_logs", "parse_
 FORMATS = ("auto", "muxsim", "jhu", "slmmux", "lm-eval")
 
 
-def parse_ks(text: str) -> list[int]:
-    """``"1-7"``, ``"1,3,5"`` or a mix (``"1-3,5"``) -> sorted list of ints >= 1."""
+def parse_int_ranges(text: str, what: str) -> list[int]:
+    """``"1-7"``, ``"1,3,5"`` or a mix (``"1-3,5"``) -> sorted list of ints >= 1 (``what`` names the option)."""
     out: set[int] = set()
-    for part in text.split(","):
+    for part in str(text).split(","):
         part = part.strip()
         try:
             if "-" in part:
@@ -48,10 +48,15 @@ def parse_ks(text: str) -> list[int]:
             elif part:
                 out.add(int(part))
         except ValueError:
-            raise MuxsimError(f"--k {text!r}: {part!r} is not an integer or a range a-b") from None
+            raise MuxsimError(f"{what}{text!r}: {part!r} is not an integer or a range a-b") from None
     if not out or min(out) < 1:
-        raise MuxsimError(f"--k {text!r} must give integers >= 1")
+        raise MuxsimError(f"{what}{text!r} must give integers >= 1")
     return sorted(out)
+
+
+def parse_ks(text: str) -> list[int]:
+    """``--k`` values: see :func:`parse_int_ranges`."""
+    return parse_int_ranges(text, "--k ")
 
 
 def _split(text: str | None) -> list[str] | None:

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from muxsim.errors import MuxsimError
-from muxsim.search import Ranked, SearchResult, SizeResult
+from muxsim.search import Ranked, SearchResult, SizeResult, check_sizes
 from muxsim.subset_eval import SubsetEvaluator, is_fit
 
 __all__ = ["predicted_search", "METHODS", "INTERVALS"]
@@ -65,14 +65,7 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     if fit is None and names != list(source.models):
         raise MuxsimError("models: a population is searched over all its models")
     n = len(names)
-    sizes = list(sizes)
-    if not sizes:
-        raise MuxsimError("sizes: none given")
-    for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-            raise MuxsimError(f"size={s!r} must be an integer >= 1")
-        if s > n:
-            raise MuxsimError(f"size={s} is larger than the pool of {n} models {names}")
+    sizes = check_sizes(sizes, names)
     total = sum(math.comb(n, s) for s in sizes)
     if total > max_subsets:
         raise MuxsimError(f"{total} subsets exceed max_subsets={max_subsets} for the predicted objective")

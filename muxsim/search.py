@@ -304,22 +304,22 @@ class SearchResult:
 
 def parse_sizes(text: str) -> list[int]:
     """``"2-5"``, ``"2,4"`` or ``"3"`` -> sorted sizes >= 1."""
-    out: set[int] = set()
-    for part in str(text).split(","):
-        part = part.strip()
-        try:
-            if "-" in part:
-                lo, hi = (int(x) for x in part.split("-", 1))
-                if lo > hi:
-                    raise ValueError
-                out.update(range(lo, hi + 1))
-            elif part:
-                out.add(int(part))
-        except ValueError:
-            raise MuxsimError(f"sizes={text!r}: {part!r} is not an integer or a range a-b") from None
-    if not out or min(out) < 1:
-        raise MuxsimError(f"sizes={text!r} must give integers >= 1")
-    return sorted(out)
+    from muxsim.calibrate_cli import parse_int_ranges
+
+    return parse_int_ranges(text, "sizes=")
+
+
+def check_sizes(sizes, models: Sequence[str]) -> list[int]:
+    """Subset sizes: integers in 1..len(models), at least one."""
+    sizes = list(sizes)
+    if not sizes:
+        raise MuxsimError("sizes: none given")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+            raise MuxsimError(f"size={s!r} must be an integer >= 1")
+        if s > len(models):
+            raise MuxsimError(f"size={s} is larger than the pool of {len(models)} models {list(models)}")
+    return sizes
 
 
 def combinations_chunks(n: int, s: int, chunk: int) -> Iterator[np.ndarray]:
@@ -559,14 +559,7 @@ def search(stats: PoolStats, sizes: Sequence[int], *, lam: float = 1.0, norm: st
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise MuxsimError(f"top={top!r} must be an integer >= 1")
     n = stats.n_models
-    sizes = list(sizes)
-    if not sizes:
-        raise MuxsimError("sizes: none given")
-    for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-            raise MuxsimError(f"size={s!r} must be an integer >= 1")
-        if s > n:
-            raise MuxsimError(f"size={s} is larger than the pool of {n} models {list(stats.models)}")
+    sizes = check_sizes(sizes, stats.models)
     from threadpoolctl import threadpool_limits
 
     scorer = _Scorer(stats, lam, norm)
