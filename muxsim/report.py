@@ -164,6 +164,15 @@ def make_figure(name: str, ctx: Context | None = None):
     return data, plot_fn(data)
 
 
+def figure_script(name: str, script: str, out: str | None = None) -> list[Path]:
+    """What each ``paper_figures/fig_NAME.py`` does: draw figure ``name`` and write it as PNG and PDF to
+    ``out`` (no suffix) or ``paper_figures/out/NAME`` beside the script."""
+    from muxsim.plots import save
+
+    _, fig = make_figure(name)
+    return save(fig, out or Path(script).parent / "out" / name)
+
+
 # ---------------------------------------------------------------------------
 # claims
 # ---------------------------------------------------------------------------

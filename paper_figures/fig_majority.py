@@ -11,13 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from muxsim.plots import save
-from muxsim.report import make_figure
+from muxsim.report import figure_script
 
 
 def main(out: str | None = None) -> list[Path]:
-    _, fig = make_figure("majority")
-    return save(fig, out or Path(__file__).parent / "out" / "majority")
+    return figure_script("majority", __file__, out)
 
 
 if __name__ == "__main__":
