@@ -36,11 +36,18 @@ the exact posterior expectation up to the quadrature of p: ``nodes``
 equal-weight quantiles of each posterior (the engine's mixture mode), while
 the classes enter as weighted copies of each question.
 
-Intervals (:meth:`ClassFit.draw_laws`): per question a class from its
-posterior, each model's accuracy from its posterior Beta and each attractor's
-sharing from ``share`` -- one law per question and model, so the spread over
-draws is the questions' own posterior uncertainty (the class parameters are
-held at their estimates).
+Intervals (:meth:`ClassFit.draw_laws`): each draw takes one of ``refits``
+bootstrap refits of the class parameters (the questions resampled with
+replacement, EM at the fitted number of classes warm-started from the fit's
+responsibilities of the resampled questions, :func:`refit_classes`), recomputes
+every pilot question's class posterior under those parameters, then draws per
+question a class from it, each model's accuracy from its posterior Beta and
+each attractor's sharing from ``share`` -- one law per question and model.  So
+the spread over draws holds both the class parameters' uncertainty (parameter
+uncertainty, as the shrinkage fit's refits) and the questions' own posterior
+uncertainty given their pilot.  ``share`` and the number of classes are held.
+The refits are computed once per fit (seeded, cached) and shared by every
+prediction, so a model set's interval never depends on the call's other sets.
 """
 
 from __future__ import annotations
@@ -60,7 +67,7 @@ from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, at_bound, check_table, fit_selection, shared_share
 from muxsim.layout import Layout, from_arrays
 
-__all__ = ["ClassFit", "fit_classes", "ClassPosteriorPopulation"]
+__all__ = ["ClassFit", "fit_classes", "refit_classes", "ClassPosteriorPopulation"]
 
 _EPS = 1e-9
 
@@ -127,7 +134,14 @@ class ClassFit(Fit):
     """A fitted latent-class population of the pilot's questions (see module notes)."""
 
     kind: ClassVar[str] = "muxsim.fit/latent-class-1"
-    interval_kind: ClassVar[str] = "posterior draws of the questions; class parameters held at their estimates"
+    @property
+    def interval_kind(self) -> str:
+        if self.refit_bank():
+            return f"posterior draws of the questions over {len(self.refit_bank())} bootstrap refits of the class parameters"
+        return "posterior draws of the questions; class parameters held (no pilot repeats to refit on)"
+
+    #: bootstrap refits of the class parameters behind the interval draws (0: parameters held at their estimates)
+    refits: ClassVar[int] = 20
 
     models: tuple[str, ...]
     question_ids: tuple[str, ...]
@@ -196,12 +210,17 @@ class ClassFit(Fit):
         attractor (1 + n), tail, abstain."""
         names, _ = fit_selection(self.models, len(self.question_ids), models, None)
         idx = [self.models.index(m) for m in names]
-        Q, n = self.resp.shape[0], len(idx)
+        bank = self.refit_bank()
+        if bank:
+            resp, A, B, AB, S = bank[int(rng.integers(0, len(bank)))]
+        else:
+            resp, A, B, AB, S = self.resp, self.a, self.b, self.abstain, self.attractor
+        Q, n = resp.shape[0], len(idx)
         u = rng.random((Q, 1))
-        cls = np.minimum((u > np.cumsum(self.resp, axis=1)).sum(axis=1), self.n_classes - 1)
+        cls = np.minimum((u > np.cumsum(resp, axis=1)).sum(axis=1), resp.shape[1] - 1)
         c, v = self.correct[:, idx], self.valid[:, idx]
-        p = rng.beta(self.a[cls][:, idx] + c, self.b[cls][:, idx] + v - c)
-        ab, s = self.abstain[cls][:, idx], self.attractor[cls][:, idx]
+        p = rng.beta(A[cls][:, idx] + c, B[cls][:, idx] + v - c)
+        ab, s = AB[cls][:, idx], S[cls][:, idx]
         shared = rng.random((Q, n)) < self.share
         W = np.zeros((Q, n, n + 4))
         wrong = (1 - ab) * (1 - p)
@@ -212,6 +231,62 @@ class ClassFit(Fit):
         W[:, :, n + 2] = wrong * (1 - s)
         W[:, :, n + 3] = ab
         return W
+
+    def refit_bank(self) -> list[tuple[np.ndarray, ...]]:
+        """The ``refits`` bootstrap refits behind the interval draws, computed once (seed 0) and cached:
+        each (resp (Q, C), a, b, abstain, attractor) with resp every pilot question's class posterior
+        under the refitted parameters.  Needs the pilot's wrong-answer repeats, which the fit file does
+        not keep: a fit without them (loaded from a file) holds its parameters (empty bank)."""
+        cache = self.__dict__.get("_refit_bank")
+        if cache is not None:
+            return cache
+        d = self.__dict__.get("_pilot")
+        bank = [] if d is None or self.refits < 1 else refit_classes(self, d, self.refits, seed=0)
+        self.__dict__["_refit_bank"] = bank
+        return bank
+
+
+def _posterior(d: dict, w: np.ndarray, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(Q, C) class posteriors of the questions in ``d`` under the class parameters (E-step)."""
+    comp = _component_ll(d, a[None], b[None], ab[None], s[None]).sum(axis=2) + np.log(np.clip(w, 1e-12, None))[None]
+    return np.exp(comp - logsumexp(comp, axis=1)[:, None])
+
+
+def _take(d: dict, rows: np.ndarray) -> dict:
+    return {k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in d.items()}
+
+
+def refit_classes(f: "ClassFit", d: dict, refits: int, *, seed: int = 0, iters: int = 25,
+                  tol: float = 1e-5) -> list[tuple[np.ndarray, ...]]:
+    """Bootstrap refits of a :class:`ClassFit`'s class parameters: parameter uncertainty for the intervals.
+
+    Each refit resamples the Q questions with replacement, runs EM at the
+    fit's number of classes from the fit's own responsibilities of the
+    resampled questions (a warm start: no label switching, few iterations),
+    and returns (resp, a, b, abstain, attractor) with ``resp`` every pilot
+    question's class posterior under the refitted parameters."""
+    rng = np.random.default_rng([seed, 7])
+    Q = f.resp.shape[0]
+    out = []
+    for _ in range(refits):
+        rows = rng.integers(0, Q, Q)
+        db = _take(d, rows)
+        g = f.resp[rows]
+        a, b = f.a.copy(), f.b.copy()
+        ll_old = -np.inf
+        for _ in range(iters):
+            a, b, ab, s = _m_step(db, g, a, b)
+            w = np.clip(g.mean(axis=0), 1e-12, None)
+            comp = _component_ll(db, a[None], b[None], ab[None], s[None]).sum(axis=2) + np.log(w)[None]
+            tot = logsumexp(comp, axis=1)
+            ll = float(tot.sum())
+            g = np.exp(comp - tot[:, None])
+            if ll - ll_old < tol * abs(ll):
+                break
+            ll_old = ll
+        w = np.clip(g.mean(axis=0), 1e-12, None)
+        out.append((_posterior(d, w / w.sum(), a, b, ab, s), a, b, ab, s))
+    return out
 
 
 def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float):
@@ -269,8 +344,10 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
                      "fallback share=0 (every attractor private)")
     if len(Cs) > 1 and best[0] == max(Cs):
         diags.append(f"AIC chose the largest number of classes tried, {best[0]}: more might fit better")
-    return ClassFit(tuple(table.models), tuple(table.question_ids), g.mean(axis=0), a, b, ab, s, g,
-                    d["c"].copy(), d["v"].copy(), ll, aic, 0.0 if math.isnan(pair) else math.sqrt(pair), diags)
+    out = ClassFit(tuple(table.models), tuple(table.question_ids), g.mean(axis=0), a, b, ab, s, g,
+                   d["c"].copy(), d["v"].copy(), ll, aic, 0.0 if math.isnan(pair) else math.sqrt(pair), diags)
+    out.__dict__["_pilot"] = d  # the pilot's counts, for the intervals' bootstrap refits (not saved)
+    return out
 
 
 @dataclass(frozen=True)

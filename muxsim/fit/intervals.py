@@ -6,12 +6,16 @@ gives every question one law per model (:meth:`Fit.draw_laws`: for the
 population fit, parameters from their asymptotic normal law and then fresh
 questions; for the shrinkage fit, its priors and urn refitted on a bootstrap
 resample of the questions, then each question's posterior; for the latent
-classes, each question's posterior with the class parameters held), the exact
+classes, the class parameters refitted on a bootstrap resample of the
+questions, then each question's posterior), the exact
 engine evaluates the drawn questions, and the interval is the
 ``(1 - level)/2, (1 + level)/2`` quantiles of the drawn accuracies, widened to
 contain the point value where it falls outside.  So it is the uncertainty about
 the accuracy *on these questions* given the pilot, not the sampling error of
-a held-out evaluation with finitely many samples (add that when comparing).
+a held-out evaluation with finitely many samples: a predictive interval for
+the value a run with n samples per question will observe adds that run's own
+sampling SE in quadrature (``bench/calibration.py`` does so with a bootstrap
+SE of the held-out answers).
 
 Per-model methods of a fit whose population depends on the models in the call
 (``joint_dependent``) are predicted, point and draws, from the model's own
