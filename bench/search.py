@@ -20,8 +20,8 @@ lambda 1, per question), ``mux@pilot`` (the pilot's exact MUX accuracy at k = 3
 itself), and on the first ``PRED_SPLITS`` splits ``predicted`` (MUX at k = 3 predicted by
 a latent-difficulty fit of the pilot).  Reported: mean held-out accuracy of the pick, its regret against the best
 held-out subset of that size, and the mean over all subsets (a random pick).
-The testbed example (real_runs/testbed/example) stores no raw samples, so it is
-not part of this comparison.
+The same on the testbed example (real_runs/testbed/example/samples.jsonl.gz:
+4 tiny models x 200 questions x 10 samples, seed 0), sizes 2-4.
 
 Timings are wall-clock on a shared machine and noisy.
 """
@@ -146,74 +146,83 @@ def speed() -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _mux_all(table: AnswerTable, order_acc: np.ndarray, k: int) -> dict[tuple[int, ...], float]:
-    """Exact MUX (per_k) accuracy at k of every subset of sizes SIZES on this table; tie-break by order_acc (desc)."""
+def _mux_all(table: AnswerTable, order_acc: np.ndarray, k: int, sizes) -> dict[tuple[int, ...], float]:
+    """Exact MUX (per_k) accuracy at k of every subset of ``sizes`` on this table; tie-break by order_acc (desc)."""
     eng = Engine(table.empirical().layout()[0], k)
     out = {}
-    for s in SIZES:
+    for s in sizes:
         for combo in itertools.combinations(range(len(table.models)), s):
             ordered = sorted(combo, key=lambda i: (-order_acc[i], i))
             out[combo] = float(eng.mux(ordered, [k] * s, "per_k")[0].mean())
     return out
 
 
-def held_out() -> None:
-    from muxsim.calibrate_cli import read_logs
-    from muxsim.logs.evaluate import answer_table
-
-    files = sorted(glob.glob("real_runs/logs/jhu-llm-temperature/*temp-0.7.csv.gz"))
-    tab = answer_table(read_logs(files))
+def held_out(tab: AnswerTable, label: str, sizes: list[int], splits: int = SPLITS, pred_splits: int = PRED_SPLITS) -> None:
+    """Pilot -> held out on one data set: each objective's pick on a random half, scored on the other half."""
     Q = tab.n_questions
     rng = np.random.default_rng(0)
     from muxsim import fitted
     from muxsim.predicted import predicted_search
 
     names = ("reference", "exact", "mux@pilot", "predicted")
-    got = {(o, s): [] for o in names + ("oracle", "random") for s in SIZES}
+    got = {(o, s): [] for o in names + ("oracle", "random") for s in sizes}
     t0 = time.perf_counter()
-    for split in range(SPLITS):
+    for split in range(splits):
         perm = rng.permutation(Q)
         pilot, held = tab.select(questions=np.sort(perm[: Q // 2])), tab.select(questions=np.sort(perm[Q // 2:]))
         acc = pilot.accuracy()
-        held_mux = _mux_all(held, acc, KSEL)
-        pilot_mux = _mux_all(pilot, acc, KSEL)
+        held_mux = _mux_all(held, acc, KSEL, sizes)
+        pilot_mux = _mux_all(pilot, acc, KSEL, sizes)
         picks = {
-            "reference": S.search(S.reference_stats(pilot, 2), SIZES, lam=1.0, norm="union", top=1),
-            "exact": S.search(S.exact_stats(pilot, KSEL, 1), SIZES, lam=1.0, norm="questions", top=1),
+            "reference": S.search(S.reference_stats(pilot, 2), sizes, lam=1.0, norm="union", top=1),
+            "exact": S.search(S.exact_stats(pilot, KSEL, 1), sizes, lam=1.0, norm="questions", top=1),
         }
-        if split < PRED_SPLITS:
-            pr = predicted_search(fitted.population_of_fit(fitted.fit_logs(pilot)), SIZES, KSEL, top=1)
-            for s in SIZES:  # back to pool indices
-                ms = [pr.models[i] for i in pr.sizes[SIZES.index(s)].top[0].idx]
+        if split < pred_splits:
+            pr = predicted_search(fitted.population_of_fit(fitted.fit_logs(pilot)), sizes, KSEL, top=1, intervals="none")
+            for s in sizes:  # back to pool indices
+                ms = [pr.models[i] for i in pr.sizes[sizes.index(s)].top[0].idx]
                 got["predicted", s].append(tuple(sorted(pilot.models.index(m) for m in ms)))
-        for s in SIZES:
+        for s in sizes:
             combos = [c for c in held_mux if len(c) == s]
             for o in ("reference", "exact"):
-                got[o, s].append(held_mux[picks[o].sizes[SIZES.index(s)].top[0].idx])
+                got[o, s].append(held_mux[picks[o].sizes[sizes.index(s)].top[0].idx])
             best_pilot = max(combos, key=lambda c: (pilot_mux[c], -combos.index(c)))
             got["mux@pilot", s].append(held_mux[best_pilot])
             got["oracle", s].append(max(held_mux[c] for c in combos))
             got["random", s].append(float(np.mean([held_mux[c] for c in combos])))
-            if split < PRED_SPLITS:
+            if split < pred_splits:
                 got["predicted", s][-1] = held_mux[got["predicted", s][-1]]
     t1 = time.perf_counter()
-    print(f"\npilot -> held out: jhu-llm-temperature T=0.7, 9 models, {SPLITS} random 50/50 question splits; "
+    print(f"\npilot -> held out: {label}, {len(tab.models)} models, {splits} random 50/50 question splits; "
           f"held-out exact MUX (per_k) accuracy at k={KSEL} of each objective's pick (mean over splits; "
           f"regret = best held-out subset of the size minus the pick, points) [{t1 - t0:.1f} s]")
-    for n_splits, objs in ((SPLITS, names[:3]), (PRED_SPLITS, names)):
+    for n_splits, objs in ((splits, names[:3]), (pred_splits, names)):
         print(f"{n_splits} splits:")
         print(f"{'size':>4}  " + "  ".join(f"{o:>22}" for o in objs) + f"  {'best (oracle)':>13}  {'random':>7}")
-        for s in SIZES:
+        for s in sizes:
             orc = np.array(got["oracle", s][:n_splits])
             cells = [f"{100 * np.mean(got[o, s][:n_splits]):6.2f} (regret {100 * np.mean(orc - np.array(got[o, s][:n_splits])):4.2f})"
                      for o in objs]
             print(f"{s:>4}  " + "  ".join(f"{c:>22}" for c in cells)
                   + f"  {100 * orc.mean():13.2f}  {100 * np.mean(got['random', s][:n_splits]):7.2f}")
         mean_regret = {o: float(np.mean([np.mean(np.array(got['oracle', s][:n_splits]) - np.array(got[o, s][:n_splits]))
-                                         for s in SIZES])) for o in objs}
+                                         for s in sizes])) for o in objs}
         print("mean regret over sizes (points): " + ", ".join(f"{o} {100 * v:.2f}" for o, v in mean_regret.items()))
 
 
+def held_out_all() -> None:
+    from muxsim.calibrate_cli import read_logs
+    from muxsim.logs.evaluate import answer_table
+
+    jhu = answer_table(read_logs(sorted(glob.glob("real_runs/logs/jhu-llm-temperature/*temp-0.7.csv.gz"))))
+    held_out(jhu, "jhu-llm-temperature T=0.7", SIZES)
+    testbed = answer_table(read_logs(["real_runs/testbed/example/samples.jsonl.gz"]))
+    held_out(testbed, "testbed example (4 tiny models x 200 questions x 10 samples, seed 0)", [2, 3, 4])
+
+
 if __name__ == "__main__":
-    speed()
-    held_out()
+    import sys
+
+    if "--held-out-only" not in sys.argv:
+        speed()
+    held_out_all()
