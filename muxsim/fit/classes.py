@@ -271,19 +271,7 @@ def refit_classes(f: "ClassFit", d: dict, refits: int, *, seed: int = 0, iters: 
     for _ in range(refits):
         rows = rng.integers(0, Q, Q)
         db = _take(d, rows)
-        g = f.resp[rows]
-        a, b = f.a.copy(), f.b.copy()
-        ll_old = -np.inf
-        for _ in range(iters):
-            a, b, ab, s = _m_step(db, g, a, b)
-            w = np.clip(g.mean(axis=0), 1e-12, None)
-            comp = _component_ll(db, a[None], b[None], ab[None], s[None]).sum(axis=2) + np.log(w)[None]
-            tot = logsumexp(comp, axis=1)
-            ll = float(tot.sum())
-            g = np.exp(comp - tot[:, None])
-            if ll - ll_old < tol * abs(ll):
-                break
-            ll_old = ll
+        _, g, a, b, ab, s = _em_from(db, f.resp[rows], f.a.copy(), f.b.copy(), iters, tol)  # warm start
         w = np.clip(g.mean(axis=0), 1e-12, None)
         out.append((_posterior(d, w / w.sum(), a, b, ab, s), a, b, ab, s))
     return out
@@ -291,8 +279,11 @@ def refit_classes(f: "ClassFit", d: dict, refits: int, *, seed: int = 0, iters: 
 
 def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float):
     Q, n = d["c"].shape
-    g = rng.dirichlet(np.ones(C), size=Q)
-    a, b = np.ones((C, n)), np.ones((C, n))
+    return _em_from(d, rng.dirichlet(np.ones(C), size=Q), np.ones((C, n)), np.ones((C, n)), iters, tol)
+
+
+def _em_from(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, iters: int, tol: float):
+    """EM from responsibilities ``g`` (Q, C) and Beta parameters ``a``, ``b`` (C, n): (log-lik, g, a, b, ab, s)."""
     ll_old = -np.inf
     for _ in range(iters):
         a, b, ab, s = _m_step(d, g, a, b)
