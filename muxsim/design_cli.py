@@ -54,6 +54,16 @@ def _pilot_m(f, m_logs, m_flag):
     raise MuxsimError("--pilot-value from a latent-class fit file needs --pilot-m (the pilot's samples per question)")
 
 
+
+def _save(fig, path: str) -> str:
+    """Lay out, write (PNG, 110 dpi) and close one design figure; returns its path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
 def _plots(prefix: str, out: dict, source: str) -> list[str]:
     import matplotlib
 
@@ -73,10 +83,7 @@ def _plots(prefix: str, out: dict, source: str) -> list[str]:
         ax.set_ylabel("points")
         ax.set_title(f"{c['a']} vs {c['b']}: n needed {c['n_needed']}\n(from {source})", fontsize=8)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        paths.append(f"{prefix}-compare.png")
-        fig.savefig(paths[-1], dpi=110)
-        plt.close(fig)
+        paths.append(_save(fig, f"{prefix}-compare.png"))
     if "curve" in out:
         c = out["curve"]
         fig, ax = plt.subplots(figsize=(6, 4))
@@ -89,10 +96,7 @@ def _plots(prefix: str, out: dict, source: str) -> list[str]:
         ax.set_ylabel("accuracy")
         ax.set_title(f"{c['config']} (from {source})", fontsize=8)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        paths.append(f"{prefix}-curve.png")
-        fig.savefig(paths[-1], dpi=110)
-        plt.close(fig)
+        paths.append(_save(fig, f"{prefix}-curve.png"))
     if "pilot_value" in out:
         c = out["pilot_value"]
         fig, ax = plt.subplots(figsize=(6, 4))
@@ -101,10 +105,7 @@ def _plots(prefix: str, out: dict, source: str) -> list[str]:
         ax.set_xlabel("pilot samples per question and model")
         ax.set_ylabel(f"expected {100 * c['level']:.0f}% interval width (points)")
         ax.set_title(f"{c['config']}, {c['kind']} fit, {c['reps']} simulated pilots each (from {source})", fontsize=8)
-        fig.tight_layout()
-        paths.append(f"{prefix}-pilot.png")
-        fig.savefig(paths[-1], dpi=110)
-        plt.close(fig)
+        paths.append(_save(fig, f"{prefix}-pilot.png"))
     return paths
 
 
