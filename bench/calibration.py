@@ -1,6 +1,11 @@
-"""Pilot prediction vs held-out exact evaluation on the bundled jhu-llm-temperature logs, every predictor.
+"""Pilot prediction vs held-out exact evaluation on every bundled data set, every predictor.
 
-For each temperature: fit every predictor (``--kinds``, :func:`muxsim.fit.fit`:
+Data sets (``--data``): the jhu-llm-temperature logs at each bundled temperature
+(``jhu:0.7``, ``jhu:0.3``, ``jhu:1.0``; 9 models x 100 questions x 10 samples) and
+the testbed example (``testbed``: 4 tiny models x 200 questions x 10 samples,
+sampling seed 0, ``real_runs/testbed/example/samples.jsonl.gz``).
+
+For each data set: fit every predictor (``--kinds``, :func:`muxsim.fit.fit`:
 ``auto``, ``latent``, ``classes``, ``shrinkage``) on the first m logged samples
 per question (the pilot), predict SC (every model), MUX (both scores), vote,
 union and contradiction for k = 1..K-m and every subset of 2 and 3 models, with
@@ -24,14 +29,14 @@ i.e. what an interval that knows only the sampling noise covers on this data.  T
 accuracies is scored on the methods it approximates (SC, MUX, vote).
 
 Models are in tie-break order by pilot accuracy (the pilot is the validation
-split), the same order for prediction and observation.  The testbed example
-(real_runs/testbed/example) ships its results, not its samples, so it is not
-rerun here.
+split), the same order for prediction and observation.
 
-Usage: python bench/calibration.py [--temps 0.7,0.3,1.0] [--m 3] [--boot 4] [--kinds auto,latent,classes,shrinkage]
+Usage: python bench/calibration.py [--data jhu:0.7,jhu:0.3,jhu:1.0,testbed] [--sizes 2,3] [--m 3] [--boot 4]
+       [--kinds auto,latent,classes,shrinkage]
+(``--sizes`` for the first data set; the others: pairs, and for the testbed's 4 models also triples.)
 The last line is
 ``pilot-prediction MAE: <x> points (floor <f>); 90% interval coverage: <c>%; paper MAE: <z> points``
-for the first temperature and the first predictor (T = 0.7 and auto by default).
+for the first data set and the first predictor (jhu T = 0.7 and auto by default).
 """
 
 from __future__ import annotations
@@ -51,9 +56,19 @@ sys.path.insert(0, str(ROOT))
 from muxsim import paper  # noqa: E402
 from muxsim.fit import fit  # noqa: E402
 from muxsim.logs.evaluate import AnswerTable, answer_table, per_question_values  # noqa: E402
-from muxsim.logs.importers import read_jhu_dir  # noqa: E402
+from muxsim.logs.importers import read_jhu_dir, read_logs  # noqa: E402
 
 JHU = ROOT / "real_runs" / "logs" / "jhu-llm-temperature"
+TESTBED = ROOT / "real_runs" / "testbed" / "example" / "samples.jsonl.gz"
+
+
+def load(name: str) -> AnswerTable:
+    """``jhu:<T>`` or ``testbed`` (see module notes)."""
+    if name == "testbed":
+        return answer_table(read_logs([str(TESTBED)]))
+    if name.startswith("jhu:"):
+        return answer_table(read_jhu_dir(JHU, float(name[4:])))
+    raise SystemExit(f"--data: unknown data set {name!r} (jhu:<T> or testbed)")
 MULTI = ["mux", "mux_valid", "vote", "union", "contradiction"]
 PAPER_METHODS = {"sc", "mux", "mux_valid", "vote"}
 
@@ -196,11 +211,11 @@ def breakdown(obs, pred, ks, label):
     return "\n".join(lines)
 
 
-def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "latent", "classes", "shrinkage"),
+def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "latent", "classes", "shrinkage"),
         draws: int = 20, max_labels: int = 2, cache=None):
     """One data set: every predictor's MAE (all k, and k <= m beside the pilot-noise floor) and coverage."""
     t0 = time.time()
-    tab = answer_table(read_jhu_dir(JHU, temp))
+    tab = load(name)
     pilot_all = tab.select(samples=slice(0, m))
     acc = pilot_all.accuracy()
     order = [tab.models[i] for i in np.argsort(-acc, kind="stable")]
@@ -209,7 +224,7 @@ def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", 
     ks = list(range(1, held.K + 1))
     subsets = [s for r in sizes for s in itertools.combinations(order, r)]  # combinations keep tie-break order
     rng = np.random.default_rng(seed)
-    key = f"v2-T{temp}-m{m}-b{boot}-s{seed}-{'-'.join(map(str, sizes))}"
+    key = f"v3-{name}-m{m}-b{boot}-s{seed}-{'-'.join(map(str, sizes))}"
     if cache is not None and key in cache:
         obs = cache[key]
     else:
@@ -228,8 +243,8 @@ def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", 
     pilot_acc = dict(zip(order, pilot.accuracy().tolist()))
     p_pap = predict_paper(pilot_acc, subsets, ks, order)
     paper_keys = [k for k in obs if k[1] in PAPER_METHODS]
-    res = {"T": temp, "floor_k<=m": floor, "floor_coverage_k<=m": floor_cov, "paper": score(obs, p_pap, paper_keys), "predictors": {}}
-    text = [f"T = {temp}: {len(order)} models, Q = {tab.n_questions}, pilot m = {m}, held-out K-m = {held.K}, "
+    res = {"data": name, "floor_k<=m": floor, "floor_coverage_k<=m": floor_cov, "paper": score(obs, p_pap, paper_keys), "predictors": {}}
+    text = [f"{name}: {len(order)} models, Q = {tab.n_questions}, pilot m = {m}, held-out K-m = {held.K}, "
             f"{len(subsets)} subsets, {boot} bootstrap replicates (observed {t_obs:.0f} s); "
             f"pilot-noise floor (the pilot's own exact values at k <= {m} against held-out): {floor:.2f} points; "
             f"their sampling-only 90% intervals (pilot SE and held-out SE in quadrature) cover {floor_cov:.0f}% "
@@ -237,7 +252,8 @@ def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", 
     text.append(breakdown(obs, p_pap, ks, "paper binomial approximation (sc, mux, vote only)"))
     for kind in kinds:
         t1 = time.time()
-        opts = {"max_labels": max_labels} if kind == "shrinkage" else {}
+        shrink = {"max_labels": max_labels}
+        opts = shrink if kind == "shrinkage" else {"options": {"shrinkage": shrink}} if kind == "auto" else {}
         f = fit(pilot, kind, **opts)
         t_fit = time.time() - t1
         pred = predict(f, subsets, ks, order, draws=draws)
@@ -247,7 +263,8 @@ def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", 
         res["predictors"][kind] = {"all": sc_all, f"k<={m}": sc_m, "on_paper_methods": score(obs, pred, paper_keys),
                                    "diagnostics": list(f.diagnostics), "fit_s": t_fit, "predict_s": t_pred}
         chosen = getattr(f, "selection", None)
-        label = kind + (f" (chose {chosen['chosen']})" if chosen else "")
+        label = kind + (" (" + ", ".join(f"{k} {w:.2f}" for k, w in chosen["weights"].items() if w > 0) + ")"
+                        if chosen else "")
         text.append(f"  {label}: MAE {sc_all[0]:.2f} points (k <= {m}: {sc_m[0]:.2f}, floor {floor:.2f}); "
                     f"{100 * 0.9:.0f}% interval coverage {sc_all[3]:.0f}% (k <= {m}: {sc_m[3]:.0f}%, "
                     f"sampling-only floor {floor_cov:.0f}%); n = {sc_all[2]}; "
@@ -263,20 +280,20 @@ def run(temp: float, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--temps", default="0.7,0.3,1.0", help="temperatures; the first one gives the last line")
+    ap.add_argument("--data", default="jhu:0.7,jhu:0.3,jhu:1.0,testbed",
+                    help="data sets (jhu:<T>, testbed); the first one gives the last line")
     ap.add_argument("--m", type=int, default=3)
     ap.add_argument("--boot", type=int, default=4, help="bootstrap replicates for the observed SEs")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--pairs-only-after-first", action="store_true", default=True)
     ap.add_argument("--kinds", default="auto,latent,classes,shrinkage",
                     help="predictors (muxsim.fit kinds); the first one gives the last line")
     ap.add_argument("--draws", type=int, default=20, help="draws for the 90%% predictive intervals (0: none)")
-    ap.add_argument("--sizes", default="2,3", help="subset sizes at the first temperature (later ones: pairs)")
+    ap.add_argument("--sizes", default="2,3", help="subset sizes of the first data set (later ones: see Usage)")
     ap.add_argument("--json", help="write the scores to this file")
     ap.add_argument("--cache", default=str(ROOT / "out" / "calibration_observed.pkl"),
                     help="pickle of the observed (held-out) values and SEs, reused when present ('' to disable)")
     a = ap.parse_args(argv)
-    temps = [float(t) for t in a.temps.split(",")]
+    names = [x.strip() for x in a.data.split(",") if x.strip()]
     kinds = tuple(x.strip() for x in a.kinds.split(",") if x.strip())
     results = []
     cache = {}
@@ -284,10 +301,9 @@ def main(argv=None):
         import pickle
 
         cache = pickle.loads(Path(a.cache).read_bytes())
-    for j, t in enumerate(temps):
-        first = tuple(int(x) for x in a.sizes.split(","))
-        sizes = first if j == 0 or not a.pairs_only_after_first else (2,)
-        res, text = run(t, a.m, a.boot, a.seed, sizes, kinds=kinds, draws=a.draws, cache=cache)
+    for j, name in enumerate(names):
+        sizes = tuple(int(x) for x in a.sizes.split(",")) if j == 0 else (2, 3) if name == "testbed" else (2,)
+        res, text = run(name, a.m, a.boot, a.seed, sizes, kinds=kinds, draws=a.draws, cache=cache)
         if a.cache:
             import pickle
 

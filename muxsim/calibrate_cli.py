@@ -252,20 +252,25 @@ def _fit(argv) -> int:
     ap.add_argument("logs", nargs="+")
     _common(ap)
     ap.add_argument("-o", "--output", required=True, help="write the fit here (JSON)")
-    ap.add_argument("--kind", choices=("latent", "classes", "shrinkage", "auto"), default="latent",
-                    help="latent: parametric LatentDifficulty by max marginal likelihood (default); "
-                         "classes: latent classes of questions, predictions for the logged questions given "
-                         "their samples; shrinkage: empirical-Bayes population of the logged questions; "
-                         "auto: the one of the three with the lowest leave-one-sample-out error over the "
-                         "pilot's samples (m + 1 fits of each; the choice and its scores are saved)")
+    ap.add_argument("--kind", choices=("auto", "latent", "classes", "shrinkage"), default="auto",
+                    help="auto (default): the three below weighted by leave-one-sample-out stacking over the "
+                         "pilot's samples (m + 1 fits of each; a mixture of the families with weight > 0, the "
+                         "weights and scores saved); latent: parametric LatentDifficulty by max marginal "
+                         "likelihood; classes: latent classes of questions, predictions for the logged questions "
+                         "given their samples; shrinkage: empirical-Bayes population of the logged questions")
     a = ap.parse_args(argv)
     tab, dropped = _table(a, same_size=True)
-    f = fit(tab, a.kind)
+    if a.kind == "auto":
+        from tqdm import tqdm
+
+        with tqdm(total=tab.K * 3, unit="fit", desc="auto: cross-validation", file=sys.stderr, disable=None) as bar:
+            f = fit(tab, "auto", progress=bar.update)
+    else:
+        f = fit(tab, a.kind)
     gof = goodness_of_fit(f, tab) if f.kind == "muxsim.fit/latent-1" else None
     save(f, a.output)
     if a.json:
-        d = {"fit": {k: v for k, v in f.to_dict().items() if k not in ("codes", "prior_c", "prior_a", "resp",
-                                                                        "correct", "valid", "post_c")},
+        d = {"fit": _brief(f.to_dict()),
              "diagnostics": list(f.diagnostics), "goodness_of_fit": gof, "output": a.output,
              "dropped": dropped.to_dict()}
         print(json.dumps(d, indent=1))
@@ -284,8 +289,16 @@ def _fit(argv) -> int:
     return 0
 
 
+def _brief(d: dict) -> dict:
+    """A fit file's dict without its per-question arrays (also inside a mixture's components)."""
+    out = {k: v for k, v in d.items() if k not in ("codes", "prior_c", "prior_a", "resp", "correct", "valid", "post_c")}
+    if "components" in out:
+        out["components"] = [_brief(c) for c in out["components"]]
+    return out
+
+
 def fit_main(argv: Sequence[str] | None = None) -> int:
-    """``muxsim fit LOGS... -o FIT.json [--kind latent|classes|shrinkage] [--samples 0:3] [--models] [--json]``."""
+    """``muxsim fit LOGS... -o FIT.json [--kind auto|latent|classes|shrinkage] [--samples 0:3] [--models] [--json]``."""
     return _run(_fit, argv)
 
 

@@ -363,6 +363,12 @@ def evaluate(
     idx = select_models(pop.models, models)
     names = [pop.models[i] for i in idx]
     meths = method_names(names, methods)
+    if hasattr(pop, "parts"):  # a mixture of populations (muxsim.fit.mixture): the parts' curves, weighted
+        cs = [(w, evaluate(p, ks, models=names, methods=meths, r=r, with_paper=False)) for w, p in pop.parts]
+        curves = Curves(ks, {m: sum(w * c.values[m] for w, c in cs) for m in meths},
+                        {m: sum(w * c.se[m] for w, c in cs) for m in meths}, "exact", tuple(names),
+                        notes=tuple(n for _, c in cs for n in c.notes))
+        return add_paper(curves) if with_paper else curves
     lay, mix, qw = pop.layout()
     eng = Engine(lay, [int(ks.max())] * lay.n_models, mix=mix)
     values = {m: np.zeros(len(ks)) for m in meths}

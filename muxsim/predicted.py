@@ -4,8 +4,8 @@ The values come from :class:`muxsim.subset_eval.SubsetEvaluator`: per-model work
 tables of every model at k) is built once per chunk of questions by one exact engine over the
 whole pool wherever the fit allows (populations, the latent-difficulty fit, the latent
 classes), and each subset only combines its models' tables; a joint-dependent fit
-(shrinkage with cross-model priors) is evaluated subset by subset.  Every value equals
-``Fit.predict(k, models=subset, methods=[method], level=None)``.
+(shrinkage with cross-model priors) is evaluated subset by subset, after a screen by the fit's pool form (see :func:`predicted_search`).
+Every reported value equals ``Fit.predict(k, models=subset, methods=[method], level=None)``.
 
 Uncertainty: on a fit, the best subset of each size (``intervals="best"``), or every
 reported one (``"top"``), gets the ``level`` predictive interval of ``Fit.predict`` for that
@@ -36,7 +36,7 @@ INTERVALS = ("best", "top", "none")
 def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux", top: int = 5, r: int = 1,
                      progress: Callable[[float], None] | None = None, max_subsets: int = 2_000_000,
                      models: Sequence[str] | None = None, intervals: str = "best", level: float = 0.9,
-                     draws: int = 40, seed: int = 0) -> SearchResult:
+                     draws: int = 40, seed: int = 0, screen: int = 20) -> SearchResult:
     """Every subset of each size of ``models`` (default: all of ``source``'s), ranked by the exact ``method``
     accuracy at ``k`` of ``source``: a :class:`~muxsim.fit.Fit` or a population.
 
@@ -45,6 +45,12 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     subset.  On a fit, ``intervals`` rows (``"best"``: the first of each size; ``"top"``: all
     reported; ``"none"``) get ``lower``/``upper`` from ``source.predict(k, models=..., level=level,
     draws=draws, seed=seed)``.
+
+    A joint-dependent fit (``fit.joint_dependent``: the shrinkage fit's cross-model priors) has no
+    per-model work to share across subsets, so every subset is first ranked by the fit's pool form
+    (:meth:`Fit.pool_form`: each model's prior from all the other models, one population for the
+    pool), and the best ``screen`` of each size are rescored exactly; their values are the fit's
+    own, and the result says ``optimal: not proven``.
     """
     if method not in METHODS:
         raise MuxsimError(f"method={method!r} must be one of {METHODS}")
@@ -69,17 +75,31 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     total = sum(math.comb(n, s) for s in sizes)
     if total > max_subsets:
         raise MuxsimError(f"{total} subsets exceed max_subsets={max_subsets} for the predicted objective")
+    if isinstance(screen, bool) or not isinstance(screen, (int, np.integer)) or screen < 1:
+        raise MuxsimError(f"screen={screen!r} must be an integer >= 1")
     ev = SubsetEvaluator(source, names, k)
     single = ev.singles()
     order = [int(i) for i in np.argsort(-single, kind="stable")]  # tie-break order of the pool
     ordered = tuple(names[i] for i in order)
     combos = [(s, rank, combo) for s in sizes for rank, combo in enumerate(itertools.combinations(range(n), s))]
     jobs = [(tuple(order[i] for i in combo), (k,) * len(combo)) for _, _, combo in combos]
-    vals, se = ev.values(jobs, method, r=r, union=True, progress=progress)
+    screened = fit is not None and fit.joint_dependent
+    if screened:  # rank by the pool form (shared per-model work), then rescore the best `screen` of each size
+        pool = SubsetEvaluator(fit.pool_form(), names, k)
+        vals, se = pool.values(jobs, method, r=r, union=True, progress=progress)
+        for s in sizes:
+            js = [j for j, c in enumerate(combos) if c[0] == s]
+            js.sort(key=lambda j: (-round(vals[j, 0], 12), -round(vals[j, 1], 12), combos[j][1]))
+            best = js[: max(screen, top)]
+            vals[best] = ev.values([jobs[j] for j in best], method, r=r, union=True)[0]
+            rest = js[max(screen, top):]
+            vals[rest, 0] = -np.inf  # not rescored: never ranked above a rescored subset
+    else:
+        vals, se = ev.values(jobs, method, r=r, union=True, progress=progress)
     out = []
     for s in sizes:
         rows = [(vals[j, 0], vals[j, 1], vals[j, 2], rank, combo, math.nan if se is None else se[j])
-                for j, (sz, rank, combo) in enumerate(combos) if sz == s]
+                for j, (sz, rank, combo) in enumerate(combos) if sz == s and np.isfinite(vals[j, 0])]
         rows.sort(key=lambda t: (-round(t[0], 12), -round(t[1], 12), t[3]))
         ranked = []
         for pos, t in enumerate(rows[:top]):
@@ -87,8 +107,16 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
             if fit is not None and (intervals == "top" or (intervals == "best" and pos == 0)):
                 iv = interval_of(fit, [ordered[i] for i in t[4]], k, method, r=r, level=level, draws=draws, seed=seed)
             ranked.append(Ranked(t[4], t[0], t[1], t[2], None if fit is not None else t[5], **iv))
-        out.append(SizeResult(s, ranked, math.comb(n, s), len(rows), "exhaustive", True))
+        if screened:
+            out.append(SizeResult(s, ranked, math.comb(n, s), len(rows),
+                                  f"screened: all by the pool form, the best {len(rows)} rescored", False))
+        else:
+            out.append(SizeResult(s, ranked, math.comb(n, s), len(rows), "exhaustive", True))
     settings = {"population": type(source).__name__, "r": r}
+    if screened:
+        settings["screen"] = (f"{type(source).__name__} is joint-dependent (a model's prior depends on the models "
+                              f"predicted with it): every subset ranked by its pool form ({fit.pool_form_kind}), "
+                              f"the best {screen} per size rescored exactly; optimality not proven")
     if fit is not None and intervals != "none":
         settings["interval"] = f"{100 * level:g}% predictive, {draws} draws"
     return SearchResult(f"predicted {method} at k={k}", ordered, out, settings)

@@ -179,6 +179,12 @@ def k_curve(source, points: Iterable, *, models: Sequence[str] | None = None,
         raise MuxsimError(f"methods {list(methods)}: choose from {CURVE_METHODS}")
     pop = _population(source, models)
     names = list(pop.models) if models is None else list(models)
+    if hasattr(pop, "parts"):  # a mixture of fits' populations: the parts' curves, weighted
+        cs = [(w, k_curve(p, points, models=names, methods=methods, r=r)) for w, p in pop.parts]
+        values = {m: sum(w * c.values[m] for w, c in cs) for m in methods}
+        se = {m: sum(w * c.se[m] for w, c in cs) for m in methods}
+        return KCurve(tuple(names), cs[0][1].points, values, se, {m: shape(values[m]) for m in methods},
+                      "exact, mixture of " + ", ".join(f"{w:.2f} {type(p).__name__}" for w, p in pop.parts))
     pts = _points(points, len(names))
     kmax = [max(p[i] for p in pts) for i in range(len(names))]
     from muxsim.logs.evaluate import AnswerTable
@@ -241,17 +247,19 @@ def n_curve(source, k: int, sizes: Sequence[int], *, models: Sequence[str] | Non
         raise MuxsimError(f"{total} subsets of sizes {list(sizes)} exceed max_subsets={max_subsets}")
     if isinstance(source, AnswerTable) and k > source.K:
         raise MuxsimError(f"k={k} is larger than the K={source.K} logged samples per question (k <= K)")
-    eng, _, qw = _engine(pop, None, int(k))
+    parts = [(w, *_engine(p, None, int(k))) for w, p in getattr(pop, "parts", [(1.0, pop)])]  # a mixture: weighted
     out = []
     for s in sizes:
         best, best_v = None, -math.inf
         for combo in itertools.combinations(range(n), s):
             ks = [int(k)] * s
-            if method == "vote":
-                v = eng.vote(list(combo), ks)
-            else:
-                v = eng.mux(list(combo), ks, "per_k" if method == "mux" else "per_valid")[0]
-            val = float(qw @ v)
+            val = 0.0
+            for w, eng, _, qw in parts:
+                if method == "vote":
+                    v = eng.vote(list(combo), ks)
+                else:
+                    v = eng.mux(list(combo), ks, "per_k" if method == "mux" else "per_valid")[0]
+                val += w * float(qw @ v)
             if val > best_v:
                 best, best_v = combo, val
         out.append({"size": s, "models": [names[i] for i in best], "value": best_v, "subsets": math.comb(n, s)})

@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="contradiction normalised over all questions (paper; default for exact) or over "
                          "union-correct questions (reference code; the only choice for --objective reference)")
     ap.add_argument("--top", type=int, default=5, help="subsets shown per size (default 5)")
+    ap.add_argument("--screen", type=int, default=20,
+                    help="--objective predicted with a joint-dependent fit (shrinkage): rank every subset by the "
+                         "fit's pool form, rescore the best N of each size exactly (default 20)")
     ap.add_argument("--strategy", default="auto", choices=("auto", "exhaustive", "branch-and-bound"),
                     help="auto: exhaustive up to 2,000,000 subsets of a size, else branch and bound")
     ap.add_argument("--node-limit", type=int, default=200_000, help="branch-and-bound node budget (default 200000)")
@@ -163,12 +166,13 @@ def _predicted(a, sizes) -> int:
     try:
         res = predicted_search(fit, sizes, 3 if a.k is None else a.k, method=a.method, top=a.top, r=a.robust,
                                progress=bar.update if bar else None, models=models, intervals=a.intervals,
-                               level=float(a.level), draws=a.draws)
+                               level=float(a.level), draws=a.draws, screen=a.screen)
     finally:
         if bar:
             bar.close()
     res.objective = "predicted"
-    res.settings = {"method": a.method, "k": 3 if a.k is None else a.k, "population": label}
+    res.settings = {"method": a.method, "k": 3 if a.k is None else a.k, "population": label,
+                    **{k: v for k, v in res.settings.items() if k == "screen"}}
     if a.json:
         print(json.dumps(res.to_dict(), indent=1))
     else:

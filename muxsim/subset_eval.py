@@ -18,6 +18,8 @@ each chunk's share of the questions; chunking only changes memory, not the value
   restricted to a job's models is the job's own population (per-model laws given the
   question's row; the class fit's sharing patterns are independent per model, so their
   restriction is the job's pattern law up to relabelling wrong answers);
+* a mixture of fits (:class:`~muxsim.fit.mixture.MixtureFit`): each component's values by
+  the rules here, weighted;
 * a joint-dependent fit (shrinkage with cross-model priors: a model's prior depends on
   which models are predicted with it): each distinct subset's own population, in
   chunks, with one engine serving every k of that subset.  Nothing is shared across
@@ -71,6 +73,9 @@ class SubsetEvaluator:
         self.logged = self.fit is not None and getattr(self.fit, "question_ids", None) is not None
         self.joint = self.logged and bool(self.fit.joint_dependent)
         self._whole: dict = {}  # (models,) -> (engine, weights) of a population or a parametric fit
+        # a mixture of fits (muxsim.fit.mixture): each component's evaluator, weighted
+        self.parts = [(float(w), SubsetEvaluator(c, self.names, k_max, chunk_rows=chunk_rows))
+                      for w, c in zip(self.fit.weights, self.fit.components)] if hasattr(self.fit, "components") else []
 
     # -- chunks ---------------------------------------------------------------------------------
     def _engines(self, sel: list[str], fit=None) -> Iterator[tuple[object, np.ndarray]]:
@@ -108,6 +113,8 @@ class SubsetEvaluator:
     def singles(self) -> np.ndarray:
         """Each model's predicted single-draw accuracy: for a fit, from the model's own one-model population
         (cheap; for fits that are not joint-dependent it equals the pool's); for a population, from its engine."""
+        if self.parts:
+            return sum(w * ev.singles() for w, ev in self.parts)
         if self.fit is None:
             eng, qw = next(self._engines(self.names))
             return np.array([float(qw @ eng.single(i)) for i in range(len(self.names))])
@@ -122,6 +129,11 @@ class SubsetEvaluator:
 
         ``progress(n)`` is called as jobs finish (with the chunk's share of the jobs where chunks are shared)."""
         out = np.zeros((len(jobs), 3))
+        if self.parts:
+            for w, ev in self.parts:
+                prog = (lambda x, w=w: progress(w * x)) if progress else None
+                out += w * ev.values(jobs, method, r=r, union=union, progress=prog)[0]
+            return out, None
         pool_fit, per_subset = self.fit, self.joint
         if self.logged and type(self.fit).__name__ == "ClassFit" and self.fit.share > 0:
             if method == "vote":

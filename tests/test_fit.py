@@ -224,7 +224,7 @@ def test_old_import_paths_still_work():
 
 def test_auto_chooses_by_the_pilot_alone_and_records_why(tmp_path):
     _, table = synthetic(Q=30, m=3, seed=2, params=TRUE[:2])
-    f = fit(table, "auto", kinds=("latent", "shrinkage"), options={"shrinkage": {"nodes": 2}}, max_pairs=1)
+    f = fit(table, "auto", kinds=("latent", "shrinkage"), options={"shrinkage": {"nodes": 2}}, max_pairs=1, mix=False)
     sel = f.selection
     assert set(sel["cv_mae_points"]) == {"latent", "shrinkage"}
     assert sel["chosen"] == min(sel["cv_mae_points"], key=sel["cv_mae_points"].get)
@@ -256,10 +256,10 @@ def test_cli_fit_reports_diagnostics_and_predict_prints_intervals(tmp_path, caps
     log = tmp_path / "u.jsonl"
     write_samples(log, out)
     fp = tmp_path / "f.json"
-    assert fit_main([str(log), "-o", str(fp), "--json"]) == 0
+    assert fit_main([str(log), "-o", str(fp), "--json", "--kind", "latent"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert any("share is NaN" in x for x in d["diagnostics"])  # no wrong answer ever repeats
-    assert fit_main([str(log), "-o", str(fp)]) == 0
+    assert fit_main([str(log), "-o", str(fp), "--kind", "latent"]) == 0
     assert "! shared attractor share is NaN" in capsys.readouterr().out
     assert predict_fit_main([str(fp), "--k", "1-2", "--methods", "mux,union", "--draws", "4", "--json"]) == 0
     p = json.loads(capsys.readouterr().out)["predicted"]

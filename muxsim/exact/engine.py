@@ -70,6 +70,12 @@ class Engine:
         # every model's rows stacked (model-major) in one set of count tables
         stacked = np.concatenate([lay.model(i) for i in range(lay.n_models)])
         self.counts = ModelCounts(stacked, lay.mode, max(kmax))
+        self._memo: dict[tuple, object] = {}  # per-model summaries mixed into questions, shared by every subset
+
+    def _memoised(self, key: tuple, make):
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def _mix(self, a: np.ndarray) -> np.ndarray:
         if self.E == 1:
@@ -103,14 +109,13 @@ class Engine:
         dists, credits, scores = [], [], []
         for i, k in zip(models, ks):
             top = np.arange(k + 1)
+            table = self.counts.top if score == "per_k" else self.counts.top_valid
+            P, C = self._memoised((score, i, k), lambda: tuple(self._of(i, x) for x in table(self._k(i, k))))
             if score == "per_k":
-                P, C = self.counts.top(self._k(i, k))
-                dists.append(self._of(i, P))
-                credits.append(self._of(i, C))
+                dists.append(P)
+                credits.append(C)
                 scores.append(top / k)
             else:
-                P, C = self.counts.top_valid(self._k(i, k))
-                P, C = self._of(i, P), self._of(i, C)
                 valid = np.arange(k + 1)
                 s = np.where(valid[None, :] > 0, top[:, None] / np.maximum(valid[None, :], 1), 0.0)
                 dists.append(P.reshape(self.Q, -1))
@@ -119,7 +124,8 @@ class Engine:
         return combine.mux(dists, credits, scores)
 
     def _at_least(self, i: int, k: int, r: int) -> np.ndarray:
-        return self._mix(self.counts.n_correct(self._k(i, k))[self._rows(i), r:].sum(axis=1))
+        return self._memoised(("at_least", i, k, r), lambda: self._mix(
+            self.counts.n_correct(self._k(i, k))[self._rows(i), r:].sum(axis=1)))
 
     def union(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
         r = check_r(r)
@@ -127,7 +133,7 @@ class Engine:
 
     def consistently_wrong(self, i: int, k: int) -> np.ndarray:
         """``(Q,)``: P(model i's k draws are all one and the same named wrong answer); 0 for k = 1."""
-        return self._of(i, self.counts.consistently_wrong(self._k(i, k)))
+        return self._memoised(("wrong", i, k), lambda: self._of(i, self.counts.consistently_wrong(self._k(i, k))))
 
     def contradiction(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
         r = check_r(r)

@@ -2,7 +2,8 @@
 
 One interface for every family::
 
-    f = fit(table, kind="classes")          # -> Fit (LatentFit, ClassFit, ShrinkageFit)
+    f = fit(table)                           # kind="auto": a MixtureFit of the families, weighted by CV
+    f = fit(table, kind="classes")          # -> Fit (LatentFit, ClassFit, ShrinkageFit, MixtureFit)
     print(f.summary())                       # parameters and diagnostics (bounds, NaNs, fallbacks)
     pred = f.predict([1, 3, 5], models=["a", "b"])   # -> Prediction: Curves with intervals
     pred.conf_int("mux")                     # (len(k), 2) 90% predictive interval
@@ -13,7 +14,8 @@ maximum marginal likelihood, questions like the logged ones),
 :mod:`~muxsim.fit.classes` (latent classes, the logged questions given their
 pilot), :mod:`~muxsim.fit.shrinkage` (empirical Bayes with a Polya urn, the
 logged questions); shared helpers in :mod:`~muxsim.fit.common`; intervals in
-:mod:`~muxsim.fit.intervals`; the file format in :mod:`~muxsim.fit.io`.
+:mod:`~muxsim.fit.intervals`; the file format in :mod:`~muxsim.fit.io`;
+weighted mixtures of families (``kind="auto"``) in :mod:`~muxsim.fit.mixture`.
 
 >>> from muxsim.fit import KINDS_BY_NAME
 >>> sorted(KINDS_BY_NAME)
@@ -30,24 +32,26 @@ from muxsim.fit.common import Fit, shared_share
 from muxsim.fit.intervals import Prediction
 from muxsim.fit.io import from_dict, load, save
 from muxsim.fit.latent import LatentFit, fit_latent, goodness_of_fit
+from muxsim.fit.mixture import MixtureFit, MixturePopulation
 from muxsim.fit.shrinkage import PosteriorPopulation, ShrinkageFit, fit_shrinkage
 
 __all__ = ["fit", "Fit", "Prediction", "load", "save", "from_dict", "evaluate_fit", "LatentFit", "ClassFit",
-           "ShrinkageFit", "fit_latent", "fit_classes", "fit_shrinkage", "goodness_of_fit", "PosteriorPopulation",
+           "ShrinkageFit", "MixtureFit", "MixturePopulation", "fit_latent", "fit_classes", "fit_shrinkage", "goodness_of_fit", "PosteriorPopulation",
            "ClassPosteriorPopulation", "shared_share", "KINDS_BY_NAME"]
 
 #: ``kind`` name -> fitting function (``"auto"`` chooses among them: :mod:`muxsim.fit.auto`)
 KINDS_BY_NAME = {"latent": fit_latent, "classes": fit_classes, "shrinkage": fit_shrinkage}
 
 
-def fit(table, kind: str = "latent", **options) -> Fit:
+def fit(table, kind: str = "auto", **options) -> Fit:
     """Fit the answer model ``kind`` to a pilot :class:`~muxsim.logs.evaluate.AnswerTable`.
 
     ``options`` go to the family's fitting function (:func:`fit_latent`,
-    :func:`fit_classes`, :func:`fit_shrinkage`); ``kind="auto"`` chooses the
-    family by cross-validation over the pilot's samples
+    :func:`fit_classes`, :func:`fit_shrinkage`); ``kind="auto"`` (the default)
+    weights the families by cross-validation over the pilot's samples and
+    returns their mixture, or one family where it takes all the weight
     (:func:`muxsim.fit.auto.fit_auto`; its options: ``kinds``, ``max_pairs``,
-    ``options``)."""
+    ``options``, ``mix``)."""
     if kind == "auto":
         from muxsim.fit.auto import fit_auto
 

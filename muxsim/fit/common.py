@@ -162,6 +162,14 @@ class Fit:
         return predict(self, k, models=models, methods=methods, r=r, level=level, draws=draws, seed=seed,
                        with_paper=with_paper, questions=questions)
 
+    #: what :meth:`pool_form` is, for messages ("" where it is the fit itself)
+    pool_form_kind: ClassVar[str] = ""
+
+    def pool_form(self) -> "Fit":
+        """A fit whose population of a model set does not depend on the set, for screening many subsets
+        (:func:`muxsim.predicted.predicted_search`): the fit itself unless it is ``joint_dependent``."""
+        return self
+
     def draw_laws(self, models: Sequence[str], rng: np.random.Generator) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 

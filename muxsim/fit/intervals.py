@@ -104,6 +104,10 @@ def _point(fit, names: list[str], ks, meths: list[str], r: int, questions: list[
     so), averaged over ``questions`` (indices of the fit's logged questions; None: all)."""
     if not meths:
         return {}
+    if hasattr(fit, "components"):  # a mixture: its components' expectations, weighted (muxsim.fit.mixture)
+        parts = [(w, _point(c, names, ks, meths, r, questions if getattr(c, "question_ids", None) is not None else None))
+                 for w, c in zip(fit.weights, fit.components)]
+        return {m: sum(w * v[m] for w, v in parts) for m in meths}
     if fit.chunk is None and questions is None:
         c = evaluate(fit.population(names), ks, methods=meths, r=r, with_paper=False)
         return {m: np.asarray(c.values[m], dtype=float) for m in meths}
@@ -181,5 +185,5 @@ def predict(fit, k, *, models: Sequence[str] | None = None, methods: Sequence[st
     kind = f"exact expectation of the {type(fit).__name__}"
     out = Prediction(ks, values, {m: np.zeros(len(ks)) for m in meths}, kind, tuple(names), lower=lower, upper=upper,
                      level=level, interval_draws=draws if level is not None else 0,
-                     interval_kind=getattr(fit, "interval_kind", "posterior draws"))
+                     interval_kind=getattr(fit, "interval_kind", "posterior draws") if level is not None else "")
     return add_paper(out) if with_paper else out

@@ -1,7 +1,8 @@
 """Fit files: one writer (:func:`save`), one reader (:func:`load`).
 
 A fit file is JSON with ``kind`` (``muxsim.fit/latent-1``,
-``muxsim.fit/latent-class-1``, ``muxsim.fit/shrinkage-1``) and ``format``
+``muxsim.fit/latent-class-1``, ``muxsim.fit/shrinkage-1``, ``muxsim.fit/mixture-1``: its
+components' files inside) and ``format``
 (the file version, :data:`muxsim.fit.common.FIT_FORMAT`; absent in files of
 format 1, which still load and predict as before).  A file of a newer format
 is refused with one line.
@@ -15,12 +16,13 @@ from muxsim.errors import MuxsimError
 from muxsim.fit.classes import ClassFit
 from muxsim.fit.common import FIT_FORMAT, Fit
 from muxsim.fit.latent import LatentFit
+from muxsim.fit.mixture import MixtureFit
 from muxsim.fit.shrinkage import ShrinkageFit
 
 __all__ = ["save", "load", "from_dict", "KINDS"]
 
 #: file kind -> class
-KINDS = {c.kind: c for c in (LatentFit, ClassFit, ShrinkageFit)}
+KINDS = {c.kind: c for c in (LatentFit, ClassFit, ShrinkageFit, MixtureFit)}
 
 
 def save(fit: Fit, path) -> None:

@@ -166,6 +166,14 @@ class ShrinkageFit(Fit):
         return self.cross_model
 
     interval_kind: ClassVar[str] = "posterior draws over bootstrap refits of the priors and the urn"
+    pool_form_kind: ClassVar[str] = "each model's prior from all the other models' pilot accuracy, as fitted"
+
+    def pool_form(self) -> "ShrinkageFit":
+        """The fit with the priors it was fitted with (each model's covariate from all the other models),
+        whatever the models predicted together: not joint-dependent, so one population serves every subset."""
+        import dataclasses
+
+        return dataclasses.replace(self, cross_model=False) if self.cross_model else self
 
     def draw_laws(self, models: Sequence[str], rng: np.random.Generator) -> np.ndarray:
         """One draw of every pilot question's laws, (Q, n, max_labels + 3), over refits: the priors'

@@ -1,0 +1,157 @@
+"""Mixtures of fits (``kind="auto"``, the default): exact weighted expectations, intervals from the
+mixture, files, stacking weights from the pilot alone, and every consumer (search, scaling, plan) on
+a mixture; the screened search of a joint-dependent fit (shrinkage) rescores exactly."""
+
+import json
+
+import numpy as np
+import pytest
+
+from muxsim.errors import MuxsimError
+from muxsim.fit import MixtureFit, fit, load, save
+from muxsim.fit.auto import stacking_weights
+from muxsim.predicted import predicted_search
+from muxsim.subset_eval import SubsetEvaluator
+from tests.test_calibrate import TRUE, synthetic
+
+METHODS = ["mux", "vote", "union", "contradiction"]
+
+
+@pytest.fixture(scope="module")
+def parts():
+    _, table = synthetic(Q=30, m=3, seed=4, params=TRUE)
+    latent = fit(table, "latent")
+    classes = fit(table, "classes", n_classes=(1, 2), starts=1)
+    shrink = fit(table, "shrinkage", nodes=3, max_labels=2)
+    return table, latent, classes, shrink
+
+
+def test_mixture_predicts_the_weighted_expectation_exactly(parts):
+    table, latent, classes, shrink = parts
+    w = np.array([0.25, 0.35, 0.4])
+    mix = MixtureFit((latent, classes, shrink), w)
+    sel = list(table.models[:2])
+    got = mix.predict([1, 3], models=sel, methods=METHODS + [f"sc[{sel[0]}]"], level=None)
+    for m in METHODS + [f"sc[{sel[0]}]"]:
+        want = sum(wj * f.predict([1, 3], models=sel, methods=[m], level=None).values[m]
+                   for wj, f in zip(w, (latent, classes, shrink)))
+        np.testing.assert_allclose(got.values[m], want, atol=1e-12, err_msg=m)
+    # the same numbers through the population (scaling's k curve) and the subset evaluator (search, plan)
+    from muxsim.scaling import k_curve
+
+    kc = k_curve(mix.population(sel), [1, 3], models=sel, methods=["mux", "union"])
+    np.testing.assert_allclose(kc.values["mux"], got.values["mux"], atol=1e-12)
+    ev = SubsetEvaluator(mix, list(table.models), 3)
+    v, _ = ev.values([((0, 1), (3, 3))], "vote", union=True)
+    np.testing.assert_allclose(v[0], [got.values["vote"][1], got.values["union"][1], got.values["contradiction"][1]],
+                               atol=1e-12)
+
+
+def test_mixture_intervals_hold_the_point_and_draw_from_every_component(parts):
+    table, latent, classes, _ = parts
+    mix = MixtureFit((latent, classes), np.array([0.5, 0.5]))
+    p = mix.predict([1, 3], models=list(table.models[:2]), methods=["mux", "union"], draws=16, seed=3)
+    for m in ("mux", "union"):
+        ci = p.conf_int(m)
+        assert np.all(ci[:, 0] <= p.values[m] + 1e-12) and np.all(p.values[m] <= ci[:, 1] + 1e-12)
+    rng = np.random.default_rng(0)
+    shapes = {mix.draw_laws(list(table.models[:2]), rng).shape for _ in range(30)}
+    assert len(shapes) == 2  # the latent fit draws fresh questions, the classes the pilot's: both appear
+    with pytest.raises(MuxsimError, match="sum to 1"):
+        MixtureFit((latent, classes), np.array([0.5, 0.6]))
+    with pytest.raises(MuxsimError, match="one weight per component"):
+        MixtureFit((latent, classes), np.array([1.0]))
+
+
+def test_mixture_file_round_trips(parts, tmp_path):
+    table, latent, classes, shrink = parts
+    mix = MixtureFit((latent, shrink), np.array([0.6, 0.4]), ["shrinkage: a note"])
+    save(mix, tmp_path / "m.json")
+    back = load(tmp_path / "m.json")
+    assert isinstance(back, MixtureFit) and back.diagnostics == ["shrinkage: a note"]
+    sel = list(table.models[:2])
+    a = mix.predict([2], models=sel, methods=["mux", "vote"], level=None)
+    b = back.predict([2], models=sel, methods=["mux", "vote"], level=None)
+    for m in ("mux", "vote"):
+        np.testing.assert_allclose(a.values[m], b.values[m], atol=1e-12)
+    d = json.loads((tmp_path / "m.json").read_text())
+    d["components"][0]["kind"] = "nonsense"
+    (tmp_path / "bad.json").write_text(json.dumps(d))
+    with pytest.raises(MuxsimError, match="mixture component 0"):
+        load(tmp_path / "bad.json")
+
+
+def test_stacking_weights_recover_a_known_blend_and_prefer_fewer_components():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.random(200), rng.random(200), rng.random(200)
+    w = stacking_weights({"a": a, "b": b, "c": c}, 0.3 * a + 0.7 * b)
+    assert w == pytest.approx({"a": 0.3, "b": 0.7, "c": 0.0})
+    assert stacking_weights({"a": a, "b": b}, b) == {"a": 0.0, "b": 1.0}
+    assert stacking_weights({"a": a, "b": a.copy()}, a) == {"a": 1.0, "b": 0.0}  # a tie: the first, alone
+
+
+def test_auto_is_the_default_mixes_by_the_pilot_and_records_why(tmp_path):
+    _, table = synthetic(Q=30, m=3, seed=2, params=TRUE[:2])
+    opts = {"classes": {"n_classes": (1, 2), "starts": 1}, "shrinkage": {"nodes": 2}}
+    f = fit(table, options=opts, max_pairs=1)  # kind="auto" by default
+    sel = f.selection
+    assert set(sel["weights"]) == {"latent", "classes", "shrinkage"}
+    assert sum(sel["weights"].values()) == pytest.approx(1.0)
+    used = [k for k, w in sel["weights"].items() if w > 0]
+    assert sel["chosen"] == "+".join(used)
+    if len(used) > 1:
+        assert isinstance(f, MixtureFit) and len(f.components) == len(used)
+        np.testing.assert_allclose(f.weights, [sel["weights"][k] for k in used])
+    # the weighted CV error is no worse than the best single family's (the grid holds every vertex)
+    assert sel["mixed_cv_mae_points"] <= min(sel["cv_mae_points"].values()) + 1e-9
+    assert any(d.startswith("auto: ") for d in f.diagnostics)
+    save(f, tmp_path / "auto.json")
+    assert load(tmp_path / "auto.json").selection == sel
+
+
+def test_cli_fit_defaults_to_auto(tmp_path, capsys):
+    from muxsim.calibrate_cli import fit_main, predict_fit_main
+    from muxsim.logs.format import Sample, write_samples
+
+    rng = np.random.default_rng(1)
+    out = []
+    for q in range(16):
+        for m, skill in (("a", 0.8), ("b", 0.5)):
+            for j in range(3):
+                ok = rng.random() < skill
+                out.append(Sample(f"q{q}", m, j, "R" if ok else f"W{rng.integers(0, 2)}", ok, reference="R"))
+    log = tmp_path / "s.jsonl"
+    write_samples(log, out)
+    fp = tmp_path / "f.json"
+    assert fit_main([str(log), "-o", str(fp), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert "selection" in d["fit"] and "weights" in d["fit"]["selection"]
+    assert any(x.startswith("auto: ") for x in d["diagnostics"])
+    assert predict_fit_main([str(fp), "--k", "1-2", "--methods", "mux", "--draws", "4", "--json"]) == 0
+    p = json.loads(capsys.readouterr().out)["predicted"]
+    assert all(lo <= v <= hi for lo, v, hi in zip(p["lower"]["mux"], p["values"]["mux"], p["upper"]["mux"]))
+
+
+def test_predicted_search_on_a_mixture_and_screened_search_of_a_joint_dependent_fit(parts):
+    table, latent, _, shrink = parts
+    assert shrink.joint_dependent and not shrink.pool_form().joint_dependent
+    mix = MixtureFit((latent, shrink), np.array([0.5, 0.5]))
+    for src in (shrink, mix):
+        res = predicted_search(src, [2, 3], 2, method="vote", top=3, intervals="none", screen=2)
+        for s in res.sizes:
+            assert not s.proven and s.strategy.startswith("screened") and s.scored == 3  # max(screen, top)
+            for row in s.top:  # the reported values are the fit's own, exactly
+                sel = [res.models[i] for i in row.idx]
+                p = src.predict([2], models=sel, methods=["vote", "union"], level=None)
+                assert row.objective == pytest.approx(float(p.values["vote"][0]), abs=1e-12)
+                assert row.union == pytest.approx(float(p.values["union"][0]), abs=1e-12)
+        assert "screen" in res.settings
+    # screening everything ranks exactly as scoring every subset with the fit itself
+    full = predicted_search(shrink, [2], 2, method="mux", top=10, intervals="none", screen=10**6)
+    ev = SubsetEvaluator(shrink, list(full.models), 2)
+    import itertools
+
+    vals = {c: ev.values([(c, (2, 2))], "mux")[0][0, 0] for c in itertools.combinations(range(len(full.models)), 2)}
+    assert [r.idx for r in full.sizes[0].top][:3] == sorted(vals, key=lambda c: -vals[c])[:3]
+    with pytest.raises(MuxsimError, match="screen"):
+        predicted_search(shrink, [2], 2, screen=0)
