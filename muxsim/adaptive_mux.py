@@ -109,13 +109,25 @@ def _conf(top: int, valid: int, k: int, score: str) -> Fraction:
     return Fraction(top, valid) if valid > 0 else Fraction(0)
 
 
-def _winner(confs: Sequence[Fraction], among: Sequence[int]) -> int:
+def _winner(confs, among: Sequence[int]) -> int:
     """The first of ``among`` (in model order) with the highest confidence."""
     best = among[0]
     for i in among[1:]:
         if confs[i] > confs[best]:
             best = i
     return best
+
+
+@lru_cache(maxsize=1 << 18)
+def _bounds(counts: tuple[int, ...], k: int, score: str) -> tuple[int, int, int, int]:
+    """[lo, hi] of a model's final confidence over every completion of its draws, as (lo_num, lo_den, hi_num,
+    hi_den) with positive denominators (module notes)."""
+    t, _, v, _ = summary(counts)
+    m = k - sum(counts)
+    if score == "per_k":
+        return t, k, t + m, k
+    d = v + m
+    return (t, d, t + m, d) if d else (0, 1, 0, 1)
 
 
 @dataclass(frozen=True)
@@ -126,50 +138,49 @@ class Decided:
 
     score: str = "per_k"
     uses_run = False
+    per_model = False
 
     def __post_init__(self) -> None:
         check_score(self.score)
 
-    def _bounds(self, st: ModelState, k: int) -> tuple[Fraction, Fraction]:
-        t, _, v, _ = summary(st[0])
-        m = k - sum(st[0])
-        if self.score == "per_k":
-            return Fraction(t, k), Fraction(t + m, k)
-        d = v + m
-        return (Fraction(t, d), Fraction(t + m, d)) if d else (Fraction(0), Fraction(0))
-
     def candidates(self, states: Sequence[ModelState], budgets: Sequence[int]) -> list[int]:
         """Models that still win for some completion of everyone's remaining draws."""
-        b = [self._bounds(s, k) for s, k in zip(states, budgets)]
-        return [j for j in range(len(states))
-                if not any(i != j and (b[i][0] > b[j][1] or (b[i][0] == b[j][1] and i < j)) for i in range(len(states)))]
+        b = [_bounds(s[0], k, self.score) for s, k in zip(states, budgets)]
+        n = len(b)
+        out = []
+        for j in range(n):
+            hn, hd = b[j][2], b[j][3]
+            beaten = False
+            for i in range(n):
+                if i != j:
+                    lhs, rhs = b[i][0] * hd, hn * b[i][1]  # lo_i vs hi_j
+                    if lhs > rhs or (lhs == rhs and i < j):
+                        beaten = True
+                        break
+            if not beaten:
+                out.append(j)
+        return out
 
-    def _locked(self, states, budgets, cands) -> object:
-        """The common locked answer of all candidates, or None."""
+    def step(self, states: Sequence[ModelState], budgets: Sequence[int]) -> tuple[tuple[int, ...], float]:
+        """(active models, credit); the credit counts only when no model is active."""
+        cands = self.candidates(states, budgets)
         answers = set()
         for i in cands:
             t, s, _, a = summary(states[i][0])
             if a is None or t - s <= budgets[i] - sum(states[i][0]):
-                return None
+                break
             answers.add(("tail", i) if a == "tail" else a)
-        return answers.pop() if len(answers) == 1 else None
-
-    def active(self, states: Sequence[ModelState], budgets: Sequence[int]) -> tuple[int, ...]:
-        cands = self.candidates(states, budgets)
-        if self._locked(states, budgets, cands) is not None:
-            return ()
-        return tuple(i for i in cands if sum(states[i][0]) < budgets[i])
-
-    def credit(self, states: Sequence[ModelState], budgets: Sequence[int]) -> float:
-        cands = self.candidates(states, budgets)
-        a = self._locked(states, budgets, cands)
-        if a is not None:
-            return 1.0 if a == 0 else 0.0
+        else:
+            if len(answers) == 1:  # every candidate locked on one answer
+                return (), (1.0 if answers.pop() == 0 else 0.0)
+        act = tuple(i for i in cands if sum(states[i][0]) < budgets[i])
+        if act:
+            return act, 0.0
         confs = {}
         for i in cands:
             t, _, v, _ = summary(states[i][0])
             confs[i] = _conf(t, v, budgets[i], self.score)
-        return credit(states[_winner(confs, cands)][0])
+        return (), credit(states[_winner(confs, cands)][0])
 
     def __str__(self) -> str:
         return "decided" if self.score == "per_k" else "decided_valid"
@@ -183,21 +194,26 @@ class RunEach:
     r: int = 3
     score: str = "per_k"
     uses_run = True
+    per_model = True  #: each model stops on its own draws: the exact pass combines independent models
 
     def __post_init__(self) -> None:
         if isinstance(self.r, bool) or not isinstance(self.r, int) or self.r < 1:
             raise MuxsimError(f"RunEach: r={self.r!r} must be an integer >= 1")
         check_score(self.score)
 
-    def active(self, states: Sequence[ModelState], budgets: Sequence[int]) -> tuple[int, ...]:
-        return tuple(i for i, (s, k) in enumerate(zip(states, budgets)) if sum(s[0]) < k and s[2] < self.r)
+    def stops(self, st: ModelState, k: int) -> bool:
+        return sum(st[0]) >= k or st[2] >= self.r
 
-    def credit(self, states: Sequence[ModelState], budgets: Sequence[int]) -> float:
-        confs = []
-        for s in states:
-            t, _, v, _ = summary(s[0])
-            confs.append(_conf(t, v, sum(s[0]), self.score))
-        return credit(states[_winner(confs, list(range(len(states))))][0])
+    def conf(self, counts: tuple[int, ...]) -> Fraction:
+        t, _, v, _ = summary(counts)
+        return _conf(t, v, sum(counts), self.score)
+
+    def step(self, states: Sequence[ModelState], budgets: Sequence[int]) -> tuple[tuple[int, ...], float]:
+        act = tuple(i for i, (s, k) in enumerate(zip(states, budgets)) if not self.stops(s, k))
+        if act:
+            return act, 0.0
+        confs = [self.conf(s[0]) for s in states]
+        return (), credit(states[_winner(confs, list(range(len(states))))][0])
 
     def __str__(self) -> str:
         return f"run{self.r}_each" + ("" if self.score == "per_k" else "_valid")
@@ -209,16 +225,20 @@ class Single:
 
     policy: object
     uses_run = True
+    per_model = True
 
-    def active(self, states: Sequence[ModelState], budgets: Sequence[int]) -> tuple[int, ...]:
-        (cnt, _, run), k = states[0], budgets[0]
+    def stops(self, st: ModelState, k: int) -> bool:
+        cnt, _, run = st
         n = sum(cnt)
-        if n == k or (n > 0 and self.policy.stops(np.array(cnt), n, k, run)):
-            return ()
-        return (0,)
+        return n >= k or (n > 0 and bool(self.policy.stops(np.array(cnt), n, k, run)))
 
-    def credit(self, states: Sequence[ModelState], budgets: Sequence[int]) -> float:
-        return credit(states[0][0])
+    def conf(self, counts: tuple[int, ...]) -> Fraction:
+        return Fraction(0)
+
+    def step(self, states: Sequence[ModelState], budgets: Sequence[int]) -> tuple[tuple[int, ...], float]:
+        if not self.stops(states[0], budgets[0]):
+            return (0,), 0.0
+        return (), credit(states[0][0])
 
     def __str__(self) -> str:
         return str(self.policy)
@@ -282,6 +302,8 @@ def _step(st: ModelState, j: int, uses_run: bool, C: int) -> ModelState:
 
 def joint_value(preds: Sequence[Predictive], policy, budgets: Sequence[int]) -> PolicyValue:
     """Exact (expected credit, expected total draws) of a joint policy over per-model predictives (module notes)."""
+    if policy.per_model:
+        return _independent_value(preds, policy, budgets)
     C = preds[0].width
     uses_run = policy.uses_run
     start: tuple[ModelState, ...] = tuple(((0,) * C, -1, 0) for _ in preds)
@@ -291,9 +313,9 @@ def joint_value(preds: Sequence[Predictive], policy, budgets: Sequence[int]) -> 
     while states:
         nxt: dict[tuple[ModelState, ...], float] = {}
         for st, pr in states.items():
-            act = policy.active(st, budgets)
+            act, cr = policy.step(st, budgets)
             if not act:
-                acc += pr * policy.credit(st, budgets)
+                acc += pr * cr
                 drawn += pr * sum(sum(s[0]) for s in st)
                 continue
             branches = []
@@ -314,6 +336,52 @@ def joint_value(preds: Sequence[Predictive], policy, budgets: Sequence[int]) -> 
                 t = tuple(new)
                 nxt[t] = nxt.get(t, 0.0) + q
         states = nxt
+    return PolicyValue(acc, drawn)
+
+
+def _terminals(pred: Predictive, policy, k: int) -> dict[tuple[int, ...], float]:
+    """Distribution of one model's final counts under a per-model stopping rule (forward pass over its states)."""
+    C = pred.width
+    states: dict[ModelState, float] = {((0,) * C, -1, 0): 1.0}
+    out: dict[tuple[int, ...], float] = {}
+    while states:
+        nxt: dict[ModelState, float] = {}
+        for st, pr in states.items():
+            if policy.stops(st, k):
+                out[st[0]] = out.get(st[0], 0.0) + pr
+                continue
+            p = pred.probs(st[0])
+            for j in range(C):
+                if p[j] > 0:
+                    s2 = _step(st, j, policy.uses_run, C)
+                    nxt[s2] = nxt.get(s2, 0.0) + pr * float(p[j])
+        states = nxt
+    return out
+
+
+def _independent_value(preds: Sequence[Predictive], policy, budgets: Sequence[int]) -> PolicyValue:
+    """A per-model stopping rule: the models' final counts are independent, so with P_i(c) and
+    E_i[credit; c] the law of model i's confidence, MUX's accuracy is
+    sum_i sum_c E_i[credit; conf = c] prod_{j < i} P_j(conf < c) prod_{j > i} P_j(conf <= c)
+    (earlier models win ties), O(n^2 G^2) for G distinct confidences; draws add up over models."""
+    groups = []  # per model: conf -> [P(conf), E(credit; conf)]
+    drawn = 0.0
+    for pred, k in zip(preds, budgets):
+        g: dict[Fraction, list[float]] = {}
+        for cnt, p in _terminals(pred, policy, k).items():
+            e = g.setdefault(policy.conf(cnt), [0.0, 0.0])
+            e[0] += p
+            e[1] += p * credit(cnt)
+            drawn += p * sum(cnt)
+        groups.append(g)
+    acc = 0.0
+    for i, gi in enumerate(groups):
+        for c, (_, ec) in gi.items():
+            w = ec
+            for j, gj in enumerate(groups):
+                if j != i:
+                    w *= sum(p for cj, (p, _) in gj.items() if (cj < c if j < i else cj <= c))
+            acc += w
     return PolicyValue(acc, drawn)
 
 
@@ -355,9 +423,9 @@ def follow(seqs: Sequence[Sequence[int]], policy, budgets: Sequence[int], C: int
     uses_run = policy.uses_run
     st = [((0,) * C, -1, 0) for _ in seqs]
     while True:
-        act = policy.active(tuple(st), budgets)
+        act, cr = policy.step(tuple(st), budgets)
         if not act:
-            return policy.credit(tuple(st), budgets), sum(sum(s[0]) for s in st)
+            return cr, sum(sum(s[0]) for s in st)
         for i in act:
             st[i] = _step(st[i], int(seqs[i][sum(st[i][0])]), uses_run, C)
 

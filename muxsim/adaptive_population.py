@@ -57,17 +57,18 @@ class AdaptiveCurves:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def table(self, digits: int = 4) -> str:
-        lines = [f"{'policy':<16}{'budget':>7}{'accuracy':>{digits + 12}}{'samples':>{digits + 12}}"]
+        w = max([16, len(self.fixed_method) + 8] + [len(p) + 2 for p in self.policies])
+        lines = [f"{'policy':<{w}}{'budget':>7}{'accuracy':>{digits + 12}}{'samples':>{digits + 12}}"]
 
         def cell(v: float, s: float) -> str:
             return f"{v:.{digits}f}" + (f" ±{s:.{digits}f}" if s > 0 else " " * (digits + 3))
 
         for j, k in enumerate(self.fixed["k"]):
-            lines.append(f"{'fixed ' + self.fixed_method:<16}{int(k):>7}{cell(self.fixed['accuracy'][j], self.fixed['accuracy_se'][j]):>{digits + 12}}"
+            lines.append(f"{'fixed ' + self.fixed_method:<{w}}{int(k):>7}{cell(self.fixed['accuracy'][j], self.fixed['accuracy_se'][j]):>{digits + 12}}"
                          f"{self.fixed['samples'][j]:>{digits + 5}.{digits}f}")
         for name, d in self.policies.items():
             for j, b in enumerate(self.budgets):
-                lines.append(f"{name:<16}{int(b):>7}{cell(d['accuracy'][j], d['accuracy_se'][j]):>{digits + 12}}"
+                lines.append(f"{name:<{w}}{int(b):>7}{cell(d['accuracy'][j], d['accuracy_se'][j]):>{digits + 12}}"
                              f"{cell(d['samples'][j], d['samples_se'][j]):>{digits + 12}}")
         src = f"{self.kind}" + (f", {self.n_draws} draws" if self.n_draws else "") + f", {self.questions} questions"
         src += "" if self.empirical else " (quadrature/mixture nodes)"
