@@ -314,16 +314,17 @@ ADAPTIVE_MARKERS = {"lead": "s", "decided": "s", "decided_valid": "D"}
 
 
 @_styled
-def fig_adaptive(res, source: str) -> Figure:
-    """Accuracy against expected draws per question: the fixed-k curve (±2 SE band over questions where there
-    is one) and each adaptive policy's budgets (an :class:`muxsim.adaptive_population.AdaptiveCurves`).  The
-    policies are evaluated on the same questions as the fixed curve, so their SEs are of the band's size and
-    their differences are paired; their points carry no bars."""
+def fig_adaptive(res, source: str, band: bool = False) -> Figure:
+    """Accuracy against expected draws per question: the fixed-k curve and each adaptive policy's budgets
+    (an :class:`muxsim.adaptive_population.AdaptiveCurves`).  Every point is evaluated on the same questions,
+    so differences between them are paired and far below the SE over questions, which the caption states
+    (and ``band=True`` draws as ±2 SE around the fixed curve)."""
     fig = Figure(figsize=(6.2, 4.6))
     ax = fig.subplots()
     fx = res.fixed
     key = "best_sc" if res.fixed_method.startswith("sc[") else ("mux_valid" if res.fixed_method == "mux_valid" else "mux")
-    _line(ax, fx["samples"], fx["accuracy"], fx["accuracy_se"], key, label=f"fixed k: {res.fixed_method}", marker="o", ms=3)
+    _line(ax, fx["samples"], fx["accuracy"], fx["accuracy_se"], key, label=f"fixed k: {res.fixed_method}", band=band,
+          marker="o", ms=3)
     for j, k in enumerate(fx["k"]):
         ax.annotate(f"k={int(k)}", (fx["samples"][j], fx["accuracy"][j]), textcoords="offset points", xytext=(2, -9),
                     fontsize=6.5, color=COLORS[key])
@@ -335,4 +336,6 @@ def fig_adaptive(res, source: str) -> Figure:
     ax.set_ylabel("accuracy")
     ax.set_title(f"Adaptive sampling vs fixed k — models: {', '.join(short(m) for m in res.models)}")
     what = "questions" if res.empirical else "quadrature/mixture nodes"
-    return _layout(fig, [ax], f"{res.kind}, {res.questions} {what}; data: {source}", ncol=2)
+    se = float(np.max(fx["accuracy_se"]))
+    note = f"; SE over questions up to {se:.3f} (same questions everywhere: differences are paired)" if se > 0 else ""
+    return _layout(fig, [ax], f"{res.kind}, {res.questions} {what}{note}; data: {source}", ncol=2)
