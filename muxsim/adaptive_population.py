@@ -15,8 +15,9 @@ which is exact for one model and for several (each model's mixture is independen
 given the question).  Cost: one joint pass per question, budget and policy (see
 :mod:`muxsim.adaptive_mux` for the size of a pass).
 
-The fixed-k reference is the exact engine's ``sc[model]`` (one model) or ``mux`` / ``mux_valid``
-(several; :func:`muxsim.population.evaluate`) at k = 1..max(budgets), with k x n draws.
+The fixed-k reference is the exact engine's ``sc[model]`` (one model) or ``mux`` (several;
+``mux_valid`` when every policy uses ``per_valid``; :func:`muxsim.population.evaluate`) at
+k = 1..max(budgets), with k x n draws.
 :func:`simulate` is the Monte Carlo mirror: a question drawn with its weight, a row per model drawn
 with the mixture weights, then the answers, and the policy followed along them.
 """
@@ -70,8 +71,8 @@ class AdaptiveCurves:
             for j, b in enumerate(self.budgets):
                 lines.append(f"{name:<{w}}{int(b):>7}{cell(d['accuracy'][j], d['accuracy_se'][j]):>{digits + 12}}"
                              f"{cell(d['samples'][j], d['samples_se'][j]):>{digits + 12}}")
-        src = f"{self.kind}" + (f", {self.n_draws} draws" if self.n_draws else "") + f", {self.questions} questions"
-        src += "" if self.empirical else " (quadrature/mixture nodes)"
+        src = f"{self.kind}" + (f", {self.n_draws} draws" if self.n_draws else "")
+        src += f", {self.questions} questions" if self.empirical else f", {self.questions} weighted population rows (mixtures)"
         lines.append(f"({src}; models in tie-break order: {', '.join(self.models)}; samples = expected draws "
                      "per question, all models)")
         lines += [f"note: {n}" for n in self.notes]

@@ -335,7 +335,7 @@ def fig_adaptive(res, source: str, band: bool = False) -> Figure:
     ax.set_xlabel("expected draws per question (all models)")
     ax.set_ylabel("accuracy")
     ax.set_title(f"Adaptive sampling vs fixed k — models: {', '.join(short(m) for m in res.models)}")
-    what = "questions" if res.empirical else "quadrature/mixture nodes"
+    what = "questions" if res.empirical else "weighted population rows (mixtures)"
     se = float(np.max(fx["accuracy_se"]))
     note = f"; SE over questions up to {se:.3f} (same questions everywhere: differences are paired)" if se > 0 else ""
     return _layout(fig, [ax], f"{res.kind}, {res.questions} {what}{note}; data: {source}", ncol=2)

@@ -196,6 +196,14 @@ def test_decided_saves_draws_on_the_worked_example():
     assert v.accuracy == pytest.approx(1.0) and v.samples == pytest.approx(2.0)
 
 
+@pytest.mark.parametrize("score", ["per_k", "per_valid"])
+def test_run_each_longer_than_the_budget_is_fixed_k_mux(score):
+    """A run longer than the budget never stops early: MUX on k draws of every model (SEMANTICS for fixed k)."""
+    for sources, ks in LAW_CASES + POOL_CASES:
+        v = mux_policy_value(sources, RunEach(max(ks) + 1, score), ks)
+        assert v.accuracy == pytest.approx(exact.mux(sources, ks, score), abs=1e-12) and v.samples == pytest.approx(sum(ks))
+
+
 def test_one_model_policies_match_the_self_consistency_pass():
     law = AnswerLaw(0.5, {"X": 0.3}, tail=0.1, abstain=0.1)
     for pol in (Lead(), Run(2)):
