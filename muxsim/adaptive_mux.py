@@ -43,16 +43,17 @@ abstentions break a run, as :class:`muxsim.adaptive.Run`) or its budget; the
 answer is fixed-rule SLM-MUX on the draws made, with k_i = n_i (the draws
 actually made): confidence ``top_i / n_i`` (``per_k``) or ``top_i / valid_i``.
 
-Exact evaluation (:func:`mux_policy_value`): a forward pass over joint states
-(every model's counts per answer [and its current run]), round by round, with
-one-draw probabilities from an ``AnswerLaw`` (with replacement) or from what is
-left of a ``LoggedPool`` (without replacement: the exact expectation over the
-order of each model's logged samples).  With C answer categories and budget k,
-one model has at most C(k + C, C) count states, the joint pass at most their
-n-th power, each state branching into C^(#active) successors: small cases only
-(2-3 models, a few labels, k up to about 8).  :func:`simulate_mux_policy` is its
-Monte Carlo mirror; :mod:`muxsim.adaptive_population` averages over the
-questions of a population or a log.
+Exact evaluation (:func:`mux_policy_value`): for :class:`Decided`, a forward pass over joint states
+(every model's counts per answer), round by round, with one-draw probabilities from an ``AnswerLaw``
+(with replacement) or from what is left of a ``LoggedPool`` (without replacement: the exact
+expectation over the order of each model's logged samples).  With C answer categories and budget k,
+one model has at most C(k + C - 1, C - 1) count states after k draws, the joint pass at most their
+n-th power, each state branching into C^(#active) successors: small cases only (2-3 models, a few
+labels, k up to about 8; e.g. 2 models, k = 6, 24 quadrature rows: about 1 s).  For
+:class:`RunEach` each model stops on its own draws, so its final counts (with its run) come from a
+one-model pass and the models are combined exactly as independent, O(n^2 G^2) for G distinct
+confidences.  :func:`simulate_mux_policy` is the Monte Carlo mirror (it follows the rounds);
+:mod:`muxsim.adaptive_population` averages over the questions of a population or a log.
 """
 
 from __future__ import annotations
