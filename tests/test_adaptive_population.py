@@ -104,3 +104,14 @@ BAD = [
 def test_bad_input(call, msg):
     with pytest.raises(MuxsimError, match=msg):
         call()
+
+
+def test_monte_carlo_mirror_on_a_log_within_4_se():
+    t = _table()
+    pols = [Decided(), RunEach(2)]
+    ex = ap.evaluate_log(t, pols, [3, 5])
+    mc = ap.simulate(t.empirical(), pols, [3, 5], n_draws=3000, rng=np.random.default_rng(2))
+    for name in ex.policies:
+        for q in ("accuracy", "samples"):
+            gap = np.abs(mc.policies[name][q] - ex.policies[name][q])
+            assert np.all(gap <= 4 * mc.policies[name][q + "_se"] + 1e-12), (name, q, gap)
