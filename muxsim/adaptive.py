@@ -23,8 +23,8 @@ meant for the few labels of one question.  :func:`simulate_policy` is its
 Monte Carlo mirror (estimate with its standard error), and
 :func:`evaluate_policy` averages a policy over the questions of a log.
 
-Not done here: stopping SLM-MUX's draws from several models once the winner is
-decided (it needs the engine's joint confidence law per prefix).
+Several models (SLM-MUX): :mod:`muxsim.adaptive_mux`; populations and logs against
+fixed k: :mod:`muxsim.adaptive_population`.
 """
 
 from __future__ import annotations

@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scaling", help="accuracy against k and against the number of models; see `muxsim scaling --help`", add_help=False)
     sub.add_parser("plan", help="models and samples per model under a cost budget; see `muxsim plan --help`", add_help=False)
     sub.add_parser("design", help="plan a run from a pilot or a fit; see `muxsim design --help`", add_help=False)
+    sub.add_parser("adaptive", help="adaptive sampling policies against fixed k; see `muxsim adaptive --help`", add_help=False)
     return parser
 
 
@@ -79,6 +80,7 @@ DELEGATED = {
     "scaling": ("muxsim.scaling_cli", "main"),
     "plan": ("muxsim.plan_cli", "main"),
     "design": ("muxsim.design_cli", "design_main"),
+    "adaptive": ("muxsim.adaptive_cli", "adaptive_main"),
 }
 
 

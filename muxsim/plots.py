@@ -307,3 +307,35 @@ def fig_subjects(res: Sequence[SubjectComparison]) -> Figure:
     fig.suptitle("Model choice per subject: a complementary pair vs a dominated pair")
     return _layout(fig, axes.ravel(), f"Data — {res[0].source}. Subjects = the logs' Source field (5 test questions "
                                       "each, so bars are coarse); error bars ±2 SE over a subject's questions.", legend=False)
+
+
+#: adaptive-sampling policies (muxsim.adaptive, muxsim.adaptive_mux): one marker each, colours cycle after the methods'
+ADAPTIVE_MARKERS = {"lead": "s", "decided": "s", "decided_valid": "D"}
+
+
+@_styled
+def fig_adaptive(res, source: str, band: bool = False) -> Figure:
+    """Accuracy against expected draws per question: the fixed-k curve and each adaptive policy's budgets
+    (an :class:`muxsim.adaptive_population.AdaptiveCurves`).  Every point is evaluated on the same questions,
+    so differences between them are paired and far below the SE over questions, which the caption states
+    (and ``band=True`` draws as ±2 SE around the fixed curve)."""
+    fig = Figure(figsize=(6.2, 4.6))
+    ax = fig.subplots()
+    fx = res.fixed
+    key = "best_sc" if res.fixed_method.startswith("sc[") else ("mux_valid" if res.fixed_method == "mux_valid" else "mux")
+    _line(ax, fx["samples"], fx["accuracy"], fx["accuracy_se"], key, label=f"fixed k: {res.fixed_method}", band=band,
+          marker="o", ms=3)
+    for j, k in enumerate(fx["k"]):
+        ax.annotate(f"k={int(k)}", (fx["samples"][j], fx["accuracy"][j]), textcoords="offset points", xytext=(2, -9),
+                    fontsize=6.5, color=COLORS[key])
+    others = ["#E69F00", "#009E73", "#CC79A7", "#D55E00", "#7F7F7F", "#000000"]
+    for n, (name, d) in enumerate(res.policies.items()):
+        ax.plot(d["samples"], d["accuracy"], color=others[n % len(others)], marker=ADAPTIVE_MARKERS.get(name, "^"), ms=4,
+                lw=1, label=f"{name} (budgets {int(res.budgets[0])}-{int(res.budgets[-1])})")
+    ax.set_xlabel("expected draws per question (all models)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Adaptive sampling vs fixed k — models: {', '.join(short(m) for m in res.models)}")
+    what = "questions" if res.empirical else "weighted population rows (mixtures)"
+    se = float(np.max(fx["accuracy_se"]))
+    note = f"; SE over questions up to {se:.3f} (same questions everywhere: differences are paired)" if se > 0 else ""
+    return _layout(fig, [ax], f"{res.kind}, {res.questions} {what}{note}; data: {source}", ncol=2)
