@@ -56,7 +56,8 @@ sys.path.insert(0, str(ROOT))
 from muxsim import paper  # noqa: E402
 from muxsim.fit import fit  # noqa: E402
 from muxsim.logs.evaluate import AnswerTable, answer_table, per_question_values  # noqa: E402
-from muxsim.logs.importers import read_jhu_dir, read_logs  # noqa: E402
+from muxsim.calibrate_cli import read_logs  # noqa: E402
+from muxsim.logs.importers import read_jhu_dir  # noqa: E402
 
 JHU = ROOT / "real_runs" / "logs" / "jhu-llm-temperature"
 TESTBED = ROOT / "real_runs" / "testbed" / "example" / "samples.jsonl.gz"

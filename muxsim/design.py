@@ -172,14 +172,28 @@ def pilot_value(fit, m: int, cfg: Config, extra: Sequence[int] = (0, 3), *, reps
 
     Each repetition draws the questions' laws from ``fit``, simulates a pilot of
     m + e samples on the fit's questions, refits the same family (same
-    options) and predicts ``cfg`` with intervals; widths are averaged over
-    ``reps`` repetitions (see module notes)."""
+    options; a mixture: each of its families, mixed with the fit's weights,
+    ``refit_options`` then maps a family to its options) and predicts ``cfg``
+    with intervals; widths are averaged over ``reps`` repetitions (see module
+    notes)."""
     from muxsim.fit import fit as do_fit
     from muxsim.logs.evaluate import AnswerTable
 
+    from muxsim.fit.mixture import MixtureFit
+
     cfg.check()
-    kind = {"muxsim.fit/latent-1": "latent", "muxsim.fit/latent-class-1": "classes",
-            "muxsim.fit/shrinkage-1": "shrinkage"}[fit.kind]
+    family = {"muxsim.fit/latent-1": "latent", "muxsim.fit/latent-class-1": "classes",
+              "muxsim.fit/shrinkage-1": "shrinkage"}
+    parts = [(c, family[c.kind]) for c in getattr(fit, "components", (fit,))]
+    kind = "+".join(k for _, k in parts)
+
+    opts = refit_options or {}
+
+    def refit(t):  # the same families (a mixture: each refitted, mixed with the fit's own weights)
+        if len(parts) == 1:
+            return do_fit(t, kind, **opts)
+        return MixtureFit(tuple(do_fit(t, k, **opts.get(k, {})) for _, k in parts), fit.weights)
+
     rng = np.random.default_rng([int(seed), 47])
     names = list(fit.models)
     if isinstance(m, bool) or not isinstance(m, int) or m < 1:
@@ -194,7 +208,7 @@ def pilot_value(fit, m: int, cfg: Config, extra: Sequence[int] = (0, 3), *, reps
             codes = _simulate_codes(W, m + e, rng)
             Q = codes.shape[0]
             t = AnswerTable(tuple(f"q{q}" for q in range(Q)), tuple(names), codes, tuple(() for _ in range(Q)))
-            f2 = do_fit(t, kind, **(refit_options or {}))
+            f2 = refit(t)
             p = f2.predict([cfg.k], models=list(cfg.models), methods=[cfg.engine_name()], level=level, draws=draws,
                            with_paper=False)
             widths.append(float(p.upper[cfg.engine_name()][0] - p.lower[cfg.engine_name()][0]))

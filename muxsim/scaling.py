@@ -94,6 +94,10 @@ class KCurve:
     se: dict[str, np.ndarray]
     shapes: dict[str, Shape] = field(default_factory=dict)
     source: str = ""
+    #: predictive interval per method and point at ``level`` (curves of a fit; empty otherwise)
+    lower: dict[str, np.ndarray] = field(default_factory=dict)
+    upper: dict[str, np.ndarray] = field(default_factory=dict)
+    level: float | None = None
 
     def labels(self) -> list[str]:
         return [str(p[0]) if len(set(p)) == 1 else "(" + ",".join(map(str, p)) + ")" for p in self.points]
@@ -103,8 +107,15 @@ class KCurve:
         w = max(6, *(len(x) for x in lab))
         lines = [f"{self.source}; models (tie-break order): {', '.join(self.models)}",
                  f"{'k':>{w}}  " + "  ".join(f"{m:>13}" for m in self.values)]
+        iv = self.level is not None
+        if iv:
+            lines[1] = f"{'k':>{w}}  " + "  ".join(f"{m:>29}" for m in self.values)
         for j, x in enumerate(lab):
-            lines.append(f"{x:>{w}}  " + "  ".join(f"{self.values[m][j]:13.4f}" for m in self.values))
+            cells = [f"{self.values[m][j]:13.4f}" + (f" [{self.lower[m][j]:.4f},{self.upper[m][j]:.4f}]" if iv else "")
+                     for m in self.values]
+            lines.append(f"{x:>{w}}  " + "  ".join(f"{c:>{29 if iv else 13}}" for c in cells))
+        if iv:
+            lines.append(f"[lower,upper]: {100 * self.level:g}% predictive interval (draws from the fit)")
         for m, s in self.shapes.items():
             lines.append(f"{m}: {s.describe(lab)}; best at k={lab[s.argmax]} ({self.values[m][s.argmax]:.4f})")
         return "\n".join(lines)
@@ -120,7 +131,9 @@ class KCurve:
                 "shape": {m: {"monotone": s.monotone, "direction": s.direction,
                               "turns": [{"k": lab[i], "kind": kind} for i, kind in s.turns],
                               "best_k": lab[s.argmax], "best": float(self.values[m][s.argmax])}
-                          for m, s in self.shapes.items()}}
+                          for m, s in self.shapes.items()},
+                **({"level": self.level, "lower": {m: v.tolist() for m, v in self.lower.items()},
+                    "upper": {m: v.tolist() for m, v in self.upper.items()}} if self.level is not None else {})}
 
 
 CURVE_METHODS = ("mux", "mux_valid", "vote", "union", "contradiction")

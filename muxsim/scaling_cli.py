@@ -34,7 +34,7 @@ def _scaling(argv) -> int:
     ap = argparse.ArgumentParser(prog="muxsim scaling",
                                  description="Exact accuracy against k (samples per model) for a subset, with where each "
                                              "curve turns, and the best subset of each size (curve in n).")
-    ap.add_argument("logs", nargs="+")
+    ap.add_argument("logs", nargs="*", help="logs (not with --fit)")
     _common(ap)
     ap.add_argument("--k", default=None, help="k values, e.g. 1-10 (default 1..K)")
     ap.add_argument("--per-model-k", help="points with one k per model instead, e.g. '3,1,2;5,1,2' (--models order)")
@@ -44,8 +44,13 @@ def _scaling(argv) -> int:
     ap.add_argument("--n-k", type=int, default=3, help="k for the curve in n (default 3)")
     ap.add_argument("--n-method", default="mux", choices=("mux", "mux_valid", "vote"))
     ap.add_argument("--fit", help="a FIT.json from `muxsim fit`: curves of the fitted population instead of the logs")
+    ap.add_argument("--level", type=float, default=0.9,
+                    help="with --fit: predictive interval level of the k curve (0: none; default 0.9)")
+    ap.add_argument("--draws", type=int, default=40, help="with --fit: draws from the fit per interval (default 40)")
     a = ap.parse_args(argv)
     methods = _split(a.methods) or []
+    if bool(a.fit) == bool(a.logs):
+        raise MuxsimError("give LOGS or --fit FIT.json (one of them)")
     if a.fit:
         from muxsim.fitted import population_of_fit
 
@@ -68,6 +73,16 @@ def _scaling(argv) -> int:
             raise MuxsimError("--k is needed with --fit (there is no logged K)")
         points = parse_ks(a.k) if a.k else list(range(1, K + 1))
     curve = Sc.k_curve(source, points, models=names, methods=methods, r=a.r)
+    if a.fit and a.level:
+        if not 0 < a.level < 1:
+            raise MuxsimError(f"--level {a.level} must be in (0, 1), or 0 for no interval")
+        if a.draws < 2:
+            raise MuxsimError(f"--draws {a.draws} must be >= 2")
+        if any(len(set(p)) > 1 for p in curve.points):
+            raise MuxsimError("--level: predictive intervals are for one k per point (use --k, or --level 0)")
+        pred = fit.predict([p[0] for p in curve.points], models=names, methods=methods, r=a.r, level=a.level,
+                           draws=a.draws, with_paper=False)
+        curve.lower, curve.upper, curve.level = pred.lower, pred.upper, a.level
     ncurve = None
     if a.sizes:
         if a.fit:

@@ -45,7 +45,7 @@ def test_plot_into_a_new_folder(log, tmp_path, capsys):
 
 def test_fit_and_predict(log, tmp_path, capsys):
     fit = tmp_path / "fit.json"
-    assert fit_main([str(log), "--samples", "0:2", "-o", str(fit), "--json"]) == 0
+    assert fit_main([str(log), "--samples", "0:2", "-o", str(fit), "--json", "--kind", "latent"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert set(d["goodness_of_fit"]["models"]) == {"a", "b", "c"}
     png = tmp_path / "p.png"

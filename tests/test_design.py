@@ -88,3 +88,15 @@ def test_cli_json_and_plots(tmp_path, capsys):
     assert "not in the fit" in capsys.readouterr().err
     assert design_main([str(fp)]) == 2
     assert "nothing to design" in capsys.readouterr().err
+
+
+def test_pilot_value_of_a_mixture_refits_each_family():
+    from muxsim.fit import MixtureFit, fit
+    from tests.test_calibrate import TRUE, synthetic
+
+    _, table = synthetic(Q=25, m=3, seed=6, params=TRUE[:2])
+    mix = MixtureFit((fit(table, "latent"), fit(table, "shrinkage", nodes=2, max_labels=2)), np.array([0.7, 0.3]))
+    res = pilot_value(mix, 3, Config("mux", ("strong", "weak"), 2), [0], reps=1, draws=3,
+                      refit_options={"shrinkage": {"nodes": 2, "max_labels": 2}})
+    assert res["kind"] == "latent+shrinkage" and len(res["by_pilot"]) == 1
+    assert 0 < res["by_pilot"][0]["mean_width"] < 1

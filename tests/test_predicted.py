@@ -6,6 +6,7 @@ import glob
 import json
 import math
 
+import numpy as np
 import pytest
 
 from muxsim.cli import main
@@ -95,11 +96,13 @@ def small_table():
 def fits(small_table):
     from muxsim.fit import fit
 
+    pilot = small_table.select(samples=slice(0, 3))  # kind="auto": one cross-validation fold per pilot sample
+    auto = fit(pilot, "auto", max_pairs=2, options={"classes": {"n_classes": (1, 2), "starts": 1}})
     return {"latent": fit(small_table, "latent"), "classes": fit(small_table, "classes", n_classes=(2,), starts=1),
-            "shrinkage": fit(small_table, "shrinkage")}
+            "shrinkage": fit(small_table, "shrinkage"), "auto": auto}
 
 
-@pytest.mark.parametrize("kind", ["latent", "classes", "shrinkage"])
+@pytest.mark.parametrize("kind", ["latent", "classes", "shrinkage", "auto"])
 @pytest.mark.parametrize("method", ["mux", "vote"])
 def test_every_fit_kind_equals_fit_predict(fits, kind, method):
     f = fits[kind]
@@ -141,7 +144,7 @@ def test_chunks_of_questions_give_the_same_values(fits, kind, monkeypatch):
         assert [r.objective for r in a.top] == pytest.approx([r.objective for r in b.top], abs=1e-12)
 
 
-@pytest.mark.parametrize("kind", ["latent", "classes", "shrinkage"])
+@pytest.mark.parametrize("kind", ["latent", "classes", "shrinkage", "auto"])
 def test_top_intervals_equal_fit_predict(fits, kind):
     f = fits[kind]
     res = predicted_search(f, [2], 3, top=2, intervals="top", draws=6, level=0.8)
@@ -161,6 +164,27 @@ def test_cli_predicted_kind_classes_on_logs(capsys):
     d = json.loads(capsys.readouterr().out)
     b = d["best"][0]
     assert b["lower"] <= b["objective"] <= b["upper"] and b["level"] == 0.9
+
+
+def test_cli_predicted_kind_auto_on_a_pilot(tmp_path, capsys):
+    """--kind auto fits the pilot's families, weighs them by cross-validation and searches their mixture."""
+    from muxsim.logs.format import Sample, write_samples
+
+    rng = np.random.default_rng(3)
+    out = []
+    for q in range(20):
+        for m, skill in (("a", 0.8), ("b", 0.6), ("c", 0.4)):
+            for j in range(3):
+                ok = rng.random() < skill
+                out.append(Sample(f"q{q}", m, j, "R" if ok else f"W{rng.integers(0, 2)}", ok, reference="R"))
+    log = tmp_path / "s.jsonl"
+    write_samples(log, out)
+    assert main(["search", str(log), "--objective", "predicted", "--kind", "auto", "--sizes", "2-3", "--draws", "4",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [b["size"] for b in d["best"]] == [2, 3]
+    for b in d["best"]:
+        assert b["lower"] <= b["objective"] <= b["upper"]
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -141,3 +141,27 @@ def test_cli_scaling_bad_input(args, message, capsys):
     assert main(["scaling", *JHU, "--models", ",".join(THREE), *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_cli_scaling_of_a_fit_carries_predictive_intervals(jhu, tmp_path, capsys):
+    """Curves of a fit (here a mixture of two families) carry the interval of ``Fit.predict``, point for point."""
+    import json
+
+    from muxsim.cli import main
+    from muxsim.fit import MixtureFit, fit, save
+
+    pilot = jhu.select(THREE, samples=slice(0, 3)).select(questions=list(range(40)))
+    mix = MixtureFit((fit(pilot, "latent"), fit(pilot, "shrinkage", nodes=3, max_labels=2)), np.array([0.5, 0.5]))
+    save(mix, tmp_path / "f.json")
+    assert main(["scaling", "--fit", str(tmp_path / "f.json"), "--k", "1,3", "--methods", "mux,union",
+                 "--draws", "6", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    want = mix.predict([1, 3], models=list(pilot.models), methods=["mux", "union"], level=0.9, draws=6,
+                       with_paper=False)
+    for m in ("mux", "union"):
+        np.testing.assert_allclose(d["values"][m], want.values[m], atol=1e-12)
+        np.testing.assert_allclose(d["lower"][m], want.lower[m], atol=1e-12)
+        assert all(lo <= v <= hi for lo, v, hi in zip(d["lower"][m], d["values"][m], d["upper"][m]))
+    assert d["level"] == 0.9
+    assert main(["scaling", "--fit", str(tmp_path / "f.json"), "--per-model-k", "1,2,3"]) == 2
+    assert "one k per point" in capsys.readouterr().err

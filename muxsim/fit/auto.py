@@ -5,8 +5,9 @@ m - 1 samples and predict, at k = 1, SC of every model and MUX, vote and union
 of the first ``max_pairs`` pairs of models (tie-break order); compare with the
 exact values of the left-out sample j on the same questions.  The families'
 weights minimise the mean absolute error of their weighted prediction over the
-m folds (stacking on a grid of 0.05); the families of weight > 0 are refitted on
-the whole pilot and mixed with those weights (:class:`muxsim.fit.mixture.MixtureFit`;
+m folds (stacking on a grid of 0.05); each family is fitted on the whole pilot
+first (the folds' latent classes keep its number of classes, chosen there by
+AIC), and the families of weight > 0 are mixed with those weights (:class:`muxsim.fit.mixture.MixtureFit`;
 one family alone is returned as itself).  The scores and weights are in
 ``fit.selection`` (saved in the fit file) and a diagnostic line.  Held-out data
 is never used.
@@ -102,11 +103,13 @@ def stacking_weights(pred: dict[str, np.ndarray], obs: np.ndarray, *, step: floa
 def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int = 6, options: dict | None = None,
              mix: bool = True, progress: Callable[[int], None] | None = None) -> Fit:
     """The families weighted by leave-one-sample-out stacking (``mix=True``), or the single family with the
-    lowest leave-one-sample-out error (``mix=False``), refitted on the whole pilot.
+    lowest leave-one-sample-out error (``mix=False``), fitted on the whole pilot.
 
     A mixture (:class:`~muxsim.fit.mixture.MixtureFit`) holds only the families of weight > 0;
     a single family is returned as itself.  ``options`` maps a family to its fitting options
-    (e.g. ``{"shrinkage": {"max_labels": 2}}``); ``progress`` as in :func:`cv_predictions`.  ``fit.selection`` records the criterion, each
+    (e.g. ``{"shrinkage": {"max_labels": 2}}``); the folds' latent-class fits keep the whole pilot's
+    number of classes and use one EM start unless ``options`` says otherwise.  ``progress(n)``
+    after each of the ``(K + 1) * len(kinds)`` fits.  ``fit.selection`` records the criterion, each
     family's cross-validated error, the weights and the error of the weighted prediction."""
     from muxsim.fit import KINDS_BY_NAME, fit
     from muxsim.fit.mixture import MixtureFit
@@ -115,7 +118,15 @@ def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int = 6, op
     bad = [k for k in kinds if k not in KINDS_BY_NAME]
     if bad or not kinds or len(set(kinds)) != len(kinds):
         raise MuxsimError(f"kinds={kinds!r} must be distinct names among {sorted(KINDS_BY_NAME)}")
-    pred, obs = cv_predictions(table, kinds, max_pairs=max_pairs, options=options, progress=progress)
+    options = options or {}
+    full = {k: fit(table, k, **options.get(k, {})) for k in kinds}  # the whole pilot, first
+    if progress:
+        progress(len(kinds))
+    folds = {k: dict(options.get(k, {})) for k in kinds}
+    if "classes" in full:  # the folds keep the whole pilot's number of classes (chosen there by AIC), one start
+        folds["classes"].setdefault("n_classes", (full["classes"].n_classes,))
+        folds["classes"].setdefault("starts", 1)
+    pred, obs = cv_predictions(table, kinds, max_pairs=max_pairs, options=folds, progress=progress)
     scores = {k: 100 * float(np.mean(np.abs(v - obs))) for k, v in pred.items()}
     if mix:
         weights = stacking_weights(pred, obs)
@@ -124,7 +135,7 @@ def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int = 6, op
         weights = {k: float(k == chosen) for k in kinds}
     used = [k for k in kinds if weights[k] > 0]
     mixed = 100 * float(np.mean(np.abs(sum(weights[k] * pred[k] for k in kinds) - obs)))
-    fits = [fit(table, k, **(options or {}).get(k, {})) for k in used]
+    fits = [full[k] for k in used]
     if len(fits) == 1:
         f = fits[0]
     else:  # the components' diagnostics, each named by its family

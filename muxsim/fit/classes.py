@@ -59,7 +59,7 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 from scipy import optimize
-from scipy.special import betaln, gammaln, logsumexp
+from scipy.special import betaln, digamma, gammaln, logsumexp
 from scipy.stats import beta as beta_dist
 
 from muxsim import rules
@@ -118,9 +118,14 @@ def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.nd
 
             def nll(par, c=c, v=v, wq=wq):
                 al, be = np.exp(par)
-                return -float(wq @ (betaln(c + al, v - c + be) - betaln(al, be)))
+                f = -float(wq @ (betaln(c + al, v - c + be) - betaln(al, be)))
+                dv = digamma(v + al + be) - digamma(al + be)  # d/d log(alpha), d/d log(beta) of betaln terms
+                ga = -al * float(wq @ (digamma(c + al) - digamma(al) - dv))
+                gb = -be * float(wq @ (digamma(v - c + be) - digamma(be) - dv))
+                return f, np.array([ga, gb])
 
-            res = optimize.minimize(nll, np.log([a[cl, i], b[cl, i]]), method="L-BFGS-B", bounds=[(-5, 7)] * 2)
+            res = optimize.minimize(nll, np.log([a[cl, i], b[cl, i]]), jac=True, method="L-BFGS-B",
+                                    bounds=[(-5, 7)] * 2)
             a[cl, i], b[cl, i] = np.exp(res.x)
             ab[cl, i] = (wq @ d["a"][:, i]) / max(wq.sum() * d["m"], 1e-300)
             if (wq * r).sum() > 0:
