@@ -41,7 +41,7 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 from scipy import optimize
-from scipy.special import betaln, gammaln, logsumexp
+from scipy.special import betaln, digamma, gammaln, logsumexp
 
 from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, at_bound, check_table, counts, fit_selection
@@ -283,14 +283,23 @@ def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None) -> tuple[
         return np.array([-30.0 if tot == 0 else 30.0, 0.0]), 1e6, 0.0
 
     def nll(par):
-        mu = 1 / (1 + np.exp(-(par[0] + par[1] * xx)))
-        mu = np.clip(mu, 1e-9, 1 - 1e-9)
+        """Negative log-likelihood and its gradient: with a = A mu, b = A (1 - mu),
+        d/da = psi(k + a) - psi(n + A) - psi(a) + psi(A) (likewise b), d mu/d eta = mu (1 - mu)
+        (0 where mu is clipped), d a/d log A = a."""
+        raw = 1 / (1 + np.exp(-(par[0] + par[1] * xx)))
+        mu = np.clip(raw, 1e-9, 1 - 1e-9)
         A = np.exp(par[2])
-        return -float((betaln(k + A * mu, n - k + A * (1 - mu)) - betaln(A * mu, A * (1 - mu))).sum())
+        a, b = A * mu, A * (1 - mu)
+        f = -float((betaln(k + a, n - k + b) - betaln(a, b)).sum())
+        common = digamma(n + A) - digamma(A)
+        da = digamma(k + a) - digamma(a) - common
+        db = digamma(n - k + b) - digamma(b) - common
+        deta = np.where(raw == mu, A * mu * (1 - mu), 0.0) * (da - db)
+        return f, -np.array([deta.sum(), (deta * xx).sum(), (a * da + b * db).sum()])
 
     t0 = math.log(tot / (1 - tot))
     bounds = [(-30, 30), (0, 0) if x is None else (-10, 10), (-7, 14)]
-    res = optimize.minimize(nll, [t0, 0.0, 0.0], method="L-BFGS-B", bounds=bounds)
+    res = optimize.minimize(nll, [t0, 0.0, 0.0], jac=True, method="L-BFGS-B", bounds=bounds)
     return res.x[:2], float(np.exp(res.x[2])), -float(res.fun)
 
 
