@@ -224,7 +224,8 @@ class ShrinkageFit(Fit):
             pcs, pas, Bs = [], [], []
             for i in idx:
                 xi = _difficulty(c, m, outside)
-                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture)
+                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture,
+                                                   init=self.prior[self.models[i]])  # from the pool's priors
                 pcs.append(post)
                 pas.append(pa)
                 Bs.append(par["B"])
@@ -270,9 +271,11 @@ class ShrinkageFit(Fit):
                    float(d.get("min_label_share", 0.0)), list(d.get("diagnostics", [])))
 
 
-def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None) -> tuple[np.ndarray, float, float]:
+def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None,
+                   init: Sequence[float] | None = None) -> tuple[np.ndarray, float, float]:
     """Beta-binomial regression by marginal likelihood: k_q ~ BetaBinom(n_q, A mu_q, A (1 - mu_q)),
-    logit mu_q = t0 + t1 x_q.  Returns ((t0, t1), A, log-lik); with no rows of n > 0, a flat prior."""
+    logit mu_q = t0 + t1 x_q.  Returns ((t0, t1), A, log-lik); with no rows of n > 0, a flat prior.
+    ``init``: a starting point (t0, t1, log A) for the optimiser (e.g. a nearby fit's)."""
     use = n > 0
     k, n = k[use].astype(float), n[use].astype(float)
     if len(k) == 0:
@@ -299,7 +302,8 @@ def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None) -> tuple[
 
     t0 = math.log(tot / (1 - tot))
     bounds = [(-30, 30), (0, 0) if x is None else (-10, 10), (-7, 14)]
-    res = optimize.minimize(nll, [t0, 0.0, 0.0], jac=True, method="L-BFGS-B", bounds=bounds)
+    start = [t0, 0.0, 0.0] if init is None else [float(np.clip(v, lo, hi)) for v, (lo, hi) in zip(init, bounds)]
+    res = optimize.minimize(nll, start, jac=True, method="L-BFGS-B", bounds=bounds)
     return res.x[:2], float(np.exp(res.x[2])), -float(res.fun)
 
 
@@ -359,7 +363,7 @@ def _difficulty(c: np.ndarray, m: int, outside: Sequence[int] | None = None) -> 
 
 
 def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None, mixture: bool,
-                 fit_idx: np.ndarray | None = None):
+                 fit_idx: np.ndarray | None = None, init: dict | None = None):
     """One model's priors and posteriors: (parameters, prior mean of correct (Q,), prior mean of abstain
     among non-correct (Q,), posterior of the correct share (Q, 2, 3), log-lik).
 
@@ -370,7 +374,8 @@ def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None
     lin = lambda t: t[0] + t[1] * (0.0 if xi is None else xi)  # noqa: E731
     fi = np.arange(Q) if fit_idx is None or (mixture and xi is not None) else np.asarray(fit_idx)
     xf = None if xi is None else xi[fi]
-    ta, B, l2 = _bb_regression(a_i[fi], m - c_i[fi], xf)
+    warm = lambda t, s, st: None if init is None else (init[t], init[s], math.log(init[st]))  # noqa: E731
+    ta, B, l2 = _bb_regression(a_i[fi], m - c_i[fi], xf, warm("f0", "f1", "B"))
     prior_a = np.broadcast_to(1 / (1 + np.exp(-lin(ta))), (Q,)).copy()
     if mixture and xi is not None:
         pc, post, l1 = _bb_mixture(c_i, m, xi)
@@ -378,7 +383,7 @@ def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None
         prior_c = pc["pi"] * mu1 + (1 - pc["pi"]) / (1 + math.exp(-pc["u0"]))
         par = {**pc, "f0": float(ta[0]), "f1": float(ta[1]), "B": B}
     else:
-        tc, A, l1 = _bb_regression(c_i[fi], np.full(len(fi), m), xf)
+        tc, A, l1 = _bb_regression(c_i[fi], np.full(len(fi), m), xf, warm("t0", "t1", "A"))
         prior_c = np.broadcast_to(1 / (1 + np.exp(-lin(tc))), (Q,)).copy()
         mu = np.clip(prior_c, 1e-12, 1 - 1e-12)
         post = np.zeros((Q, 2, 3))
