@@ -212,7 +212,8 @@ class ShrinkageFit(Fit):
             pcs, pas, Bs = [], [], []
             for i in idx:
                 xi = _difficulty(c, m, outside) if self.cross_model else None
-                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture, fi)
+                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture, fi,
+                                                   init=self.prior[self.models[i]])
                 pcs.append(post)
                 pas.append(pa)
                 Bs.append(par["B"])
