@@ -107,10 +107,10 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
             if fit is not None and (intervals == "top" or (intervals == "best" and pos == 0)):
                 iv = interval_of(fit, [ordered[i] for i in t[4]], k, method, r=r, level=level, draws=draws, seed=seed)
             ranked.append(Ranked(t[4], t[0], t[1], t[2], None if fit is not None else t[5], **iv))
-        if screened:
+        if screened and len(rows) < math.comb(n, s):
             out.append(SizeResult(s, ranked, math.comb(n, s), len(rows),
                                   f"screened: all by the pool form, the best {len(rows)} rescored", False))
-        else:
+        else:  # every subset scored by the fit itself (screened or not)
             out.append(SizeResult(s, ranked, math.comb(n, s), len(rows), "exhaustive", True))
     settings = {"population": type(source).__name__, "r": r}
     if screened:

@@ -137,9 +137,14 @@ def test_predicted_search_on_a_mixture_and_screened_search_of_a_joint_dependent_
     assert shrink.joint_dependent and not shrink.pool_form().joint_dependent
     mix = MixtureFit((latent, shrink), np.array([0.5, 0.5]))
     for src in (shrink, mix):
-        res = predicted_search(src, [2, 3], 2, method="vote", top=3, intervals="none", screen=2)
+        res = predicted_search(src, [2, 3], 2, method="vote", top=1, intervals="none", screen=1)
+        assert res.sizes[0].n_subsets == 3 and not res.sizes[0].proven  # the pairs are screened
         for s in res.sizes:
-            assert not s.proven and s.strategy.startswith("screened") and s.scored == min(3, s.n_subsets)  # max(screen, top)
+            assert s.scored == 1  # max(screen, top) rescored
+            if s.scored < s.n_subsets:
+                assert not s.proven and s.strategy.startswith("screened")
+            else:  # every subset rescored: the fit's own ranking
+                assert s.proven and s.strategy == "exhaustive"
             for row in s.top:  # the reported values are the fit's own, exactly
                 sel = [res.models[i] for i in row.idx]
                 p = src.predict([2], models=sel, methods=["vote", "union"], level=None)
