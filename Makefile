@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 report: $(VENV)/.installed
 	$(PY) -m muxsim.report --out out/report
 
-.PHONY: report demo test test-vllm test-testbed test-bench testbed bench bench-grading bench-throughput bench-search
+.PHONY: report demo test test-vllm test-testbed test-bench testbed bench bench-grading bench-throughput bench-search bench-calibration
 JHU = real_runs/logs/jhu-llm-temperature
 demo: $(VENV)/.installed
 	$(VENV)/bin/muxsim demo
@@ -37,6 +37,10 @@ test-bench: $(VENV)/.installed
 
 bench-search: $(VENV)/.installed
 	$(PY) bench/search.py
+
+# every predictor on every bundled data set (about an hour on 2 cores); results in bench/results/calibration.*
+bench-calibration: $(VENV)/.installed
+	$(PY) bench/calibration.py --json bench/results/calibration.json | tee bench/results/calibration.txt
 
 bench-grading: $(VENV)/.installed
 	$(PY) bench/grading_zeroeval.py --causes
