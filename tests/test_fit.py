@@ -244,17 +244,9 @@ def test_auto_chooses_by_the_pilot_alone_and_records_why(tmp_path):
 
 def test_cli_fit_reports_diagnostics_and_predict_prints_intervals(tmp_path, capsys):
     from muxsim.calibrate_cli import fit_main, predict_fit_main
-    from muxsim.logs.format import Sample, write_samples
+    from tests.tiny_logs import write_tiny_log
 
-    rng = np.random.default_rng(0)
-    out = []
-    for q in range(20):
-        for m, skill in (("a", 0.8), ("b", 0.4)):
-            for j in range(3):
-                ok = rng.random() < skill
-                out.append(Sample(f"q{q}", m, j, "R" if ok else f"W{q}{m}{j}", ok, reference="R"))  # wrong: all unique
-    log = tmp_path / "u.jsonl"
-    write_samples(log, out)
+    log = write_tiny_log(tmp_path / "u.jsonl", {"a": 0.8, "b": 0.4}, wrong="unique")  # no wrong answer repeats
     fp = tmp_path / "f.json"
     assert fit_main([str(log), "-o", str(fp), "--json", "--kind", "latent"]) == 0
     d = json.loads(capsys.readouterr().out)

@@ -111,17 +111,9 @@ def test_auto_is_the_default_mixes_by_the_pilot_and_records_why(tmp_path):
 
 def test_cli_fit_defaults_to_auto(tmp_path, capsys):
     from muxsim.calibrate_cli import fit_main, predict_fit_main
-    from muxsim.logs.format import Sample, write_samples
+    from tests.tiny_logs import write_tiny_log
 
-    rng = np.random.default_rng(1)
-    out = []
-    for q in range(16):
-        for m, skill in (("a", 0.8), ("b", 0.5)):
-            for j in range(3):
-                ok = rng.random() < skill
-                out.append(Sample(f"q{q}", m, j, "R" if ok else f"W{rng.integers(0, 2)}", ok, reference="R"))
-    log = tmp_path / "s.jsonl"
-    write_samples(log, out)
+    log = write_tiny_log(tmp_path / "s.jsonl", {"a": 0.8, "b": 0.5}, questions=16, seed=1)
     fp = tmp_path / "f.json"
     assert fit_main([str(log), "-o", str(fp), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)

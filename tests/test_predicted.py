@@ -6,7 +6,6 @@ import glob
 import json
 import math
 
-import numpy as np
 import pytest
 
 from muxsim.cli import main
@@ -168,17 +167,9 @@ def test_cli_predicted_kind_classes_on_logs(capsys):
 
 def test_cli_predicted_kind_auto_on_a_pilot(tmp_path, capsys):
     """--kind auto fits the pilot's families, weighs them by cross-validation and searches their mixture."""
-    from muxsim.logs.format import Sample, write_samples
+    from tests.tiny_logs import write_tiny_log
 
-    rng = np.random.default_rng(3)
-    out = []
-    for q in range(20):
-        for m, skill in (("a", 0.8), ("b", 0.6), ("c", 0.4)):
-            for j in range(3):
-                ok = rng.random() < skill
-                out.append(Sample(f"q{q}", m, j, "R" if ok else f"W{rng.integers(0, 2)}", ok, reference="R"))
-    log = tmp_path / "s.jsonl"
-    write_samples(log, out)
+    log = write_tiny_log(tmp_path / "s.jsonl", {"a": 0.8, "b": 0.6, "c": 0.4}, seed=3)
     assert main(["search", str(log), "--objective", "predicted", "--kind", "auto", "--sizes", "2-3", "--draws", "4",
                  "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
