@@ -56,9 +56,12 @@ def _beta_ppf_low(s: np.ndarray, a: float, b: float) -> np.ndarray:
     gives up (a RuntimeWarning and a wrong value, e.g. 6e-213 for s = 1e-17, a = 1.03, b = 0.97);
     there F(x) = x^a / (a B(a, b)) (1 + a (1 - b) x / (a + 1) + O(x^2)), so with x0 = (s a B(a, b))^(1/a),
     x = x0 (1 - (1 - b) x0 / (a + 1)) to relative error O(x0^2) ~ 1e-16."""
-    x0 = np.exp((np.log(np.maximum(s, 1e-300)) + np.log(a) + betaln(a, b)) / a)
+    with np.errstate(over="ignore"):  # x0 overflows only far from the tail, where boost is used
+        x0 = np.exp((np.log(np.maximum(s, 1e-300)) + np.log(a) + betaln(a, b)) / a)
     tiny = x0 < 1e-8
-    out = np.where(tiny, x0 * (1 - (1 - b) * x0 / (a + 1)), 0.0)
+    out = np.empty_like(x0)
+    t = x0[tiny]
+    out[tiny] = t * (1 - (1 - b) * t / (a + 1))
     out[~tiny] = beta_dist.ppf(s[~tiny], a, b)
     return out
 

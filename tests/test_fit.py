@@ -67,7 +67,8 @@ def test_shrinkage_sc_of_one_model_does_not_move_with_the_other_models():
 # --- issue 9 item 5 (b): no scipy ibeta warning from the latent fit ----------------------------------------
 
 
-@pytest.mark.parametrize("a, b", [(1e-3, 1e-3), (9e-4, 0.3), (400.0, 6.0), (6.0, 400.0), (1.0, 1.0), (0.05, 0.01)])
+@pytest.mark.parametrize("a, b", [(1e-3, 1e-3), (9e-4, 0.3), (400.0, 6.0), (6.0, 400.0), (1.0, 1.0), (0.05, 0.01),
+                                  (1e-4, 1e-6)])  # the last: the tail expansion overflows away from the tail
 def test_beta_quantile_z_is_the_quantile_without_cancellation(a, b):
     z = np.linspace(-9, 9, 721)
     with warnings.catch_warnings():
