@@ -248,8 +248,9 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
     text = [f"{name}: {len(order)} models, Q = {tab.n_questions}, pilot m = {m}, held-out K-m = {held.K}, "
             f"{len(subsets)} subsets, {boot} bootstrap replicates (observed {t_obs:.0f} s); "
             f"pilot-noise floor (the pilot's own exact values at k <= {m} against held-out): {floor:.2f} points; "
-            f"their sampling-only 90% intervals (pilot SE and held-out SE in quadrature) cover {floor_cov:.0f}% "
-            f"(below 90%: the logged samples vary more than independent draws of one law per question would)"]
+            f"their sampling-only 90% intervals (pilot SE and held-out SE in quadrature) cover {floor_cov:.0f}%"
+            + (" (below 90%: the logged samples vary more than independent draws of one law per question would)"
+               if floor_cov < 90 else "")]
     text.append(breakdown(obs, p_pap, ks, "paper binomial approximation (sc, mux, vote only)"))
     for kind in kinds:
         t1 = time.time()
