@@ -263,12 +263,14 @@ def _fit(argv) -> int:
     if a.kind == "auto":
         from tqdm import tqdm
 
-        with tqdm(total=(tab.K + 1) * 3, unit="fit", desc="auto: fits and cross-validation", file=sys.stderr,
+        from muxsim.fit.auto import CANDIDATES
+
+        with tqdm(total=(tab.K + 1) * len(CANDIDATES), unit="fit", desc="auto: fits and cross-validation", file=sys.stderr,
                   disable=None) as bar:
             f = fit(tab, "auto", progress=bar.update)
     else:
         f = fit(tab, a.kind)
-    latent = next((c for c in (f, *getattr(f, "components", ())) if c.kind == "muxsim.fit/latent-1"), None)
+    latent = next((c for c in (f, *getattr(f, "components", ())) if c.family == "latent"), None)
     gof = goodness_of_fit(latent, tab) if latent is not None else None  # the latent fit, alone or in a mixture
     save(f, a.output)
     if a.json:

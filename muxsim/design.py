@@ -177,22 +177,18 @@ def pilot_value(fit, m: int, cfg: Config, extra: Sequence[int] = (0, 3), *, reps
     with intervals; widths are averaged over ``reps`` repetitions (see module
     notes)."""
     from muxsim.fit import fit as do_fit
+    from muxsim.fit.mixture import MixtureFit
     from muxsim.logs.evaluate import AnswerTable
 
-    from muxsim.fit.mixture import MixtureFit
-
     cfg.check()
-    family = {"muxsim.fit/latent-1": "latent", "muxsim.fit/latent-class-1": "classes",
-              "muxsim.fit/shrinkage-1": "shrinkage"}
-    parts = [(c, family[c.kind]) for c in getattr(fit, "components", (fit,))]
-    kind = "+".join(k for _, k in parts)
-
+    families = [c.family for c in getattr(fit, "components", (fit,))]
+    kind = "+".join(families)
     opts = refit_options or {}
 
     def refit(t):  # the same families (a mixture: each refitted, mixed with the fit's own weights)
-        if len(parts) == 1:
+        if len(families) == 1:
             return do_fit(t, kind, **opts)
-        return MixtureFit(tuple(do_fit(t, k, **opts.get(k, {})) for _, k in parts), fit.weights)
+        return MixtureFit(tuple(do_fit(t, k, **opts.get(k, {})) for k in families), fit.weights)
 
     rng = np.random.default_rng([int(seed), 47])
     names = list(fit.models)

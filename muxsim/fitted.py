@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from muxsim.errors import MuxsimError
 
 __all__ = ["population_of_fit", "fit_logs", "load"]
 
@@ -29,10 +28,6 @@ def population_of_fit(fit, models: Sequence[str] | None = None):
     ``LatentFit`` -> ``LatentDifficulty``; ``ClassFit`` and ``ShrinkageFit`` -> their posterior
     populations of the logged questions.
     """
-    names = list(fit.models) if models is None else list(models)
-    unknown = [m for m in names if m not in fit.models]
-    if unknown:
-        raise MuxsimError(f"unknown model(s) {unknown}; the fit has {list(fit.models)}")
-    if len(set(names)) != len(names):
-        raise MuxsimError(f"models {names}: a model is named twice")
-    return fit.population(names)
+    from muxsim.population import check_names
+
+    return fit.population(check_names(fit.models, models, "fit"))

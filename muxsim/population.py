@@ -283,19 +283,25 @@ def collect_notes():
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
-def select_models(pop_models: Sequence[str], models: Iterable[str] | None) -> list[int]:
-    """Indices of the named models, in the population's (tie-break) order."""
+def check_names(available: Sequence[str], models: Iterable[str] | None, what: str = "population") -> list[str]:
+    """The named models in the order given (None: all of ``available``); unknown or repeated names are an error
+    (``what`` names the owner of ``available`` in the message)."""
     if models is None:
-        return list(range(len(pop_models)))
+        return list(available)
     models = list(models)
-    if not models:
-        raise MuxsimError("models: empty selection")
-    unknown = [m for m in models if m not in pop_models]
+    unknown = [m for m in models if m not in available]
     if unknown:
-        raise MuxsimError(f"unknown model(s) {unknown}; the population has {list(pop_models)}")
+        raise MuxsimError(f"unknown model(s) {unknown}; the {what} has {list(available)}")
     if len(set(models)) != len(models):
         raise MuxsimError(f"models {models}: a model is named twice")
-    return sorted(pop_models.index(m) for m in models)
+    return models
+
+
+def select_models(pop_models: Sequence[str], models: Iterable[str] | None) -> list[int]:
+    """Indices of the named models, in the population's (tie-break) order."""
+    if models is not None and not list(models):
+        raise MuxsimError("models: empty selection")
+    return sorted(pop_models.index(m) for m in check_names(pop_models, models))
 
 
 def check_ks(k: int | Iterable[int]) -> np.ndarray:

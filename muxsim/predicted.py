@@ -24,6 +24,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from muxsim.errors import MuxsimError
+from muxsim.exact.engine import check_k
+from muxsim.population import check_names
 from muxsim.search import Ranked, SearchResult, SizeResult, check_sizes
 from muxsim.subset_eval import SubsetEvaluator, is_fit
 
@@ -54,20 +56,13 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     """
     if method not in METHODS:
         raise MuxsimError(f"method={method!r} must be one of {METHODS}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise MuxsimError(f"k={k!r} must be an integer >= 1")
-    k = int(k)
+    k = check_k(k, 1)[0]
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise MuxsimError(f"top={top!r} must be an integer >= 1")
     if intervals not in INTERVALS:
         raise MuxsimError(f"intervals={intervals!r} must be one of {INTERVALS}")
     fit = source if is_fit(source) else None
-    names = list(source.models) if models is None else list(models)
-    unknown = [m for m in names if m not in source.models]
-    if unknown:
-        raise MuxsimError(f"unknown model(s) {unknown}; the {'fit' if fit else 'population'} has {list(source.models)}")
-    if len(set(names)) != len(names):
-        raise MuxsimError(f"models {names}: a model is named twice")
+    names = check_names(source.models, models, "fit" if fit else "population")
     if fit is None and names != list(source.models):
         raise MuxsimError("models: a population is searched over all its models")
     n = len(names)

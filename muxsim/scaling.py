@@ -154,12 +154,9 @@ def _points(points: Iterable, n: int) -> list[tuple[int, ...]]:
 def _engine(pop, models: Sequence[str] | None, kmax: Sequence[int] | int):
     from muxsim.exact.engine import Engine
 
-    names = list(pop.models) if models is None else list(models)
-    unknown = [m for m in names if m not in pop.models]
-    if unknown:
-        raise MuxsimError(f"unknown model(s) {unknown}; the population has {list(pop.models)}")
-    if len(set(names)) != len(names):
-        raise MuxsimError(f"models {names}: a model is named twice")
+    from muxsim.population import check_names
+
+    names = check_names(pop.models, models)
     lay, mix, qw = pop.layout()
     if isinstance(kmax, (int, np.integer)):
         kmax = [int(kmax)] * lay.n_models

@@ -72,14 +72,15 @@ def _scaling(argv) -> int:
         if a.k is None and K is None:
             raise MuxsimError("--k is needed with --fit (there is no logged K)")
         points = parse_ks(a.k) if a.k else list(range(1, K + 1))
-    curve = Sc.k_curve(source, points, models=names, methods=methods, r=a.r)
     if a.fit and a.level:
         if not 0 < a.level < 1:
             raise MuxsimError(f"--level {a.level} must be in (0, 1), or 0 for no interval")
         if a.draws < 2:
             raise MuxsimError(f"--draws {a.draws} must be >= 2")
-        if any(len(set(p)) > 1 for p in curve.points):
+        if any(isinstance(p, (tuple, list)) and len(set(p)) > 1 for p in points):
             raise MuxsimError("--level: predictive intervals are for one k per point (use --k, or --level 0)")
+    curve = Sc.k_curve(source, points, models=names, methods=methods, r=a.r)
+    if a.fit and a.level:
         pred = fit.predict([p[0] for p in curve.points], models=names, methods=methods, r=a.r, level=a.level,
                            draws=a.draws, with_paper=False)
         curve.lower, curve.upper, curve.level = pred.lower, pred.upper, a.level

@@ -139,6 +139,7 @@ class ClassFit(Fit):
     """A fitted latent-class population of the pilot's questions (see module notes)."""
 
     kind: ClassVar[str] = "muxsim.fit/latent-class-1"
+    family: ClassVar[str] = "classes"
     @property
     def interval_kind(self) -> str:
         if self.refit_bank():

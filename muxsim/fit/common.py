@@ -132,6 +132,8 @@ class Fit:
     """
 
     kind: ClassVar[str] = ""
+    #: the family's name for ``fit(table, kind=...)`` ("latent", "classes", "shrinkage")
+    family: ClassVar[str] = ""
     #: the fitted population of a model set depends on which models are in it (cross-model priors)
     joint_dependent: ClassVar[bool] = False
     #: evaluate the population this many questions at a time (None: at once)

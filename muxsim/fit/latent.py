@@ -52,6 +52,7 @@ class LatentFit(Fit):
     """A fitted :class:`LatentDifficulty` with standard errors and diagnostics (see module notes)."""
 
     kind: ClassVar[str] = "muxsim.fit/latent-1"
+    family: ClassVar[str] = "latent"
     interval_kind: ClassVar[str] = "parameters from their asymptotic normal law, then fresh questions"
 
     models: tuple[str, ...]

@@ -80,11 +80,11 @@ class MixtureFit(Fit):
     @property
     def interval_kind(self) -> str:
         return "draws from the mixture: a component by its weight, then that component's draw (" + "; ".join(
-            f"{_name(c)}: {getattr(c, 'interval_kind', '')}" for c in self.components) + ")"
+            f"{c.family}: {getattr(c, 'interval_kind', '')}" for c in self.components) + ")"
 
     @property
     def pool_form_kind(self) -> str:  # type: ignore[override]
-        return "; ".join(f"{_name(c)}: {c.pool_form_kind}" for c in self.components if c.pool_form_kind)
+        return "; ".join(f"{c.family}: {c.pool_form_kind}" for c in self.components if c.pool_form_kind)
 
     def pool_form(self) -> "MixtureFit":
         return MixtureFit(tuple(c.pool_form() for c in self.components), self.weights, list(self.diagnostics))
@@ -106,9 +106,9 @@ class MixtureFit(Fit):
 
     def table(self) -> str:
         lines = [f"mixture of {len(self.components)} fits: " + ", ".join(
-            f"{_name(c)} {w:.2f}" for c, w in zip(self.components, self.weights))]
+            f"{c.family} {w:.2f}" for c, w in zip(self.components, self.weights))]
         for c, w in zip(self.components, self.weights):
-            lines += [f"--- {_name(c)} (weight {w:.2f})", c.table()]
+            lines += [f"--- {c.family} (weight {w:.2f})", c.table()]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -127,8 +127,3 @@ class MixtureFit(Fit):
         comps = tuple(from_dict(c, f"mixture component {j}") for j, c in enumerate(d["components"]))
         return cls(comps, np.asarray(d["weights"], dtype=float), list(d.get("diagnostics", [])))
 
-
-def _name(fit: Fit) -> str:
-    """Short family name of a fit: ``latent``, ``classes``, ``shrinkage``."""
-    return {"LatentFit": "latent", "ClassFit": "classes", "ShrinkageFit": "shrinkage"}.get(type(fit).__name__,
-                                                                                          type(fit).__name__)

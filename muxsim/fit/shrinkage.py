@@ -140,6 +140,7 @@ class ShrinkageFit(Fit):
     """Empirical-Bayes population of the logged questions (see module notes)."""
 
     kind: ClassVar[str] = "muxsim.fit/shrinkage-1"
+    family: ClassVar[str] = "shrinkage"
     chunk: ClassVar[int | None] = 20
 
     models: tuple[str, ...]
