@@ -155,3 +155,29 @@ def test_too_large_is_nan_with_a_note_and_the_rest_is_computed(monkeypatch):
             Engine(pop.layout()[0], 6).vote_curve([0, 1], [[6, 6]])
     with pytest.raises(engine_mod.VoteTooLarge, match="vote at k=6"):
         exact.vote([law, law], 6)
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_subset_of_a_wide_pool_uses_only_its_own_answers(mixed):
+    """A pool of 12 models giving 24 named answers in all (L = 24: every path over the pool's columns is far
+    past the work limit): a pair's vote uses only the answers the pair gives, and equals enumeration on
+    the pair alone -- also for mixtures of rows (E = 2), where the columns are renumbered per question."""
+    rng = np.random.default_rng(7)
+    names = [f"w{j}" for j in range(24)]
+
+    def law(i):
+        mine = names[2 * i : 2 * i + 2] + (["w0"] if i else [])  # model 0's w0 is shared by every model
+        p = rng.dirichlet(np.r_[3.0, np.ones(len(mine)), 0.5, 0.3])
+        return AnswerLaw(p[0], dict(zip(mine, p[1:-2])), p[-2], p[-1])
+
+    rows = [[law(i) for i in range(12)] for _ in range(2 if mixed else 1)]
+
+    weights = [0.25, 0.75] if mixed else [1.0]
+    eng = Engine(layout(rows), 3, mix=(2, np.array(weights)) if mixed else None)
+    assert eng.lay.width == 24
+    for pair in [(0, 1), (2, 11), (7, 3)]:
+        got = eng.vote(list(pair), [3, 2])[0]
+        # each model draws its row once per question (its k draws share it), independently of the other
+        want = sum(wa * wb * brute("vote", [rows[a][pair[0]], rows[b][pair[1]]], [3, 2])
+                   for (a, wa), (b, wb) in itertools.product(enumerate(weights), repeat=2))
+        assert got == pytest.approx(want, abs=TOL), pair

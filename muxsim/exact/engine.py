@@ -167,6 +167,9 @@ class Engine:
         points = [[self._k(i, int(k)) for i, k in zip(models, ks)] for ks in points]
         if path not in (None,) + VOTE_PATHS:
             raise MuxsimError(f"path={path!r} must be one of {VOTE_PATHS}")
+        sub = self._restricted(models)
+        if sub is not None:
+            return sub.vote_curve(range(len(models)), points, path=path, on_limit=on_limit)
         out = np.full((len(points), self.Q), np.nan)
         plan = self.vote_plan(models, points, path=path)
         notes = [note for _, _, how, note in plan if how is None]
@@ -194,6 +197,29 @@ class Engine:
                 chunk = qs[start : start + step]
                 out[np.ix_(ps, chunk)] = self._vote_fft_group(models, [points[p] for p in ps], chunk, L, size)
         return out
+
+    def _restricted(self, models: list[int]) -> "Engine | None":
+        """An engine over ``models`` alone whose label columns are the answers these models give, numbered
+        per question (used first), or None when that is this engine already.
+
+        Named wrong answers are exchangeable in the vote, so renumbering them per question leaves every
+        value unchanged; dropping the pool's other answers keeps L (whose grid, label passes and
+        single-draw patterns grow exponentially in it) at what the subset needs."""
+        L = self.lay.width
+        W = self.lay.weights[:, models]
+        used = (W[:, :, 1 : 1 + L] > 0).any(axis=1).reshape(self.Q, self.E, L).any(axis=1)  # (Q, L)
+        n_used = used.sum(axis=1)
+        width = int(n_used.max()) if L else 0
+        first = (np.arange(L)[None, :] < n_used[:, None]) == used  # already numbered used-first
+        if len(models) == self.lay.n_models and models == list(range(len(models))) and width == L and first.all():
+            return None
+        order = np.repeat(np.argsort(~used, axis=1, kind="stable")[:, :width], self.E, axis=0)  # (rows, width)
+        labels = np.take_along_axis(W[:, :, 1 : 1 + L], order[:, None, :], axis=2)
+        per_row = np.repeat(n_used, self.E)
+        names = [tuple(f"w{j}" for j in range(m)) for m in range(width + 1)]
+        lay = Layout(self.lay.mode, np.concatenate([W[:, :, :1], labels, W[:, :, -2:]], axis=2), per_row,
+                     tuple(names[m] for m in per_row.tolist()))
+        return Engine(lay, [self.k_max[i] for i in models], mix=None if self.E == 1 else (self.E, self.mix_w))
 
     def vote_plan(self, models: list[int], points: list[list[int]], path: str | None = None) -> list:
         """Choose a path per (point, group of questions with L named answers) by estimated work.
