@@ -176,8 +176,11 @@ def test_subset_of_a_wide_pool_uses_only_its_own_answers(mixed):
     eng = Engine(layout(rows), 3, mix=(2, np.array(weights)) if mixed else None)
     assert eng.lay.width == 24
     for pair in [(0, 1), (2, 11), (7, 3)]:
-        got = eng.vote(list(pair), [3, 2])[0]
         # each model draws its row once per question (its k draws share it), independently of the other
-        want = sum(wa * wb * brute("vote", [rows[a][pair[0]], rows[b][pair[1]]], [3, 2])
-                   for (a, wa), (b, wb) in itertools.product(enumerate(weights), repeat=2))
-        assert got == pytest.approx(want, abs=TOL), pair
+        def want(method, score="per_k"):
+            return sum(wa * wb * brute(method, [rows[a][pair[0]], rows[b][pair[1]]], [3, 2], score)
+                       for (a, wa), (b, wb) in itertools.product(enumerate(weights), repeat=2))
+
+        assert eng.vote(list(pair), [3, 2])[0] == pytest.approx(want("vote"), abs=TOL), pair
+        for score in ("per_k", "per_valid"):  # the per-model top-count tables run over each row's own answers
+            assert eng.mux(list(pair), [3, 2], score)[0][0] == pytest.approx(want("mux", score), abs=TOL), pair

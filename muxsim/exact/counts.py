@@ -132,8 +132,13 @@ class ModelCounts:
         """
         if self._H is not None:
             return self._H, self._T  # type: ignore[return-value]
-        L, S, Q = self.L, self.k_max + 1, self.Q
-        wr = self.w[:, 1 : L + 2]  # labels, then tail
+        S, Q = self.k_max + 1, self.Q
+        # H and T depend on a row's multiset of label weights only: each row's drawn labels go first, so
+        # the DP runs over the most labels any one row draws (not every column of the layout)
+        drawn = self.w[:, 1 : 1 + self.L] > 0
+        L = int(drawn.sum(axis=1).max(initial=0))
+        cols = np.argsort(~drawn, axis=1, kind="stable")[:, :L]
+        wr = np.concatenate([np.take_along_axis(self.w[:, 1 : 1 + self.L], cols, axis=1), self.w[:, 1 + self.L, None]], axis=1)
         # rows ordered by their last drawn label, so that the rows label l can change are a prefix
         last = np.where(wr[:, :L] > 0, np.arange(L), -1).max(axis=1, initial=-1)
         order = np.argsort(-last, kind="stable")
