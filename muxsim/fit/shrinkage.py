@@ -534,24 +534,19 @@ def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, ma
     """
     allw = codes[codes > 0]
     labs, tot = np.unique(allw, return_counts=True)
-    tot_d = dict(zip(labs.tolist(), tot.tolist()))
-    prior_w = np.zeros((len(idx), len(labs)))
-    own_w = np.zeros((len(idx), len(labs)))
-    prior_t = np.zeros(len(idx))
-    for r, i in enumerate(idx):
-        own = codes[i][codes[i] > 0]
-        Wo = len(allw) - len(own)
-        for t, lab in enumerate(labs.tolist()):
-            own_w[r, t] = int((own == lab).sum())
-            oth = tot_d[lab] - own_w[r, t]
-            prior_w[r, t] = beta * oth / (Wo + tau) if oth > 0 else 0.0
-        prior_t[r] = beta * tau / (Wo + tau)
+    own_w = (codes[list(idx)][:, :, None] == labs[None, None, :]).sum(axis=1).astype(float)  # (models, labels)
+    Wo = (len(allw) - (codes[list(idx)] > 0).sum(axis=1)).astype(float)[:, None]  # the other models' wrong total
+    oth = tot[None, :] - own_w
+    prior_w = np.where(oth > 0, beta * oth / (Wo + tau), 0.0)
+    prior_t = beta * tau / (Wo[:, 0] + tau)
     mean_w = (own_w + prior_w) / (own_w.sum(axis=1, keepdims=True) + beta)
     order = np.argsort(-mean_w.sum(axis=0), kind="stable")
     keep = order[:max_labels]
     if min_share > 0 and len(keep):  # labels the data cannot support join the tail
         keep = keep[mean_w[:, keep].max(axis=0) >= min_share]
-    fold = order[~np.isin(order, keep)]
+    folded = np.ones(len(labs), dtype=bool)
+    folded[keep] = False
+    fold = order[folded[order]]
     split = []
     for r in range(len(idx)):
         par = np.concatenate([own_w[r, keep] + prior_w[r, keep],
@@ -572,12 +567,15 @@ def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarr
 def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarray:
     """n Dirichlet(alpha) draws; components with alpha = 0 are exactly 0."""
     alpha = np.asarray(alpha, dtype=float)
-    g = np.zeros((n, len(alpha)))
     pos = alpha > 0
-    g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
+    if pos.all():
+        g = rng.gamma(alpha, size=(n, len(alpha)))
+    else:
+        g = np.zeros((n, len(alpha)))
+        g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
     tot = g.sum(axis=1, keepdims=True)
     bad = tot[:, 0] <= 0  # every gamma underflowed (tiny alphas): put the mass on the largest alpha
-    if np.any(bad):
+    if bad.any():
         g[bad] = 0.0
         g[bad, int(np.argmax(alpha))] = 1.0
         tot = g.sum(axis=1, keepdims=True)
