@@ -61,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                          "union-correct questions (reference code; the only choice for --objective reference)")
     ap.add_argument("--top", type=int, default=5, help="subsets shown per size (default 5)")
     ap.add_argument("--screen", type=int, default=20,
-                    help="--objective predicted with a joint-dependent fit (shrinkage): rank every subset by the "
-                         "fit's pool form, rescore the best N of each size exactly (default 20)")
+                    help="--objective predicted where a fit shares no work across subsets (shrinkage; the vote of "
+                         "latent classes with shared wrong answers): rank every subset by the fit's pool form (by its "
+                         "predicted MUX for the vote), rescore the best N of each size exactly (default 20)")
     ap.add_argument("--strategy", default="auto", choices=("auto", "exhaustive", "branch-and-bound"),
                     help="auto: exhaustive up to 2,000,000 subsets of a size, else branch and bound")
     ap.add_argument("--node-limit", type=int, default=200_000, help="branch-and-bound node budget (default 200000)")

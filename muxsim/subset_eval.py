@@ -134,12 +134,9 @@ class SubsetEvaluator:
                 prog = (lambda x, w=w: progress(w * x)) if progress else None
                 out += w * ev.values(jobs, method, r=r, union=union, progress=prog)[0]
             return out, None
-        pool_fit, per_subset = self.fit, self.joint
-        if self.logged and type(self.fit).__name__ == "ClassFit" and self.fit.share > 0:
-            if method == "vote":
-                per_subset = True
-            else:
-                pool_fit = dataclasses.replace(self.fit, share=0.0)
+        pool_fit, per_subset = self.fit, not self.shares_work(method)
+        if self._class_patterns() and method != "vote":
+            pool_fit = dataclasses.replace(self.fit, share=0.0)
         if not per_subset:
             n_chunks = len(list(self._chunk_plan(pool_fit)))
             per_q = self._per_question_rows() and n_chunks == 1
@@ -174,6 +171,17 @@ class SubsetEvaluator:
             if progress:
                 progress(len(js))
         return out, None
+
+    def shares_work(self, method: str) -> bool:
+        """Whether the subsets' values of ``method`` combine per-model work shared across subsets; if not,
+        each subset is its own population (a joint-dependent fit; the latent classes' vote with shared
+        wrong answers, whose sharing patterns depend on the subset)."""
+        if self.parts:
+            return all(ev.shares_work(method) for _, ev in self.parts)
+        return not (self.joint or (method == "vote" and self._class_patterns()))
+
+    def _class_patterns(self) -> bool:
+        return self.logged and type(self.fit).__name__ == "ClassFit" and self.fit.share > 0
 
     def _chunk_plan(self, fit) -> Iterator[None]:
         """One item per chunk of the pool (cheap: the plan only, no engines)."""

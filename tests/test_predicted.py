@@ -6,12 +6,14 @@ import glob
 import json
 import math
 
+import numpy as np
 import pytest
 
 from muxsim.cli import main
 from muxsim.errors import MuxsimError
 from muxsim.population import LatentDifficulty, ModelParams, evaluate
 from muxsim.predicted import predicted_search
+from muxsim.subset_eval import SubsetEvaluator
 
 JHU = sorted(glob.glob("real_runs/logs/jhu-llm-temperature/*temp-0.7.csv.gz"))
 POP = LatentDifficulty((ModelParams("a", a=2.0, b=1.0, attractor=0.6, loading=0.5),
@@ -119,6 +121,28 @@ def test_every_fit_kind_equals_fit_predict(fits, kind, method):
             assert r.union == pytest.approx(p.values["union"][0], abs=1e-12)
             assert r.contradiction == pytest.approx(p.values["contradiction"][0], abs=1e-12)
             assert r.se is None and r.level is None
+
+
+@pytest.mark.parametrize("kind", ["classes", "shrinkage", "mixture"])
+def test_the_vote_without_shared_work_is_screened_by_the_predicted_mux(fits, kind):
+    """Where each subset's vote is its own population (the classes' sharing patterns, a joint-dependent fit, or a
+    mixture holding one), every subset is ranked by the predicted MUX and the best `screen` are rescored by the
+    fit's own vote; the latent fit's vote shares work and is not screened."""
+    from muxsim.fit import MixtureFit
+
+    f = MixtureFit((fits["latent"], fits["classes"]), np.array([0.5, 0.5])) if kind == "mixture" else fits[kind]
+    assert not SubsetEvaluator(f, None, 2).shares_work("vote") and SubsetEvaluator(fits["latent"], None, 2).shares_work("vote")
+    res = predicted_search(f, [2, 3], 2, method="vote", top=2, intervals="none", screen=2)
+    mux = predicted_search(f.pool_form(), [2, 3], 2, method="mux", top=10, intervals="none", screen=10**6)
+    assert "predicted MUX" in res.settings["screen"]
+    for sr, sm in zip(res.sizes, mux.sizes):
+        assert sr.scored == 2 and not sr.proven and "predicted MUX" in sr.strategy
+        assert {r.idx for r in sr.top} == {r.idx for r in sm.top[:2]}  # the MUX's best two, rescored
+        for r in sr.top:
+            names = [res.models[i] for i in r.idx]
+            assert r.objective == pytest.approx(f.predict(2, models=names, methods=["vote"], level=None,
+                                                          with_paper=False).values["vote"][0], abs=1e-12)
+    assert not predicted_search(fits["latent"], [2], 2, method="vote", top=1, intervals="none", screen=1).settings.get("screen")
 
 
 @pytest.mark.parametrize("kind", ["classes", "shrinkage"])
