@@ -109,8 +109,13 @@ def from_arrays(weights: np.ndarray, mode: str = "law", n_labels: np.ndarray | N
     if n_labels is None:
         used = w[:, :, 1 : L + 1].max(axis=1) > 0  # (Q, L)
         n_labels = np.where(used.any(axis=1), L - np.argmax(used[:, ::-1], axis=1), 0) if L else np.zeros(len(w), int)
-    labels = tuple(tuple(f"w{j}" for j in range(int(m))) for m in n_labels)
-    return Layout(mode=mode, weights=w, n_labels=np.asarray(n_labels), labels=labels)
+    return Layout(mode=mode, weights=w, n_labels=np.asarray(n_labels), labels=column_names(n_labels))
+
+
+def column_names(n_labels: np.ndarray) -> tuple[tuple[str, ...], ...]:
+    """Label names ``w0, w1, ...`` of layout rows with ``n_labels`` used columns each."""
+    names = [tuple(f"w{j}" for j in range(m)) for m in range(int(np.max(n_labels, initial=0)) + 1)]
+    return tuple(names[m] for m in np.asarray(n_labels, dtype=int).tolist())
 
 
 __all__ = ["Layout", "layout", "from_arrays", "AnswerLaw", "LoggedPool"]

@@ -19,7 +19,7 @@ from scipy.special import comb
 from muxsim.errors import MuxsimError, MuxsimWarning
 from muxsim.exact import combine, labelpass
 from muxsim.exact.counts import ModelCounts
-from muxsim.layout import Layout
+from muxsim.layout import Layout, column_names
 from muxsim.rules import check_r, check_score
 
 
@@ -216,9 +216,8 @@ class Engine:
         order = np.repeat(np.argsort(~used, axis=1, kind="stable")[:, :width], self.E, axis=0)  # (rows, width)
         labels = np.take_along_axis(W[:, :, 1 : 1 + L], order[:, None, :], axis=2)
         per_row = np.repeat(n_used, self.E)
-        names = [tuple(f"w{j}" for j in range(m)) for m in range(width + 1)]
         lay = Layout(self.lay.mode, np.concatenate([W[:, :, :1], labels, W[:, :, -2:]], axis=2), per_row,
-                     tuple(names[m] for m in per_row.tolist()))
+                     column_names(per_row))
         return Engine(lay, [self.k_max[i] for i in models], mix=None if self.E == 1 else (self.E, self.mix_w))
 
     def vote_plan(self, models: list[int], points: list[list[int]], path: str | None = None) -> list:
