@@ -263,15 +263,20 @@ class ModelCounts:
         x = np.arange(S)
         # g[n, y, x] = [x < n] + y [x = n]
         gy = (x[None, None, :] < n[:, None, None]) + y[None, :, None] * (x[None, None, :] == n[:, None, None])
-        R = np.ones((self.Q, K + 1, len(y), S))  # R[q, n, y, s]: the answers after this one, s draws left
+        R = None  # R[q, n, y, s]: the answers after this one, s draws left (none: 1)
         rem = self.total - self.w[:, 0] - self.w[:, [1 + l for l in own]].sum(axis=1)
         for l in reversed(list(own)):
             rem = rem + self.w[:, 1 + l]
-            kap = cond_kernel(self.w[:, 1 + l], rem, k, self.mode)  # (Q, s, x)
+            kap = cond_kernel(self.w[:, 1 + l], rem, k, self.mode)  # (Q, s, x), 0 for x > s
+            if R is None:  # the last answer: R = 1, so new[q, n, y, s] = sum_x kap[q, s, x] gy[n, y, x]
+                R = (kap.reshape(-1, S) @ gy.reshape(-1, S).T).reshape(self.Q, S, K + 1, len(y)).transpose(0, 2, 3, 1)
+                continue
             new = np.zeros_like(R)
             for xv in range(S):
                 new[..., xv:] += kap[:, None, None, xv:, xv] * gy[None, :, :, xv, None] * R[..., : S - xv]
             R = new
+        if R is None:
+            R = np.ones((self.Q, K + 1, len(y), S))
         return self.kap_c[:, k, None, None, :S] * R[..., ::-1]  # s = k - j
 
     def correct_and_label(self, k: int, label: int) -> np.ndarray:

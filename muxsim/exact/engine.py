@@ -80,8 +80,7 @@ class Engine:
     def _mix(self, a: np.ndarray) -> np.ndarray:
         if self.E == 1:
             return a
-        a = a.reshape((self.Q, self.E) + a.shape[1:])
-        return np.tensordot(self.mix_w, a, axes=(0, 1))
+        return self._mix_rows(a, self.Q)
 
     def _of(self, i: int, a: np.ndarray) -> np.ndarray:
         """Model i's rows of a stacked per-row array, mixed into questions."""
@@ -401,4 +400,4 @@ class Engine:
     def _mix_rows(self, a: np.ndarray, n: int) -> np.ndarray:
         if self.E == 1:
             return a
-        return np.tensordot(self.mix_w, a.reshape((n, self.E) + a.shape[1:]), axes=(0, 1))
+        return (self.mix_w @ a.reshape(n, self.E, -1)).reshape((n,) + a.shape[1:])  # a batched product: no copies
