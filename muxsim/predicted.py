@@ -103,6 +103,7 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     else:
         vals, se = ev.values(jobs, method, r=r, union=True, progress=progress)
     out = []
+    lost = {s: sum(1 for j, c in enumerate(combos) if c[0] == s and np.isnan(vals[j, 0])) for s in sizes}
     for s in sizes:
         rows = [(vals[j, 0], vals[j, 1], vals[j, 2], rank, combo, math.nan if se is None else se[j])
                 for j, (sz, rank, combo) in enumerate(combos) if sz == s and np.isfinite(vals[j, 0])]
@@ -113,11 +114,12 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
             if fit is not None and (intervals == "top" or (intervals == "best" and pos == 0)):
                 iv = interval_of(fit, [ordered[i] for i in t[4]], k, method, r=r, level=level, draws=draws, seed=seed)
             ranked.append(Ranked(t[4], t[0], t[1], t[2], None if fit is not None else t[5], **iv))
-        if screened and len(rows) < math.comb(n, s):
+        not_done = f"; {lost[s]} not computed (vote work limit)" if lost[s] else ""
+        if screened and len(rows) + lost[s] < math.comb(n, s):
             out.append(SizeResult(s, ranked, math.comb(n, s), len(rows),
-                                  f"screened: all by {by}, the best {len(rows)} rescored", False))
+                                  f"screened: all by {by}, the best {len(rows) + lost[s]} rescored{not_done}", False))
         else:  # every subset scored by the fit itself (screened or not)
-            out.append(SizeResult(s, ranked, math.comb(n, s), len(rows), "exhaustive", True))
+            out.append(SizeResult(s, ranked, math.comb(n, s), len(rows), "exhaustive" + not_done, not lost[s]))
     settings = {"population": type(source).__name__, "r": r}
     if screened:
         why = ("a model's prior depends on the models predicted with it" if fit.joint_dependent else
@@ -125,6 +127,9 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
         settings["screen"] = (f"{type(source).__name__}: {why}; every subset ranked by {by} "
                               f"({fit.pool_form_kind or 'the fit itself'}), the best {screen} per size rescored "
                               f"exactly; optimality not proven")
+    if any(lost.values()):
+        settings["not computed"] = (f"{sum(lost.values())} subset(s) whose exact vote is past the work limit are "
+                                    f"left out (first: {ev.notes[0]})")
     if fit is not None and intervals != "none":
         settings["interval"] = f"{100 * level:g}% predictive, {draws} draws"
     return SearchResult(f"predicted {method} at k={k}", ordered, out, settings)

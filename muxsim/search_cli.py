@@ -173,7 +173,7 @@ def _predicted(a, sizes) -> int:
             bar.close()
     res.objective = "predicted"
     res.settings = {"method": a.method, "k": 3 if a.k is None else a.k, "population": label,
-                    **{k: v for k, v in res.settings.items() if k == "screen"}}
+                    **{k: v for k, v in res.settings.items() if k in ("screen", "not computed")}}
     if a.json:
         print(json.dumps(res.to_dict(), indent=1))
     else:

@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from muxsim.errors import MuxsimError
+from muxsim.errors import MuxsimError, MuxsimWarning
 
 __all__ = ["SubsetEvaluator", "CHUNK_ROWS", "MAX_ROWS", "is_fit"]
 
@@ -73,9 +74,15 @@ class SubsetEvaluator:
         self.logged = self.fit is not None and getattr(self.fit, "question_ids", None) is not None
         self.joint = self.logged and bool(self.fit.joint_dependent)
         self._whole: dict = {}  # (models,) -> (engine, weights) of a population or a parametric fit
+        self._notes: list[str] = []  # votes past the engine's work limit (their values are NaN)
         # a mixture of fits (muxsim.fit.mixture): each component's evaluator, weighted
         self.parts = [(float(w), SubsetEvaluator(c, self.names, k_max, chunk_rows=chunk_rows))
                       for w, c in zip(self.fit.weights, self.fit.components)] if hasattr(self.fit, "components") else []
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes of votes past the engine's work limit, whose values are NaN (of every component)."""
+        return self._notes + [n for _, ev in self.parts for n in ev.notes]
 
     # -- chunks ---------------------------------------------------------------------------------
     def _engines(self, sel: list[str], fit=None) -> Iterator[tuple[object, np.ndarray]]:
@@ -143,7 +150,7 @@ class SubsetEvaluator:
             se = np.full(len(jobs), math.nan) if per_q else None
             for eng, qw in self._engines(self.names, pool_fit):
                 for j, (idx, ks) in enumerate(jobs):
-                    v = _one(eng, list(idx), list(ks), method)
+                    v = self._one(eng, list(idx), list(ks), method)
                     val = float(qw @ v)
                     out[j, 0] += val
                     if union:
@@ -164,7 +171,7 @@ class SubsetEvaluator:
             for eng, qw in self._engines(sel):
                 for j in js:
                     ks = list(jobs[j][1])
-                    out[j, 0] += float(qw @ _one(eng, local, ks, method))
+                    out[j, 0] += float(qw @ self._one(eng, local, ks, method))
                     if union:
                         out[j, 1] += float(qw @ eng.union(local, ks, r))
                         out[j, 2] += float(qw @ eng.contradiction(local, ks, r))
@@ -200,8 +207,13 @@ class SubsetEvaluator:
 
         return self.fit is None and isinstance(self.source, Empirical)
 
-
-def _one(eng, idx: list[int], ks: list[int], method: str) -> np.ndarray:
-    if method == "vote":
-        return eng.vote(idx, ks)
-    return eng.mux(idx, ks, "per_k" if method == "mux" else "per_valid")[0]
+    def _one(self, eng, idx: list[int], ks: list[int], method: str) -> np.ndarray:
+        """Per-question values of one job; a vote past the engine's work limit is NaN, its note kept in
+        :attr:`notes` (as :func:`muxsim.population.evaluate` does)."""
+        if method != "vote":
+            return eng.mux(idx, ks, "per_k" if method == "mux" else "per_valid")[0]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MuxsimWarning)
+            v = eng.vote_curve(idx, [ks])[0]
+        self._notes += [str(w.message) for w in caught if issubclass(w.category, MuxsimWarning)]
+        return v

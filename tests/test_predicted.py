@@ -221,3 +221,21 @@ def test_bad_arguments():
         predicted_search(POP, [5], 3)
     with pytest.raises(MuxsimError, match="intervals='all'"):
         predicted_search(POP, [2], 3, intervals="all")
+
+
+def test_votes_past_the_work_limit_are_left_out_with_a_note(fits, monkeypatch):
+    """A subset whose exact vote is past the engine's work limit is NaN, left out of the ranking and named in
+    the settings; its size is not proven; the others are ranked as usual (no exception ends the search)."""
+    from muxsim.exact import engine as engine_mod
+
+    f = fits["latent"]
+    full = predicted_search(f, [2, 3], 2, method="vote", top=10, intervals="none")
+    monkeypatch.setattr(engine_mod, "VOTE_MAX_WORK", 0.0)  # every vote is past the limit
+    res = predicted_search(f, [2, 3], 2, method="vote", top=10, intervals="none")
+    for s, n in zip(res.sizes, (6, 4)):  # every pair and triple of the 4 models
+        assert not s.top and not s.proven and s.strategy == f"exhaustive; {n} not computed (vote work limit)"
+    assert res.settings["not computed"].startswith("10 subset(s)") and "vote at k=2" in res.settings["not computed"]
+    assert all(s.proven and "not computed" not in s.strategy for s in full.sizes)
+    screened = predicted_search(fits["classes"], [2, 3], 2, method="vote", top=2, intervals="none", screen=2)
+    for s in screened.sizes:  # ranked by the MUX (no limit there), the two rescored are past the vote's limit
+        assert not s.top and s.strategy.endswith("the best 2 rescored; 2 not computed (vote work limit)")
