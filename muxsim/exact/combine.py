@@ -299,20 +299,17 @@ def single_draw_term(singles: Sequence[np.ndarray], n_labels: int, K: int) -> np
     bits = (masks[:, None] >> np.arange(L + 1)) & 1  # columns: labels..., correct
     u, wu = vote_nodes(K)
     at_u = u[None, :] ** bits[:, :L].sum(axis=1)[:, None]  # u^(#named wrong answers in the pattern)
-    # disjoint unions a | b of two patterns (a & b = 0), grouped by a | b; every mask m is one (m | 0)
-    A, B = np.nonzero((masks[:, None] & masks[None, :]) == 0)
-    by = np.argsort(A | B, kind="stable")
-    A, B = A[by], B[by]
-    starts = np.flatnonzero(np.r_[True, np.diff((A | B)) != 0])
     state = None
     for g in singles:
         g = g * at_u
         if state is None:
             state = g
             continue
-        step = max(1, 4_000_000 // (len(A) * g.shape[2]))  # bounded memory: rows x pairs x nodes
-        state = np.concatenate([np.add.reduceat(state[s : s + step, A] * g[s : s + step, B], starts, axis=1)
-                                for s in range(0, len(g), step)] or [g])  # no rows: nothing to combine
+        new = np.zeros_like(g)  # disjoint unions of the two patterns
+        for a in masks:
+            for b in masks[(masks & a) == 0]:
+                new[:, a | b] += state[:, a] * g[:, b]
+        state = new
     nc, nw = bits[:, L], bits[:, :L]
     counted = (nw <= nc[:, None]).all(axis=1)
     f_small = np.where(counted, _margin_credit((nc[:, None] - nw).T) if L else 1.0, 0.0)

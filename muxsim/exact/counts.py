@@ -302,28 +302,27 @@ class ModelCounts:
         Pools (hypergeometric): prod_{w in mask} K_w * C(K_t, m) C(K_a, k - s - m) / C(K, k), summed over m.
         """
         L1 = n_labels + 1
-        size = ((np.arange(2**L1)[:, None] >> np.arange(L1)[None, :]) & 1).sum(axis=1)  # |mask|
+        masks = np.arange(2**L1)
+        bits = (masks[:, None] >> np.arange(L1)[None, :]) & 1  # (2^L1, L1)
+        size = bits.sum(axis=1)
         wsel = self.w[:, [1 + l for l in range(n_labels)] + [0]]  # (Q, L1): labels..., correct
-        prod = np.ones((self.Q, 1))  # prod_{w in mask} weight, built bit by bit: masks with bit b follow those without
-        for b in range(L1):
-            prod = np.concatenate([prod, prod * wsel[:, b, None]], axis=1)
+        prod = np.where(bits[None] == 1, wsel[:, None, :], 1.0).prod(axis=2)  # (Q, 2^L1)
         t, a = self.w[:, self.L + 1], self.w[:, self.L + 2]
-        s = np.arange(L1 + 1)  # everything but prod depends on the mask through its size only
         if self.mode == "law":
-            lead = np.exp(gammaln(k + 1) - gammaln(np.maximum(k - s, 0) + 1)) * (s <= k)
+            lead = np.exp(gammaln(k + 1) - gammaln(np.maximum(k - size, 0) + 1)) * (size <= k)
             base = a[:, None] + t[:, None] * u[None, :]  # (Q, nodes)
-            pw = np.empty(base.shape[:1] + (L1 + 1,) + base.shape[1:])  # pw[:, s] = base^(k - s), s <= L1
-            pw[:, L1] = base ** max(k - L1, 0)
+            pw = np.empty((L1 + 1,) + base.shape)  # pw[s] = base^(k - s) for patterns of size s <= L1
+            pw[L1] = base ** max(k - L1, 0)
             for d in range(L1 - 1, -1, -1):
-                pw[:, d] = pw[:, d + 1] * base if k - d > 0 else 1.0
-            return np.take(lead[None, :, None] * pw, size, axis=1) * prod[:, :, None]  # take: faster than [:, size]
+                pw[d] = pw[d + 1] * base if k - d > 0 else 1.0
+            return (lead * prod)[:, :, None] * pw[size].transpose(1, 0, 2)
         m = np.arange(k + 1)
-        rest = k - s[:, None] - m[None, :]  # abstain draws, (L1 + 1, k + 1)
+        rest = k - size[:, None] - m[None, :]  # abstain draws, (2^L1, k+1)
         val = (
             _log_comb(t[:, None, None], m[None, None, :])
             + _log_comb(a[:, None, None], rest[None])
             - _log_comb(self.total, k)[:, None, None]
         )
-        ok = (rest >= 0)[None] & (s <= k)[None, :, None]
-        by_size = np.where(ok, np.exp(np.where(ok, val, -np.inf)), 0.0) @ (u[None, :] ** m[:, None])  # (Q, L1 + 1, nodes)
-        return np.take(by_size, size, axis=1) * prod[:, :, None]
+        ok = (rest >= 0)[None] & (size <= k)[None, :, None]
+        tab = prod[:, :, None] * np.where(ok, np.exp(np.where(ok, val, -np.inf)), 0.0)  # (Q, 2^L1, k+1)
+        return tab @ (u[None, :] ** m[:, None])
