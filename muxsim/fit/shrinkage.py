@@ -567,15 +567,12 @@ def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarr
 def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarray:
     """n Dirichlet(alpha) draws; components with alpha = 0 are exactly 0."""
     alpha = np.asarray(alpha, dtype=float)
+    g = np.zeros((n, len(alpha)))
     pos = alpha > 0
-    if pos.all():
-        g = rng.gamma(alpha, size=(n, len(alpha)))
-    else:
-        g = np.zeros((n, len(alpha)))
-        g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
+    g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
     tot = g.sum(axis=1, keepdims=True)
     bad = tot[:, 0] <= 0  # every gamma underflowed (tiny alphas): put the mass on the largest alpha
-    if bad.any():
+    if np.any(bad):
         g[bad] = 0.0
         g[bad, int(np.argmax(alpha))] = 1.0
         tot = g.sum(axis=1, keepdims=True)
