@@ -60,7 +60,8 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
       latent classes with shared wrong answers, whose sharing patterns depend on the subset: a
       5-model vote takes seconds there): the predicted MUX at k (of the pool form where joint).
       On jhu T = 0.7 and 0.3 (latent classes of a 3-sample pilot, k = 3) the best vote subset of
-      size 2 and 3 was MUX's 1st, 6th, 2nd and 14th of 36 / 84.
+      size 2 and 3 was MUX's 1st, 6th, 2nd and 14th of 36 / 84; with shrinkage (T = 0.7, sizes
+      2-4) the 1st, 4th and 11th of 36 / 84 / 126.
     """
     if method not in METHODS:
         raise MuxsimError(f"method={method!r} must be one of {METHODS}")
