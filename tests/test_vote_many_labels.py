@@ -184,3 +184,16 @@ def test_subset_of_a_wide_pool_uses_only_its_own_answers(mixed):
         assert eng.vote(list(pair), [3, 2])[0] == pytest.approx(want("vote"), abs=TOL), pair
         for score in ("per_k", "per_valid"):  # the per-model top-count tables run over each row's own answers
             assert eng.mux(list(pair), [3, 2], score)[0][0] == pytest.approx(want("mux", score), abs=TOL), pair
+
+
+@pytest.mark.parametrize("L", [0, 2, 4])
+def test_single_draw_term_is_the_same_for_few_and_many_rows(L):
+    """The single-draw term combines patterns by a loop for many rows and in one pass for few: each row's value
+    does not depend on which (the same rows, alone or in a batch above FEW_ROWS)."""
+    rng = np.random.default_rng(L)
+    n = combine.FEW_ROWS + 8
+    u, _ = combine.vote_nodes(9)
+    singles = [rng.random((n, 2 ** (L + 1), len(u))) for _ in range(3)]
+    batch = combine.single_draw_term(singles, L, 9)
+    alone = np.concatenate([combine.single_draw_term([g[q : q + 1] for g in singles], L, 9) for q in range(n)])
+    np.testing.assert_allclose(batch, alone, rtol=1e-12, atol=1e-14)
