@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from muxsim.population import check_names
 
 __all__ = ["population_of_fit", "fit_logs", "load"]
 
@@ -28,6 +29,4 @@ def population_of_fit(fit, models: Sequence[str] | None = None):
     ``LatentFit`` -> ``LatentDifficulty``; ``ClassFit`` and ``ShrinkageFit`` -> their posterior
     populations of the logged questions.
     """
-    from muxsim.population import check_names
-
     return fit.population(check_names(fit.models, models, "fit"))

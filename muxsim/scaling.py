@@ -32,6 +32,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from muxsim.errors import MuxsimError
+from muxsim.population import check_names
 
 __all__ = ["Shape", "shape", "KCurve", "k_curve", "n_curve", "ChenOptimum", "chen_optimal_calls",
            "two_difficulty_vote", "vote_optimum"]
@@ -153,8 +154,6 @@ def _points(points: Iterable, n: int) -> list[tuple[int, ...]]:
 
 def _engine(pop, models: Sequence[str] | None, kmax: Sequence[int] | int):
     from muxsim.exact.engine import Engine
-
-    from muxsim.population import check_names
 
     names = check_names(pop.models, models)
     lay, mix, qw = pop.layout()

@@ -39,12 +39,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from muxsim.errors import MuxsimError, MuxsimWarning
+from muxsim.errors import MuxsimError
+from muxsim.population import collect_notes
 
 __all__ = ["SubsetEvaluator", "CHUNK_ROWS", "MAX_ROWS", "is_fit"]
 
@@ -188,7 +188,7 @@ class SubsetEvaluator:
         return not (self.joint or (method == "vote" and self._class_patterns()))
 
     def _class_patterns(self) -> bool:
-        return self.logged and type(self.fit).__name__ == "ClassFit" and self.fit.share > 0
+        return self.logged and self.fit.family == "classes" and self.fit.share > 0
 
     def _chunk_plan(self, fit) -> Iterator[None]:
         """One item per chunk of the pool (cheap: the plan only, no engines)."""
@@ -212,8 +212,7 @@ class SubsetEvaluator:
         :attr:`notes` (as :func:`muxsim.population.evaluate` does)."""
         if method != "vote":
             return eng.mux(idx, ks, "per_k" if method == "mux" else "per_valid")[0]
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", MuxsimWarning)
+        with collect_notes() as notes:
             v = eng.vote_curve(idx, [ks])[0]
-        self._notes += [str(w.message) for w in caught if issubclass(w.category, MuxsimWarning)]
+        self._notes += notes
         return v

@@ -285,6 +285,19 @@ def shared_label_gf(joints: Sequence[np.ndarray], K: int, y: np.ndarray) -> np.n
 FEW_ROWS = 32
 
 
+@functools.lru_cache(maxsize=None)
+def _disjoint_pairs(bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Every pair (a, b) of ``bits``-bit masks with a & b = 0, sorted by a | b: index arrays A, B, the start
+    of each a | b group (every mask m occurs, as m | 0: the groups for np.add.reduceat), and the pairs as
+    Python ints for a loop."""
+    masks = np.arange(2**bits)
+    A, B = np.nonzero((masks[:, None] & masks[None, :]) == 0)
+    by = np.argsort(A | B, kind="stable")
+    A, B = A[by], B[by]
+    starts = np.flatnonzero(np.r_[True, np.diff(A | B) != 0])
+    return A, B, starts, list(zip(A.tolist(), B.tolist()))
+
+
 def single_draw_term(singles: Sequence[np.ndarray], n_labels: int, K: int) -> np.ndarray:
     """``(Q,)``: the vote's correction for N_correct <= 1.
 
@@ -303,23 +316,17 @@ def single_draw_term(singles: Sequence[np.ndarray], n_labels: int, K: int) -> np
     bits = (masks[:, None] >> np.arange(L + 1)) & 1  # columns: labels..., correct
     u, wu = vote_nodes(K)
     at_u = u[None, :] ** bits[:, :L].sum(axis=1)[:, None]  # u^(#named wrong answers in the pattern)
-    # disjoint unions a | b of two patterns (a & b = 0): a loop over the pairs, or for few rows, where the
-    # loop's per-pair overhead dominates (bench: 10-40x at <= 16 rows), one product over all pairs summed by
-    # a | b (np.add.reduceat; every mask m occurs, as m | 0)
-    A, B = np.nonzero((masks[:, None] & masks[None, :]) == 0)
-    by = np.argsort(A | B, kind="stable")
-    A, B = A[by], B[by]
-    starts = np.flatnonzero(np.r_[True, np.diff(A | B) != 0])
+    A, B, starts, pairs = _disjoint_pairs(L + 1)
     state = None
     for g in singles:
         g = g * at_u
         if state is None:
             state = g
-        elif len(g) <= FEW_ROWS:
+        elif len(g) <= FEW_ROWS:  # few rows: the loop's per-pair overhead dominates (10-40x at <= 16 rows)
             state = np.add.reduceat(state[:, A] * g[:, B], starts, axis=1)
         else:
             new = np.zeros_like(g)
-            for a, b in zip(A, B):
+            for a, b in pairs:
                 new[:, a | b] += state[:, a] * g[:, b]
             state = new
     nc, nw = bits[:, L], bits[:, :L]

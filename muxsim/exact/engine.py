@@ -78,8 +78,6 @@ class Engine:
         return self._memo[key]
 
     def _mix(self, a: np.ndarray) -> np.ndarray:
-        if self.E == 1:
-            return a
         return self._mix_rows(a, self.Q)
 
     def _of(self, i: int, a: np.ndarray) -> np.ndarray:
