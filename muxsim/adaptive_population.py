@@ -31,6 +31,7 @@ import numpy as np
 
 from muxsim.adaptive_mux import Predictive, as_joint, draw_sequence, follow, joint_value
 from muxsim.errors import MuxsimError
+from muxsim.layout import mixture_weights
 from muxsim.population import Empirical, evaluate as evaluate_fixed, select_models
 
 __all__ = ["AdaptiveCurves", "evaluate", "simulate", "evaluate_log"]
@@ -108,7 +109,8 @@ def _setup(pop, policies: Sequence, budgets, models):
     if len(set(labels)) != len(labels):
         raise MuxsimError(f"policies {labels}: a policy is named twice")
     lay, mix, qw = pop.layout()
-    E, mw = (1, np.ones(1)) if mix is None else (int(mix[0]), np.asarray(mix[1], dtype=float))
+    E, mw = mixture_weights(mix, lay.n_models, lay.n_questions)
+    mw = mw[idx]  # (n, Q, E): each model's weights per question
     Q = lay.n_questions // E
     w = lay.weights[:, idx, :].reshape(Q, E, len(idx), -1)
     if lay.mode == "pool":
@@ -122,13 +124,14 @@ def _setup(pop, policies: Sequence, budgets, models):
 
 
 def _preds(mode: str, E: int, mw: np.ndarray, wq: np.ndarray) -> list[Predictive]:
-    """Per-model predictives of one question, ``wq`` (E, n, C), keeping only categories some model uses."""
+    """Per-model predictives of one question, ``wq`` (E, n, C) with mixture weights ``mw`` (n, E), keeping only
+    categories some model uses."""
     C = wq.shape[-1]
     keep = [0] + [c for c in range(1, C - 2) if wq[:, :, c].max() > 0] + [C - 2, C - 1]
     wq = wq[:, :, keep]
     if E == 1:
         return [Predictive(mode, wq[0, i]) for i in range(wq.shape[1])]
-    return [Predictive("mix", wq[:, i, :], mw) for i in range(wq.shape[1])]
+    return [Predictive("mix", wq[:, i, :], mw[i]) for i in range(wq.shape[1])]
 
 
 def _fixed(pop, names, bs, joint) -> tuple[str, dict[str, np.ndarray]]:
@@ -157,7 +160,7 @@ def evaluate(pop, policies: Sequence, budgets: int | Iterable[int], *, models: I
     draws = np.zeros_like(vals)
     loop = range(Q) if progress is None else progress(range(Q))
     for q in loop:
-        preds = _preds(mode, E, mw, w[q])
+        preds = _preds(mode, E, mw[:, q], w[q])
         for a, pol in enumerate(joint):
             for b, k in enumerate(bs):
                 v = joint_value(preds, pol, [int(k)] * len(idx))
@@ -186,8 +189,8 @@ def simulate(pop, policies: Sequence, budgets: int | Iterable[int], *, models: I
     used = np.zeros_like(cr)
     qs = rng.choice(len(w), size=n_draws, p=qw / qw.sum())
     for d, q in enumerate(qs):
-        rows = rng.choice(E, size=n, p=mw / mw.sum())
-        preds = _preds(mode, 1, mw, np.stack([w[q, rows[i], i][None, :] for i in range(n)], axis=1))
+        rows = [rng.choice(E, p=mw[i, q]) for i in range(n)]
+        preds = _preds(mode, 1, mw[:, q], np.stack([w[q, rows[i], i][None, :] for i in range(n)], axis=1))
         C = preds[0].width
         seqs = [draw_sequence(p, kmax, rng) for p in preds]
         for a, pol in enumerate(joint):

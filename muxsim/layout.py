@@ -118,4 +118,26 @@ def column_names(n_labels: np.ndarray) -> tuple[tuple[str, ...], ...]:
     return tuple(names[m] for m in np.asarray(n_labels, dtype=int).tolist())
 
 
-__all__ = ["Layout", "layout", "from_arrays", "AnswerLaw", "LoggedPool"]
+__all__ = ["Layout", "layout", "from_arrays", "mixture_weights", "AnswerLaw", "LoggedPool"]
+
+
+def mixture_weights(mix: tuple[int, np.ndarray] | None, n_models: int, n_rows: int) -> tuple[int, np.ndarray]:
+    """``(E, W)`` with ``W[i, q, e]`` the weight of row e of question q in model i's mixture, shape
+    ``(n_models, Q, E)`` with Q = n_rows / E.
+
+    ``mix`` is a population's mixture (``None``: one row per question; ``(E, w)`` with ``w`` of shape
+    ``(E,)``: the same weights for every model and question; or ``(n_models, Q, E)``: each model's own
+    weights per question, e.g. a state that some models are in on some questions only).  Raises
+    :class:`~muxsim.errors.MuxsimError` unless every model's weights on every question are >= 0 and sum
+    to 1."""
+    if mix is None:
+        return 1, np.ones((n_models, n_rows, 1))
+    E, w = int(mix[0]), np.asarray(mix[1], dtype=float)
+    if E < 1 or n_rows % E:
+        raise MuxsimError(f"{n_rows} rows do not split into mixtures of {E}")
+    Q = n_rows // E
+    if w.shape not in ((E,), (n_models, Q, E)):
+        raise MuxsimError(f"mixture weights of shape {w.shape}: expected ({E},) or ({n_models}, {Q}, {E})")
+    if not np.all(np.isfinite(w)) or w.min() < 0 or not np.allclose(w.sum(axis=-1), 1.0, atol=1e-9):
+        raise MuxsimError("mixture weights must be finite, >= 0 and sum to 1 over each question's rows")
+    return E, np.broadcast_to(w, (n_models, Q, E))

@@ -17,7 +17,7 @@ from muxsim import rules
 from muxsim.errors import MuxsimError
 from muxsim.exact.engine import check_k
 from muxsim.laws import AnswerLaw, LoggedPool, Source
-from muxsim.layout import layout
+from muxsim.layout import layout, mixture_weights
 from muxsim.population import (
     Curves,
     Empirical,
@@ -148,7 +148,8 @@ def evaluate(
     se = {m: np.zeros(len(ks)) for m in meths}
     if not isinstance(pop, LatentDifficulty):
         lay, mix, qw = pop.layout()
-        E, mix_w = (1, np.ones(1)) if mix is None else (int(mix[0]), np.asarray(mix[1], dtype=float))
+        E, mix_w = mixture_weights(mix, lay.n_models, lay.n_questions)  # (n_models, Q, E)
+        common = mix is None or np.ndim(mix[1]) == 1
         Q = lay.n_questions // E
         qw = np.asarray(qw, dtype=float)
     for j, kk in enumerate(ks):
@@ -156,7 +157,11 @@ def evaluate(
             w, mode = pop.sample_weights(n_draws, rng)[:, idx, :], "law"
         else:
             # replicate r of question q: each model's law from its own mixture row
-            e = rng.choice(E, size=(Q * n_draws, len(idx)), p=mix_w / mix_w.sum())
+            if common:
+                e = rng.choice(E, size=(Q * n_draws, len(idx)), p=mix_w[0, 0])
+            else:  # each model's row from its own weights on the question
+                cum = np.cumsum(mix_w[idx], axis=2)[:, np.repeat(np.arange(Q), n_draws)].transpose(1, 0, 2)
+                e = np.minimum((rng.random((Q * n_draws, len(idx)))[..., None] >= cum).sum(axis=2), E - 1)
             rows = np.repeat(np.arange(Q) * E, n_draws)[:, None] + e
             w, mode = lay.weights[rows, np.asarray(idx)[None, :], :], lay.mode
         cr = _credits(w, mode, [int(kk)] * len(idx), names, meths, r, rng)

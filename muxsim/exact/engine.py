@@ -4,7 +4,10 @@ Rows of the layout may be grouped into mixtures: ``mix=(E, weights)`` says
 that each consecutive run of E rows is one question whose per-model answer law
 is the weighted mixture of those E laws (latent difficulty integrated by
 quadrature).  Per-model summaries are linear in the law, so they are averaged
-over the mixture before models are combined.
+over the mixture before models are combined.  The weights are one ``(E,)`` set
+for every model and question, or ``(n_models, Q, E)``: each model's own per
+question (:func:`muxsim.layout.mixture_weights`), since models are independent
+given the question and each is averaged over its own rows.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from scipy.special import comb
 from muxsim.errors import MuxsimError, MuxsimWarning
 from muxsim.exact import combine, labelpass
 from muxsim.exact.counts import ModelCounts
-from muxsim.layout import Layout, column_names
+from muxsim.layout import Layout, column_names, mixture_weights
 from muxsim.rules import check_r, check_score
 
 
@@ -62,9 +65,8 @@ class Engine:
                         f"k={k} is larger than the {int(sizes[q, i])} logged samples of model {i} on question {q}"
                     )
         self.k_max = kmax
-        self.E, self.mix_w = (1, np.ones(1)) if mix is None else (int(mix[0]), np.asarray(mix[1], dtype=float))
-        if lay.n_questions % self.E:
-            raise MuxsimError(f"{lay.n_questions} rows do not split into mixtures of {self.E}")
+        self.E, w = mixture_weights(mix, lay.n_models, lay.n_questions)
+        self.mix_w = np.asarray(mix[1], dtype=float) if mix is not None and np.ndim(mix[1]) == 1 else w
         self.Q = lay.n_questions // self.E
         self.rows = lay.n_questions
         # every model's rows stacked (model-major) in one set of count tables
@@ -77,12 +79,12 @@ class Engine:
             self._memo[key] = make()
         return self._memo[key]
 
-    def _mix(self, a: np.ndarray) -> np.ndarray:
-        return self._mix_rows(a, self.Q)
+    def _mix(self, a: np.ndarray, i: int) -> np.ndarray:
+        return self._mix_rows(a, self.Q, i)
 
     def _of(self, i: int, a: np.ndarray) -> np.ndarray:
         """Model i's rows of a stacked per-row array, mixed into questions."""
-        return self._mix(a[self._rows(i)])
+        return self._mix(a[self._rows(i)], i)
 
     def _rows(self, i: int) -> slice:
         return slice(i * self.rows, (i + 1) * self.rows)
@@ -94,11 +96,11 @@ class Engine:
 
     def single(self, i: int) -> np.ndarray:
         c = self.lay.model(i)
-        return self._mix(c[:, 0] / c.sum(axis=1))
+        return self._mix(c[:, 0] / c.sum(axis=1), i)
 
     def sc(self, i: int, k: int) -> np.ndarray:
         _, C = self.counts.top(self._k(i, k))
-        return self._mix(C[self._rows(i)].sum(axis=1))
+        return self._mix(C[self._rows(i)].sum(axis=1), i)
 
     def mux(self, models: Sequence[int], ks: Sequence[int], score: str = "per_k"):
         """Returns (accuracy (Q,), p_selected (Q, n), p_selected_and_correct (Q, n))."""
@@ -122,7 +124,7 @@ class Engine:
 
     def _at_least(self, i: int, k: int, r: int) -> np.ndarray:
         return self._memoised(("at_least", i, k, r), lambda: self._mix(
-            self.counts.n_correct(self._k(i, k))[self._rows(i), r:].sum(axis=1)))
+            self.counts.n_correct(self._k(i, k))[self._rows(i), r:].sum(axis=1), i))
 
     def union(self, models: Sequence[int], ks: Sequence[int], r: int = 1) -> np.ndarray:
         r = check_r(r)
@@ -215,7 +217,8 @@ class Engine:
         per_row = np.repeat(n_used, self.E)
         lay = Layout(self.lay.mode, np.concatenate([W[:, :, :1], labels, W[:, :, -2:]], axis=2), per_row,
                      column_names(per_row))
-        return Engine(lay, [self.k_max[i] for i in models], mix=None if self.E == 1 else (self.E, self.mix_w))
+        w = self.mix_w if self.mix_w.ndim == 1 else self.mix_w[models]
+        return Engine(lay, [self.k_max[i] for i in models], mix=None if self.E == 1 else (self.E, w))
 
     def vote_plan(self, models: list[int], points: list[list[int]], path: str | None = None) -> list:
         """Choose a path per (point, group of questions with L named answers) by estimated work.
@@ -350,10 +353,10 @@ class Engine:
             k_of = dict(zip(models, ks))
             u, _ = combine.vote_nodes(K)
             sub = {i: ModelCounts(self.lay.model(i)[rows], self.lay.mode, k_of[i]) for i in models}
-            psis = [self._mix_rows(sub[i].own_labels_gf(k_of[i], own, K, y), n) for i, own in alone]
-            psis += [combine.shared_label_gf([self._mix_rows(sub[i].correct_and_label(k_of[i], l), n) for i in grp], K, y)
-                     for l, grp in groups]
-            singles = [self._mix_rows(sub[i].singleton_gf(k_of[i], L, u), n) for i in models]
+            psis = [self._mix_rows(sub[i].own_labels_gf(k_of[i], own, K, y), n, i, qs) for i, own in alone]
+            psis += [combine.shared_label_gf([self._mix_rows(sub[i].correct_and_label(k_of[i], l), n, i, qs)
+                                              for i in grp], K, y) for l, grp in groups]
+            singles = [self._mix_rows(sub[i].singleton_gf(k_of[i], L, u), n, i, qs) for i in models]
             out[p] = combine.private_credit(psis, K, int((count == 0).sum()), y, wy)
             out[p] += combine.single_draw_term(singles, L, K)
         return combine.probability(out, "the grid-free vote")
@@ -371,7 +374,7 @@ class Engine:
                 same = tuple(i for i, kk in zip(models, ks) if kk == k)
                 w = np.concatenate([self.lay.model(i)[rows] for i in same])
                 sub = ModelCounts(w, self.lay.mode, k)
-                parts = lambda a: [self._mix_rows(x, n) for x in np.split(a, len(same))]  # noqa: E731
+                parts = lambda a: [self._mix_rows(x, n, i, qs) for x, i in zip(np.split(a, len(same)), same)]  # noqa: E731
                 singles += parts(sub.singleton_gf(k, L, u))
                 if not L:
                     continue
@@ -395,7 +398,10 @@ class Engine:
             out[p] = combine.margin_credit(spectra, K, L, size, n) + combine.single_draw_term(singles, L, K)
         return combine.probability(out, "the grid vote")
 
-    def _mix_rows(self, a: np.ndarray, n: int) -> np.ndarray:
+    def _mix_rows(self, a: np.ndarray, n: int, i: int, qs: np.ndarray | None = None) -> np.ndarray:
+        """Model i's per-row array ``a`` (n questions x E rows, first axis) mixed into its n questions (``qs``:
+        which questions, where only some are; all by default)."""
         if self.E == 1:
             return a
-        return (self.mix_w @ a.reshape(n, self.E, -1)).reshape((n,) + a.shape[1:])  # a batched product: no copies
+        w = self.mix_w if self.mix_w.ndim == 1 else (self.mix_w[i] if qs is None else self.mix_w[i][qs])[:, None, :]
+        return (w @ a.reshape(n, self.E, -1)).reshape((n,) + a.shape[1:])  # a batched product: no copies
