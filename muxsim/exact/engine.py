@@ -27,7 +27,9 @@ from muxsim.rules import check_r, check_score
 
 
 #: The pooled vote's exact paths (see :meth:`Engine.vote_curve`).
-VOTE_PATHS = ("sparse", "units", "grid", "labels")
+VOTE_PATHS = ("private", "sparse", "units", "grid", "labels")
+#: Most named answers of one model for the ``private`` path (its single-draw table has 2^(m + 1) patterns).
+PRIVATE_MAX_OWN = 8
 #: Largest estimated work (floating-point operations, about a minute on one core) of one vote group.
 VOTE_MAX_WORK = 3e10
 
@@ -149,7 +151,11 @@ class Engine:
                    on_limit: str = "nan") -> np.ndarray:
         """``(len(points), Q)``: the pooled vote at each k-vector of ``points`` (one k per model).
 
-        Each group of questions with the same number L of named wrong answers is
+        Where no named wrong answer is given by two of ``models`` (each model's answers are its own, on
+        every question), the ``private`` path combines per-model tables built once per engine and shared by
+        every subset of its models: the units path below over all questions at once, whose single-draw
+        term needs only each pattern's correct bit and size (:func:`combine.single_draw_private`).
+        Otherwise each group of questions with the same number L of named wrong answers is
         computed by the cheapest exact path by estimated work (:meth:`vote_plan`):
 
         * ``sparse`` (logged pools): merge the models' count vectors, question by question;
@@ -166,6 +172,9 @@ class Engine:
         points = [[self._k(i, int(k)) for i, k in zip(models, ks)] for ks in points]
         if path not in (None,) + VOTE_PATHS:
             raise MuxsimError(f"path={path!r} must be one of {VOTE_PATHS}")
+        own = self._own_labels(models) if path in (None, "private") else None
+        if own is not None and self._private_cost(points, own) <= VOTE_MAX_WORK:
+            return self._vote_private_all(models, points, own)
         sub = self._restricted(models)
         if sub is not None:
             return sub.vote_curve(range(len(models)), points, path=path, on_limit=on_limit)
@@ -196,6 +205,46 @@ class Engine:
                 chunk = qs[start : start + step]
                 out[np.ix_(ps, chunk)] = self._vote_fft_group(models, [points[p] for p in ps], chunk, L, size)
         return out
+
+    def _own_labels(self, models: list[int]) -> list[np.ndarray] | None:
+        """Each model's named answers (label columns it gives on some question), where no two of ``models`` give
+        the same answer on any question and none has more than :data:`PRIVATE_MAX_OWN`; else None."""
+        used = [self._memoised(("used", i), lambda i=i: (self.lay.model(i)[:, 1 : 1 + self.lay.width] > 0)
+                               .reshape(self.Q, self.E, -1).any(axis=1)) for i in models]
+        if len(models) < 2 or (np.sum(used, axis=0) > 1).any():
+            return None
+        own = [np.flatnonzero(u.any(axis=0)) for u in used]
+        return own if max(len(o) for o in own) <= PRIVATE_MAX_OWN else None
+
+    def _private_cost(self, points: list[list[int]], own: list[np.ndarray]) -> float:
+        """Estimated work of the ``private`` path (rough, as :meth:`_vote_costs`): each model's tables on every
+        row, then the products over models per question."""
+        L = sum(len(o) for o in own)
+        K = max(sum(ks) for ks in points)
+        ny, nu = L // 2 + 1, K // 2 + 3
+        tables = self.rows * sum(2.0 ** (len(o) + 1) * nu + (K + 1) * ny * (K + 1) ** 2 for o in own)
+        return len(points) * (tables + self.Q * len(own) * (K + 1) ** 2 * (ny + nu))
+
+    def _vote_private_all(self, models: list[int], points: list[list[int]], own: list[np.ndarray]) -> np.ndarray:
+        """The ``private`` path (:meth:`vote_curve`): every question at once, per-model tables memoised."""
+        L = sum(len(o) for o in own)
+        y, wy = combine.tie_nodes(L)
+        out = np.zeros((len(points), self.Q))
+        for p, ks in enumerate(points):
+            K = int(sum(ks))
+            tabs = [self._memoised(("private", i, k, K, L), lambda i=i, k=k, o=o: self._private_tables(i, k, K, o, y))
+                    for i, k, o in zip(models, ks, own)]
+            out[p] = combine.private_credit([psi for psi, _ in tabs], K, 0, y, wy)
+            out[p] += combine.single_draw_private([r for _, r in tabs], L, K)
+        return combine.probability(out, "the private-answer vote")
+
+    def _private_tables(self, i: int, k: int, K: int, own: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Model i's own-answer generating function and reduced single-draw patterns, mixed into questions."""
+        W = self.lay.width
+        m = len(own)
+        mc = ModelCounts(self.lay.model(i)[:, np.r_[0, 1 + own, W + 1, W + 2]], self.lay.mode, k)
+        psi = self._mix(mc.own_labels_gf(k, range(m), K, y), i)
+        return psi, self._mix(combine.reduce_singles(mc.singleton_gf(k, m, combine.vote_nodes(K)[0]), m, K), i)
 
     def _restricted(self, models: list[int]) -> "Engine | None":
         """An engine over ``models`` alone whose label columns are the answers these models give, numbered
