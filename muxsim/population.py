@@ -378,14 +378,18 @@ def evaluate(
                         {m: sum(w * c.se[m] for w, c in cs) for m in meths}, "exact", tuple(names),
                         notes=tuple(n for _, c in cs for n in c.notes))
         return add_paper(curves) if with_paper else curves
-    lay, mix, qw = pop.layout()
+    share = getattr(pop, "vote_share", 0.0)  # wrong answers shared by patterns (muxsim.fit.classes): no expansion
+    lay, mix, qw = (pop.private_form() if share else pop).layout()
     eng = Engine(lay, [int(ks.max())] * lay.n_models, mix=mix)
     values = {m: np.zeros(len(ks)) for m in meths}
     se = {m: np.zeros(len(ks)) for m in meths}
     for m in meths:
-        if m == "vote":  # the whole curve at once (running powers)
+        if m == "vote":
             with collect_notes() as notes:
-                rows = list(eng.vote_curve(idx, [[int(kk)] * len(idx) for kk in ks]))
+                if share and len(idx) > 1:
+                    rows = [eng.vote_sharing(idx, [int(kk)] * len(idx), share) for kk in ks]
+                else:  # the whole curve at once (running powers)
+                    rows = list(eng.vote_curve(idx, [[int(kk)] * len(idx) for kk in ks]))
         else:
             rows = [per_question(eng, m, idx, pop.models, int(kk), r) for kk in ks]
         for j, v in enumerate(rows):

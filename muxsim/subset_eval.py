@@ -30,9 +30,9 @@ copy every question once per sharing pattern of the models (2^n - n patterns: ab
 for 9 models).  Only the pooled vote sees which wrong answers coincide: MUX, union and
 contradiction combine per-model summaries (top-count law, credit, P(>= r correct),
 P(consistently wrong)), which a pattern does not change (it renames one model's attractor
-column), so for them the pool is evaluated with share 0 -- the same values, exactly, on
-1/(2^n - n) of the rows.  The vote is evaluated subset by subset there (2^s - s patterns
-of a subset of s models instead of the pool's).
+column), so the pool is evaluated with share 0 -- the same values, exactly, on
+1/(2^n - n) of the rows -- and the vote sums over a subset's own 2^s - s patterns from the
+same engine's per-model tables (:meth:`~muxsim.exact.engine.Engine.vote_sharing`).
 """
 
 from __future__ import annotations
@@ -141,8 +141,8 @@ class SubsetEvaluator:
                 prog = (lambda x, w=w: progress(w * x)) if progress else None
                 out += w * ev.values(jobs, method, r=r, union=union, progress=prog)[0]
             return out, None
-        pool_fit, per_subset = self.fit, not self.shares_work(method)
-        if self._class_patterns() and method != "vote":
+        pool_fit, per_subset = self.fit, self.joint
+        if self._class_patterns():  # the vote sums the patterns itself (Engine.vote_sharing)
             pool_fit = dataclasses.replace(self.fit, share=0.0)
         if not per_subset:
             n_chunks = len(list(self._chunk_plan(pool_fit)))
@@ -180,9 +180,10 @@ class SubsetEvaluator:
         return out, None
 
     def shares_work(self, method: str) -> bool:
-        """Whether the subsets' values of ``method`` combine per-model work shared across subsets; if not,
-        each subset is its own population (a joint-dependent fit; the latent classes' vote with shared
-        wrong answers, whose sharing patterns depend on the subset)."""
+        """Whether every subset's value of ``method`` is cheap: per-model work shared across subsets, combined
+        once per subset.  Not so for a joint-dependent fit (each subset is its own population), nor for the
+        latent classes' vote with shared wrong answers, which combines the shared tables once per sharing
+        pattern of the subset (2^s - s of them: about a second for 5 models of 500 questions)."""
         if self.parts:
             return all(ev.shares_work(method) for _, ev in self.parts)
         return not (self.joint or (method == "vote" and self._class_patterns()))
@@ -213,6 +214,9 @@ class SubsetEvaluator:
         if method != "vote":
             return eng.mux(idx, ks, "per_k" if method == "mux" else "per_valid")[0]
         with collect_notes() as notes:
-            v = eng.vote_curve(idx, [ks])[0]
+            if self._class_patterns() and len(idx) > 1:
+                v = eng.vote_sharing(idx, ks, self.fit.share)
+            else:
+                v = eng.vote_curve(idx, [ks])[0]
         self._notes += notes
         return v

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import functools
+import itertools
 
 import numpy as np
 from scipy import sparse
@@ -349,6 +350,20 @@ def reduce_singles(g: np.ndarray, n_own: int, K: int) -> np.ndarray:
     to[masks, c * (n_own + 1) + j] = 1.0
     r = np.einsum("qmt,mx->qxt", g, to).reshape(g.shape[0], 2, n_own + 1, g.shape[2])
     return r * u[None, None, None, :] ** np.arange(n_own + 1)[None, None, :, None]
+
+
+def group_singles(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """:func:`reduce_singles` (one named answer each) of models that give one and the same named answer, combined
+    into the group's: patterns are disjoint in both the correct answer and the shared one, so
+    ``out[q, c, j]`` sums the members' products with correct bits adding to c <= 1 and shared bits to j <= 1."""
+    state = parts[0]
+    for g in parts[1:]:
+        new = np.zeros_like(state)
+        for c1, j1, c2, j2 in itertools.product((0, 1), repeat=4):
+            if c1 + c2 <= 1 and j1 + j2 <= 1:
+                new[:, c1 + c2, j1 + j2] += state[:, c1, j1] * g[:, c2, j2]
+        state = new
+    return state
 
 
 def single_draw_private(parts: Sequence[np.ndarray], n_labels: int, K: int) -> np.ndarray:

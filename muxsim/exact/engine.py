@@ -13,6 +13,7 @@ given the question and each is averaged over its own rows.
 from __future__ import annotations
 
 import functools
+import itertools
 import warnings
 from typing import Sequence
 
@@ -215,6 +216,60 @@ class Engine:
             return None
         own = [np.flatnonzero(u.any(axis=0)) for u in used]
         return own if max(len(o) for o in own) <= PRIVATE_MAX_OWN else None
+
+    def vote_sharing(self, models: Sequence[int], ks: Sequence[int], share: float) -> np.ndarray:
+        """``(Q,)``: the pooled vote when each model gives one named wrong answer of its own (at most one label
+        column) and, on each question and independently per model, moves it with probability ``share`` to the
+        question's shared answer: a set S of two or more sharing models (probability ``share^|S| (1 -
+        share)^(n - |S|)``) gives one answer together, the others their own (at most one sharing model is the
+        private case).  This is the latent classes' sharing law (:class:`muxsim.fit.classes.ClassPosteriorPopulation`).
+
+        Exact: the sum over S of the grid-free vote of its units (the group S around the shared answer, each
+        other model alone), from per-model tables built once per engine and shared by every subset and
+        pattern.  Raises :class:`~muxsim.errors.MuxsimError` where a model gives two named answers or two
+        models give the same one."""
+        models = list(models)
+        ks = [self._k(i, int(k)) for i, k in zip(models, ks)]
+        own = self._own_labels(models) if len(models) > 1 else None
+        if own is None or max(len(o) for o in own) > 1:
+            raise MuxsimError("vote_sharing: every model must give at most one named answer of its own")
+        n, K = len(models), int(sum(ks))
+        patterns = 2**n - n if share > 0 else 1
+        cost = patterns * self.Q * n * (K + 1) ** 2 * (n // 2 + 1) * 4.0 + self.rows * n * (K + 1) ** 3
+        if not cost <= VOTE_MAX_WORK:  # NaN, as vote_curve's on_limit="nan"
+            warnings.warn(f"vote at k={ks if len(set(ks)) > 1 else ks[0]}: {patterns} sharing patterns of {n} models "
+                          f"on {self.Q} questions need more work than the limit {VOTE_MAX_WORK:.2g} (estimated "
+                          f"{cost:.2g}); not computed (use fewer models or samples, or muxsim.simulate.vote)",
+                          MuxsimWarning, stacklevel=2)
+            return np.full(self.Q, np.nan)
+        y, wy = combine.tie_nodes(n)
+        tabs = [self._memoised(("unit", i, k, K, n), lambda i=i, k=k, o=o: self._unit_tables(i, k, K, o, y))
+                for i, k, o in zip(models, ks, own)]
+        pairs = [t[2] for t in tabs]
+        private = (1 - share) ** n + n * share * (1 - share) ** (n - 1)
+        out = private * (combine.private_credit([t[0] for t in tabs], K, 0, y, wy)
+                         + combine.single_draw_private([t[1] for t in tabs], n, K))
+        for size in range(2, n + 1) if share > 0 else ():
+            for S in itertools.combinations(range(n), size):
+                rest = [a for a in range(n) if a not in S]
+                psis = [combine.shared_label_gf([pairs[a] for a in S], K, y)] + [tabs[a][0] for a in rest]
+                singles = [combine.group_singles([tabs[a][1] for a in S])] + [tabs[a][1] for a in rest]
+                out += share**size * (1 - share) ** (n - size) * (
+                    combine.private_credit(psis, K, size - 1, y, wy) + combine.single_draw_private(singles, n, K))
+        return combine.probability(out, "the sharing vote")
+
+    def _unit_tables(self, i: int, k: int, K: int, own: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Model i's tables over its one named answer ``own`` (a column of zeros if none), mixed into questions:
+        alone (own-answer generating function, reduced single-draw patterns) and in a group (P(j correct, x on
+        the answer))."""
+        W = self.lay.width
+        w = self.lay.model(i)
+        col = w[:, 1 + own[0]] if len(own) else np.zeros(len(w))
+        mc = ModelCounts(np.column_stack([w[:, 0], col, w[:, W + 1], w[:, W + 2]]), self.lay.mode, k)
+        u = combine.vote_nodes(K)[0]
+        return (self._mix(mc.own_labels_gf(k, [0], K, y), i),
+                self._mix(combine.reduce_singles(mc.singleton_gf(k, 1, u), 1, K), i),
+                self._mix(mc.correct_and_label(k, 0), i))
 
     def _private_cost(self, points: list[list[int]], own: list[np.ndarray]) -> float:
         """Estimated work of the ``private`` path (rough, as :meth:`_vote_costs`): each model's tables on every

@@ -52,6 +52,7 @@ prediction, so a model set's interval never depends on the call's other sets.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -358,12 +359,28 @@ class ClassPosteriorPopulation:
     column i; in the pattern of a set S of two or more models (probability
     share^|S| (1 - share)^(n - |S|)) the models in S give the first one's
     column instead.  Every pattern keeps the pooled vote on its grid-free path.
+
+    Exact evaluation (:func:`muxsim.population.evaluate`, :mod:`muxsim.subset_eval`) does not expand the
+    patterns: every method but the vote combines per-model summaries, which a pattern does not change (it
+    renames a model's attractor column), so it reads them from :meth:`private_form` (``share`` 0); the vote
+    sums over the patterns from the same per-model tables (:meth:`muxsim.exact.engine.Engine.vote_sharing`
+    with ``vote_share``).  ``layout()`` itself keeps the patterns (Monte Carlo draws from it).
     """
 
     fit: ClassFit
     models: tuple[str, ...]
     nodes: int
     questions: tuple[int, ...]
+
+    @property
+    def vote_share(self) -> float:
+        """The probability that a model's attractor is the question's shared answer (the patterns' law)."""
+        return float(self.fit.share)
+
+    def private_form(self) -> "ClassPosteriorPopulation":
+        """The same population with every attractor private (``share`` 0): one layout question per (question,
+        class) instead of one per sharing pattern too."""
+        return ClassPosteriorPopulation(dataclasses.replace(self.fit, share=0.0), self.models, self.nodes, self.questions)
 
     def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
         f = self.fit
