@@ -32,7 +32,7 @@ Models are in tie-break order by pilot accuracy (the pilot is the validation
 split), the same order for prediction and observation.
 
 Usage: python bench/calibration.py [--data jhu:0.7,jhu:0.3,jhu:1.0,testbed] [--sizes 2,3] [--m 3] [--boot 4]
-       [--kinds auto,latent,classes,shrinkage]
+       [--kinds auto,latent,classes,shrinkage]  (a kind may carry fit options: shrinkage:locked=1:cross_model=0)
 (``--sizes`` for the first data set; the others: pairs, and for the testbed's 4 models also triples.)
 The last line is
 ``pilot-prediction MAE: <x> points (floor <f>); 90% interval coverage: <c>%; paper MAE: <z> points``
@@ -212,6 +212,17 @@ def breakdown(obs, pred, ks, label):
     return "\n".join(lines)
 
 
+def kind_options(spec: str) -> tuple[str, dict]:
+    """``kind[:option=value...]``, e.g. ``shrinkage:locked=1:cross_model=0`` -> ("shrinkage", {"locked": True,
+    "cross_model": False}); for ``auto`` the options go to its shrinkage family."""
+    kind, *opts = spec.split(":")
+    out = {}
+    for o in opts:
+        key, _, val = o.partition("=")
+        out[key] = bool(int(val)) if val in ("0", "1") else float(val) if "." in val else int(val)
+    return kind, out
+
+
 def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "latent", "classes", "shrinkage"),
         draws: int = 20, max_labels: int = 2, cache=None):
     """One data set: every predictor's MAE (all k, and k <= m beside the pilot-noise floor) and coverage."""
@@ -254,9 +265,11 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
     text.append(breakdown(obs, p_pap, ks, "paper binomial approximation (sc, mux, vote only)"))
     for kind in kinds:
         t1 = time.time()
+        family, extra = kind_options(kind)
         shrink = {"max_labels": max_labels}
-        opts = shrink if kind == "shrinkage" else {"options": {"shrinkage": shrink}} if kind == "auto" else {}
-        f = fit(pilot, kind, **opts)
+        opts = ({**shrink, **extra} if family == "shrinkage" else
+                {"options": {"shrinkage": {**shrink, **extra}}} if family == "auto" else extra)
+        f = fit(pilot, family, **opts)
         t_fit = time.time() - t1
         pred = predict(f, subsets, ks, order, draws=draws)
         t_pred = time.time() - t1 - t_fit
@@ -288,7 +301,8 @@ def main(argv=None):
     ap.add_argument("--boot", type=int, default=4, help="bootstrap replicates for the observed SEs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--kinds", default="auto,latent,classes,shrinkage",
-                    help="predictors (muxsim.fit kinds); the first one gives the last line")
+                    help="predictors (muxsim.fit kinds, each with options as kind:option=value:...); the first one "
+                         "gives the last line")
     ap.add_argument("--draws", type=int, default=20, help="draws for the 90%% predictive intervals (0: none)")
     ap.add_argument("--sizes", default="2,3", help="subset sizes of the first data set (later ones: see Usage)")
     ap.add_argument("--json", help="write the scores to this file")

@@ -45,6 +45,7 @@ from scipy.special import betaln, digamma, gammaln, logsumexp
 
 from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, at_bound, check_table, counts, fit_selection
+from muxsim.fit.locked import locked_posterior
 from muxsim.layout import Layout, from_arrays
 
 __all__ = ["ShrinkageFit", "fit_shrinkage", "PosteriorPopulation", "dirichlet_multinomial_fit", "fit_urn",
@@ -161,6 +162,8 @@ class ShrinkageFit(Fit):
     mixture: bool = False
     min_label_share: float = 0.0  # files of format 1 (before the threshold) predict as they did
     diagnostics: list[str] = field(default_factory=list)
+    lock: np.ndarray | None = None  # (Q, n) P(model locked on one wrong answer | pilot) (muxsim.fit.locked); None: no lock
+    lock_share: np.ndarray | None = None  # (n,) the fitted share of locked questions per model
 
     @property
     def joint_dependent(self) -> bool:  # type: ignore[override]
@@ -260,7 +263,9 @@ class ShrinkageFit(Fit):
                 "codes": self.codes.tolist(), "log_lik": self.log_lik, "nodes": self.nodes, "max_labels": self.max_labels,
                 "prior": self.prior, "prior_c": self.prior_c.tolist(), "prior_a": self.prior_a.tolist(),
                 "post_c": self.post_c.tolist(), "cross_model": self.cross_model, "mixture": self.mixture,
-                "min_label_share": self.min_label_share, **self._diagnostics_dict()}
+                "min_label_share": self.min_label_share,
+                **({} if self.lock is None else {"lock": self.lock.tolist(), "lock_share": self.lock_share.tolist()}),
+                **self._diagnostics_dict()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ShrinkageFit":
@@ -270,7 +275,9 @@ class ShrinkageFit(Fit):
                    np.asarray(d["codes"], dtype=np.int64), d["log_lik"], d["nodes"], d["max_labels"], d["prior"],
                    np.asarray(d["prior_c"], dtype=float), np.asarray(d["prior_a"], dtype=float),
                    np.asarray(d["post_c"], dtype=float), d.get("cross_model", True), d.get("mixture", False),
-                   float(d.get("min_label_share", 0.0)), list(d.get("diagnostics", [])))
+                   float(d.get("min_label_share", 0.0)), list(d.get("diagnostics", [])),
+                   None if d.get("lock") is None else np.asarray(d["lock"], dtype=float),
+                   None if d.get("lock_share") is None else np.asarray(d["lock_share"], dtype=float))
 
 
 def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None,
@@ -398,7 +405,7 @@ def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None
 
 
 def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: bool = True,
-                  mixture: bool = False, min_label_share: float = MIN_LABEL_SHARE) -> ShrinkageFit:
+                  mixture: bool = False, min_label_share: float = MIN_LABEL_SHARE, locked: bool = False) -> ShrinkageFit:
     """Fit the shrinkage population by marginal likelihood (see module notes).
 
     Per model: the correct count of a question is Beta-binomial with prior mean
@@ -412,7 +419,10 @@ def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: b
     two-component mixture: the cross-model regression with probability ``pi_i``,
     else the model's own average (a question can be hard for one model only).
     All numbers per model and the urn's ``beta``, ``tau`` are maximum
-    marginal likelihood estimates.
+    marginal likelihood estimates.  With ``locked=True`` each model may also be
+    locked on one wrong answer on a question (:mod:`muxsim.fit.locked`): its
+    posterior probability per question is a further mixture row of every
+    prediction.
     """
     check_table(table)
     c, w, a = counts(table.codes)
@@ -453,9 +463,11 @@ def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: b
             msg = at_bound(f"{nm}: {key}", math.log(v) if v > 0 else float("nan"), lo, hi, scale="log")
             if msg:
                 diags.append(msg)
+    lock = locked_posterior(table.codes) if locked else None
     return ShrinkageFit(tuple(table.models), tuple(table.question_ids), strength, mean, beta, tau,
                         table.codes.copy(), ll, nodes, max_labels, prior, prior_c, prior_a, post_c, cross_model, mixture,
-                        float(min_label_share), diags)
+                        float(min_label_share), diags, None if lock is None else lock.post,
+                        None if lock is None else lock.share)
 
 
 @dataclass(frozen=True)
@@ -489,13 +501,18 @@ class PosteriorPopulation:
         E = self.nodes
         Lmax = f.max_labels
         W = np.zeros((len(self.questions), E, len(idx), Lmax + 3))
+        lock_col = np.full((len(self.questions), len(idx)), -1)
         for qq, q in enumerate(self.questions):
             # one seeded stream per (question, model): a question's laws do not depend on which
             # other models or questions are evaluated with it
             codes = codes_all[q]
             rngs = [np.random.default_rng([int(self.seed), int(q), int(i)]) for i in idx]
-            n_keep, split = urn_split(codes, idx, u_beta, u_tau, Lmax, E, rngs, f.min_label_share)
+            kept, split = urn_split(codes, idx, u_beta, u_tau, Lmax, E, rngs, f.min_label_share)
+            n_keep = len(kept)
             for r, i in enumerate(idx):
+                if f.lock is not None:  # the answer a locked model repeats: its pilot's (a kept label, or none)
+                    own = np.flatnonzero(kept == codes[i][codes[i] > 0][0]) if (codes[i] > 0).any() else []
+                    lock_col[qq, r] = own[0] if len(own) else -1
                 rng = rngs[r]
                 nc, nw, na = (codes[i] == 0).sum(), (codes[i] > 0).sum(), (codes[i] < 0).sum()
                 nu = pa_all[q, r]
@@ -512,12 +529,35 @@ class PosteriorPopulation:
         # binomial pmf overflows); the effect on any accuracy is below 1e-11
         W = np.where(W < 1e-12, 0.0, W)
         W = W / W.sum(axis=3, keepdims=True)
+        if f.lock is not None:
+            return self._with_lock(W, lock_col, idx)
         return W.reshape(len(self.questions) * E, len(idx), Lmax + 3), np.full(E, 1.0 / E)
+
+    def _with_lock(self, W: np.ndarray, col: np.ndarray, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The locked state added to laws ``W`` (Q, E, n, C): each model's locked law (correct 0, every valid draw
+        on its pilot's wrong answer, abstaining as in its pilot) as row E, weighted by the posterior
+        P(locked) per question and model (0 where the pilot's answer is not a kept label), the other rows by
+        the rest; or, for an interval's draw (``boot``, E = 1), each model locked or not by a seeded draw."""
+        Q, E, n, C = W.shape
+        post = np.where(col >= 0, self.fit.lock[np.asarray(self.questions)][:, idx], 0.0)  # (Q, n)
+        ab = (self.fit.codes < 0).mean(axis=(0, 2))[idx]  # the pilot's abstention rate per model
+        locked = np.zeros((Q, n, C))
+        qq, rr = np.nonzero(col >= 0)
+        locked[qq, rr, 1 + col[qq, rr]] = 1 - ab[rr]
+        locked[..., -1] = np.where(col >= 0, ab[None, :], 1.0)  # (a valid law where it has no weight)
+        if self.boot is not None:
+            draw = np.random.default_rng([int(self.seed), 17]).random((Q, n)) < post
+            W = np.where(draw[:, None, :, None], locked[:, None], W)
+            return W.reshape(Q * E, n, C), np.full(E, 1.0 / E)
+        W = np.concatenate([W, locked[:, None]], axis=1)
+        mw = np.concatenate([np.repeat(((1 - post) / E).T[:, :, None], E, axis=2), post.T[:, :, None]], axis=2)
+        return W.reshape(Q * (E + 1), n, C), mw
 
     def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
         W, mw = self.weights()
-        Q = W.shape[0] // self.nodes
-        return from_arrays(W, "law"), (self.nodes, mw), np.full(Q, 1.0 / Q)
+        E = mw.shape[-1]
+        Q = W.shape[0] // E
+        return from_arrays(W, "law"), (E, mw), np.full(Q, 1.0 / Q)
 
 
 def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, max_labels: int, E: int,
@@ -530,7 +570,8 @@ def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, ma
     ``beta * (other models' count) / (their wrong total + tau)`` and of the tail
     ``beta * tau / (their wrong total + tau)``.  The ``max_labels`` answers heaviest
     in posterior mean over the models are kept, less those whose posterior mean share
-    of every model's wrong mass is below ``min_share``.  Returns (kept, [(E, kept + 1)]).
+    of every model's wrong mass is below ``min_share``.  Returns (the kept answers' codes,
+    [(E, kept + 1)]).
     """
     allw = codes[codes > 0]
     labs, tot = np.unique(allw, return_counts=True)
@@ -552,7 +593,7 @@ def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, ma
         par = np.concatenate([own_w[r, keep] + prior_w[r, keep],
                               [own_w[r, fold].sum() + prior_w[r, fold].sum() + prior_t[r]]])
         split.append(_dirichlet(rngs[r], par, E))
-    return len(keep), split
+    return labs[keep], split
 
 
 def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarray:
