@@ -6,16 +6,16 @@ contradiction (robust level 1); the observed values are the exact ones of the he
 mean signed error (pred - obs) and, in brackets, the MAE, in points, per k, for
 
 * ``shrinkage`` (cross-model priors, the default) and ``shrinkage, own prior`` (``cross_model=False``);
-* each of them with a *locked* state added: on each question, independently per model, model i is locked with
-  probability pi_i -- it never answers correctly and every valid draw is one and the same wrong answer (it
-  abstains at its pilot rate).  pi_i and each question's posterior ell_qi come from EM on the pilot of a
-  mixture of the locked state and a one-class regular model (Beta-binomial correct count, binomial
-  abstentions, the latent classes' attractor pattern); a question can be locked only if its pilot has no
-  correct draw and its valid draws are one answer.  Union and contradiction combine per-model summaries of a
+* each of them with a *locked* state added (:mod:`muxsim.fit.locked`: on each question, independently per
+  model, model i is locked with probability pi_i -- it never answers correctly and every valid draw is one and
+  the same wrong answer; pi_i and each question's posterior ell_qi by EM on the pilot), mixed in here by hand
+  from the fits without it (``fit_shrinkage(locked=True)`` does it in the population).  Union and
+  contradiction combine per-model summaries of a
   question (P(>= 1 correct), P(consistently wrong)), which are linear in each model's law, so the locked
   prediction mixes them exactly: ``ell (1 - abstain)^k + (1 - ell) cw`` and ``(1 - ell) P(>= 1 correct)``.
 
-Exploratory (not a predictor of the package): it measures how much of the bias each change removes.
+Exploratory: it measures how much of these two methods' bias each change removes; ``bench/calibration.py
+--kinds shrinkage:locked=1:cross_model=0`` scores the fit that carries the state on every method.
 
 Usage: python bench/contradiction_bias.py [--data jhu:0.7,jhu:0.3,jhu:1.0]
 """
@@ -28,7 +28,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.special import gammaln
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,34 +37,9 @@ from calibration import load  # noqa: E402
 from muxsim.exact import combine  # noqa: E402
 from muxsim.exact.engine import Engine  # noqa: E402
 from muxsim.fit import fit  # noqa: E402
-from muxsim.fit.classes import _component_ll, _m_step, _pilot_counts  # noqa: E402
+from muxsim.fit.locked import locked_posterior  # noqa: E402
 
 KS = (2, 4, 7)
-
-
-def locked_posterior(codes: np.ndarray, iters: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(pi (n,), ell (Q, n), abstain (n,))`` by EM per model (see module notes)."""
-    d = _pilot_counts(codes)
-    Q, n = d["c"].shape
-    m = d["m"]
-    compatible = (d["c"] == 0) & ((d["r"] <= 1) | (d["j"] == d["r"]))
-    abstain = d["a"].sum(axis=0) / (Q * m)
-    pi, ell = np.full(n, 0.1), np.zeros((Q, n))
-    for i in range(n):
-        di = {key: (v[:, i : i + 1] if isinstance(v, np.ndarray) else v) for key, v in d.items()}
-        a, b, g = np.ones((1, 1)), np.ones((1, 1)), np.ones((Q, 1))
-        ac = di["a"][:, 0]
-        for _ in range(iters):
-            a, b, ab, s = _m_step(di, g, a, b)
-            regular = _component_ll(di, a, b, ab, s)[:, 0, 0]
-            ab0 = float(np.clip(ab[0, 0], 1e-9, 1 - 1e-9))
-            lock = gammaln(m + 1) - gammaln(ac + 1) - gammaln(m - ac + 1) + ac * np.log(ab0) + (m - ac) * np.log1p(-ab0)
-            num = np.log(pi[i]) + np.where(compatible[:, i], lock, -np.inf)
-            t = np.exp(num - np.logaddexp(num, np.log1p(-pi[i]) + regular))
-            pi[i] = max(float(t.mean()), 1e-6)
-            g = (1 - t)[:, None]
-        ell[:, i] = t
-    return pi, ell, abstain
 
 
 def main(argv=None) -> None:
@@ -75,7 +49,8 @@ def main(argv=None) -> None:
     for data in a.data.split(","):
         tab = load(data)
         pilot, held = tab.select(samples=slice(0, 3)), tab.select(samples=slice(3, None))
-        pi, ell, abstain = locked_posterior(pilot.codes)
+        st = locked_posterior(pilot.codes)
+        pi, ell, abstain = st.share, st.post, st.abstain
         print(f"{data}: locked share pi per model: " + ", ".join(f"{m[:12]} {p:.3f}" for m, p in zip(tab.models, pi)))
         fits = {"shrinkage": fit(pilot, "shrinkage"), "shrinkage, own prior": fit(pilot, "shrinkage", cross_model=False)}
         err = {(f, lk, meth): np.zeros((2, len(KS))) for f in fits for lk in (0, 1) for meth in ("contradiction", "union")}

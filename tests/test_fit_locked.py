@@ -1,0 +1,93 @@
+"""The state 'locked on one wrong answer' (muxsim.fit.locked) and the shrinkage fit that carries it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from muxsim.exact import combine
+from muxsim.exact.engine import Engine
+from muxsim.fit import fit
+from muxsim.fit.io import load, save
+from muxsim.fit.locked import locked_posterior
+from muxsim.logs.evaluate import AnswerTable
+
+
+def _table(rng, Q=600, m=4, pi=(0.25, 0.0, 0.1)):
+    """Three models; model i is locked on question q with probability pi[i] (every draw one wrong answer),
+    else right with probability p ~ Beta(2, 2) and wrong with a fresh or the question's shared answer."""
+    n = len(pi)
+    codes = np.zeros((Q, n, m), dtype=np.int64)
+    locked = rng.random((Q, n)) < np.asarray(pi)
+    for q in range(Q):
+        for i in range(n):
+            if locked[q, i]:
+                codes[q, i] = 7
+                continue
+            p = rng.beta(2, 2)
+            for j in range(m):
+                u = rng.random()
+                codes[q, i, j] = 0 if u < p else 7 if u < p + (1 - p) / 2 else 100 + 10 * i + j
+    names = tuple(f"m{i}" for i in range(n))
+    return AnswerTable(tuple(f"q{q}" for q in range(Q)), names, codes, tuple(() for _ in range(Q))), locked
+
+
+def test_em_recovers_the_locked_share_and_only_compatible_questions_can_be_locked():
+    table, locked = _table(np.random.default_rng(0))
+    st = locked_posterior(table.codes)
+    np.testing.assert_allclose(st.share, [0.25, 0.0, 0.1], atol=0.04)
+    codes = table.codes
+    compatible = ((codes == 0).sum(axis=2) == 0) & (codes == codes[:, :, :1]).all(axis=2)
+    assert np.all(st.post[~compatible] == 0)
+    # the truly locked cells get high posteriors where the model is often locked
+    assert st.post[locked[:, 0], 0].mean() > 0.8
+
+
+def test_shrinkage_with_lock_is_the_mixture_of_its_rows():
+    """With the lock, union and contradiction of a pair are the per-model mixtures: P(>= 1 correct) times
+    (1 - post), P(consistently wrong) = post (1 - abstain)^k + (1 - post) times the fit's own value (the base
+    rows are drawn from the same seeded streams)."""
+    table, _ = _table(np.random.default_rng(1), Q=80, m=3)
+    f = fit(table, "shrinkage", locked=True, cross_model=False)
+    base = dataclasses.replace(f, lock=None, lock_share=None)
+    names = ["m0", "m2"]
+    lay, mix, qw = f.population(names).layout()
+    assert mix[1].shape == (2, 80, f.nodes + 1)
+    blay, bmix, _ = base.population(names).layout()
+    eng, beng = Engine(lay, 3, mix=mix), Engine(blay, 3, mix=bmix)
+    post = f.lock[:, [0, 2]]
+    for k in (2, 3):
+        cw = [post[:, a] * 1.0 ** k + (1 - post[:, a]) * beng.consistently_wrong(a, k) for a in (0, 1)]
+        right = [(1 - post[:, a]) * beng._at_least(a, k, 1) for a in (0, 1)]
+        np.testing.assert_allclose(eng.union([0, 1], [k, k]), combine.union(right), atol=1e-12)
+        np.testing.assert_allclose(eng.contradiction([0, 1], [k, k]), combine.contradiction(cw, right), atol=1e-12)
+    # a question whose posterior is 0 for both models predicts as without the lock
+    zero = np.flatnonzero((post == 0).all(axis=1))
+    assert len(zero)
+    np.testing.assert_allclose(eng.vote([0, 1], [3, 3])[zero], beng.vote([0, 1], [3, 3])[zero], atol=1e-12)
+    assert f.predict(3, models=names, methods=["contradiction"], level=None).values["contradiction"][0] > \
+        base.predict(3, models=names, methods=["contradiction"], level=None).values["contradiction"][0]
+
+
+def test_lock_round_trip_and_interval_draws(tmp_path):
+    table, _ = _table(np.random.default_rng(2), Q=60, m=3)
+    f = fit(table, "shrinkage", locked=True)
+    save(f, tmp_path / "f.json")
+    g = load(tmp_path / "f.json")
+    np.testing.assert_array_equal(g.lock, f.lock)
+    np.testing.assert_array_equal(g.lock_share, f.lock_share)
+    a = f.predict([1, 3], models=["m0", "m1"], methods=["vote", "mux"], level=None)
+    b = g.predict([1, 3], models=["m0", "m1"], methods=["vote", "mux"], level=None)
+    for m in ("vote", "mux"):
+        np.testing.assert_array_equal(a.values[m], b.values[m])
+    # interval draws: each question and model is locked (no correct draw, no fresh answer) with its posterior
+    rng = np.random.default_rng(3)
+    draws = np.stack([f.draw_laws(["m0"], rng)[:, 0] for _ in range(200)])  # (draws, Q, C)
+    is_locked = (draws[..., 0] == 0) & (draws[..., -2] == 0)
+    qs = np.flatnonzero(f.lock[:, 0] > 0.3)
+    assert len(qs)
+    freq, post = is_locked[:, qs].mean(axis=0), f.lock[qs, 0]
+    assert np.all(np.abs(freq - post) <= 4 * np.sqrt(post * (1 - post) / 200) + 1e-9)
+    assert not is_locked[:, f.lock[:, 0] == 0].any()
