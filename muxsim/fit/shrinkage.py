@@ -9,6 +9,8 @@
   (``f0_i, f1_i, B_i``);
 - wrong answers: a Polya urn whose base measure is the other models' wrong
   answers on the same question (strength ``beta``) plus fresh answers (``tau``);
+- optionally (``locked=True``), a state "locked on one wrong answer" per question
+  and model (:mod:`muxsim.fit.locked`), one more mixture row of the question;
 
 every number by maximum marginal likelihood of the pilot counts (so how
 strongly to pool is learned, not guessed).  Predictions integrate each
