@@ -353,6 +353,16 @@ def add_paper(curves: Curves) -> Curves:
     return curves
 
 
+def exact_layout(pop) -> tuple:
+    """``(layout, mix, question weights, share)`` of ``pop`` for an exact :class:`Engine` (``Engine(lay, k,
+    mix=mix, share=share)``).  A population whose wrong answers are shared by patterns (``vote_share`` > 0:
+    :class:`muxsim.fit.classes.ClassPosteriorPopulation`) is laid out without them (its ``private_form``),
+    and the engine's vote sums the patterns; every other method is the same on both."""
+    share = float(getattr(pop, "vote_share", 0.0))
+    lay, mix, qw = (pop.private_form() if share else pop).layout()
+    return lay, mix, qw, share
+
+
 def evaluate(
     pop: Population,
     k: int | Iterable[int] = range(1, 10),
@@ -378,18 +388,14 @@ def evaluate(
                         {m: sum(w * c.se[m] for w, c in cs) for m in meths}, "exact", tuple(names),
                         notes=tuple(n for _, c in cs for n in c.notes))
         return add_paper(curves) if with_paper else curves
-    share = getattr(pop, "vote_share", 0.0)  # wrong answers shared by patterns (muxsim.fit.classes): no expansion
-    lay, mix, qw = (pop.private_form() if share else pop).layout()
-    eng = Engine(lay, [int(ks.max())] * lay.n_models, mix=mix)
+    lay, mix, qw, share = exact_layout(pop)
+    eng = Engine(lay, [int(ks.max())] * lay.n_models, mix=mix, share=share)
     values = {m: np.zeros(len(ks)) for m in meths}
     se = {m: np.zeros(len(ks)) for m in meths}
     for m in meths:
         if m == "vote":
-            with collect_notes() as notes:
-                if share and len(idx) > 1:
-                    rows = [eng.vote_sharing(idx, [int(kk)] * len(idx), share) for kk in ks]
-                else:  # the whole curve at once (running powers)
-                    rows = list(eng.vote_curve(idx, [[int(kk)] * len(idx) for kk in ks]))
+            with collect_notes() as notes:  # the whole curve at once (running powers)
+                rows = list(eng.vote_curve(idx, [[int(kk)] * len(idx) for kk in ks]))
         else:
             rows = [per_question(eng, m, idx, pop.models, int(kk), r) for kk in ks]
         for j, v in enumerate(rows):

@@ -32,7 +32,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from muxsim.errors import MuxsimError
-from muxsim.population import check_names
+from muxsim.population import check_names, exact_layout
 
 __all__ = ["Shape", "shape", "KCurve", "k_curve", "n_curve", "ChenOptimum", "chen_optimal_calls",
            "two_difficulty_vote", "vote_optimum"]
@@ -156,10 +156,10 @@ def _engine(pop, models: Sequence[str] | None, kmax: Sequence[int] | int):
     from muxsim.exact.engine import Engine
 
     names = check_names(pop.models, models)
-    lay, mix, qw = pop.layout()
+    lay, mix, qw, share = exact_layout(pop)
     if isinstance(kmax, (int, np.integer)):
         kmax = [int(kmax)] * lay.n_models
-    eng = Engine(lay, list(kmax), mix=mix)
+    eng = Engine(lay, list(kmax), mix=mix, share=share)
     return eng, [list(pop.models).index(m) for m in names], np.asarray(qw, dtype=float)
 
 

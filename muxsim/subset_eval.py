@@ -37,14 +37,13 @@ same engine's per-model tables (:meth:`~muxsim.exact.engine.Engine.vote_sharing`
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from muxsim.errors import MuxsimError
-from muxsim.population import collect_notes
+from muxsim.population import collect_notes, exact_layout
 
 __all__ = ["SubsetEvaluator", "CHUNK_ROWS", "MAX_ROWS", "is_fit"]
 
@@ -85,36 +84,40 @@ class SubsetEvaluator:
         return self._notes + [n for _, ev in self.parts for n in ev.notes]
 
     # -- chunks ---------------------------------------------------------------------------------
-    def _engines(self, sel: list[str], fit=None) -> Iterator[tuple[object, np.ndarray]]:
+    def _engines(self, sel: list[str]) -> Iterator[tuple[object, np.ndarray]]:
         """(engine over the models ``sel``, question weights summing to the chunk's share of all questions)."""
         from muxsim.exact.engine import Engine
 
-        fit = self.fit if fit is None else fit
+        fit = self.fit
         n = len(sel)
         if not self.logged:  # one engine, kept for the next call (singles, then values)
             key = tuple(sel)
             if key not in self._whole:
                 pop = fit.population(sel) if fit is not None else self.source
-                lay, mix, qw = pop.layout()
+                lay, mix, qw, share = exact_layout(pop)
                 if lay.n_questions * n > MAX_ROWS:
                     raise MuxsimError(
                         f"the {type(pop).__name__} of {n} models has {lay.n_questions:,} layout rows per model: too "
                         f"large for one engine over the whole pool (limit {MAX_ROWS:,} rows x models)")
-                self._whole = {key: (Engine(lay, [self.k_max] * n, mix=mix), np.asarray(qw, dtype=float))}
+                self._whole = {key: (Engine(lay, [self.k_max] * n, mix=mix, share=share), np.asarray(qw, dtype=float))}
             yield self._whole[key]
             return
         Q = len(fit.question_ids)
-        probe = fit.population(sel, questions=[0]).layout()[0].n_questions
-        step = max(1, min(Q, self.chunk_rows // max(1, probe * n)))
+        step = self._chunk_step(sel)
         start = 0
         while start < Q:
             qs = list(range(start, min(Q, start + step)))
-            lay, mix, qw = fit.population(sel, questions=qs).layout()
+            lay, mix, qw, share = exact_layout(fit.population(sel, questions=qs))
             if lay.n_questions * n > 2 * self.chunk_rows and len(qs) > 1:  # heavier questions than the probe
                 step = max(1, len(qs) // 2)
                 continue
-            yield Engine(lay, [self.k_max] * n, mix=mix), np.asarray(qw, dtype=float) * (len(qs) / Q)
+            yield Engine(lay, [self.k_max] * n, mix=mix, share=share), np.asarray(qw, dtype=float) * (len(qs) / Q)
             start += len(qs)
+
+    def _chunk_step(self, sel: list[str]) -> int:
+        """Questions per chunk: about :attr:`chunk_rows` layout rows x models, sized on the first question."""
+        probe = exact_layout(self.fit.population(sel, questions=[0]))[0].n_questions
+        return max(1, min(len(self.fit.question_ids), self.chunk_rows // max(1, probe * len(sel))))
 
     # -- values ---------------------------------------------------------------------------------
     def singles(self) -> np.ndarray:
@@ -141,14 +144,11 @@ class SubsetEvaluator:
                 prog = (lambda x, w=w: progress(w * x)) if progress else None
                 out += w * ev.values(jobs, method, r=r, union=union, progress=prog)[0]
             return out, None
-        pool_fit, per_subset = self.fit, self.joint
-        if self._class_patterns():  # the vote sums the patterns itself (Engine.vote_sharing)
-            pool_fit = dataclasses.replace(self.fit, share=0.0)
-        if not per_subset:
-            n_chunks = len(list(self._chunk_plan(pool_fit)))
+        if not self.joint:
+            n_chunks = math.ceil(len(self.fit.question_ids) / self._chunk_step(self.names)) if self.logged else 1
             per_q = self._per_question_rows() and n_chunks == 1
             se = np.full(len(jobs), math.nan) if per_q else None
-            for eng, qw in self._engines(self.names, pool_fit):
+            for eng, qw in self._engines(self.names):
                 for j, (idx, ks) in enumerate(jobs):
                     v = self._one(eng, list(idx), list(ks), method)
                     val = float(qw @ v)
@@ -191,18 +191,6 @@ class SubsetEvaluator:
     def _class_patterns(self) -> bool:
         return self.logged and self.fit.family == "classes" and self.fit.share > 0
 
-    def _chunk_plan(self, fit) -> Iterator[None]:
-        """One item per chunk of the pool (cheap: the plan only, no engines)."""
-        if not self.logged:
-            yield None
-            return
-        Q = len(fit.question_ids)
-        n = len(self.names)
-        probe = fit.population(self.names, questions=[0]).layout()[0].n_questions
-        step = max(1, min(Q, self.chunk_rows // max(1, probe * n)))
-        for _ in range(0, Q, step):
-            yield None
-
     def _per_question_rows(self) -> bool:
         from muxsim.population import Empirical
 
@@ -214,9 +202,6 @@ class SubsetEvaluator:
         if method != "vote":
             return eng.mux(idx, ks, "per_k" if method == "mux" else "per_valid")[0]
         with collect_notes() as notes:
-            if self._class_patterns() and len(idx) > 1:
-                v = eng.vote_sharing(idx, ks, self.fit.share)
-            else:
-                v = eng.vote_curve(idx, [ks])[0]
+            v = eng.vote_curve(idx, [ks])[0]
         self._notes += notes
         return v

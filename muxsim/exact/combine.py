@@ -336,7 +336,6 @@ def single_draw_term(singles: Sequence[np.ndarray], n_labels: int, K: int) -> np
     return state[:, nc == 1].sum(axis=1) @ wu - state[:, :, -1] @ f_small
 
 
-
 def reduce_singles(g: np.ndarray, n_own: int, K: int) -> np.ndarray:
     """Model i's single-draw patterns (:meth:`ModelCounts.singleton_gf` over its ``n_own`` own named answers, at
     :func:`vote_nodes` (K)) summed by what the vote needs of a pattern when no other model gives these answers:

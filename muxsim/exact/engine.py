@@ -35,6 +35,13 @@ PRIVATE_MAX_OWN = 8
 VOTE_MAX_WORK = 3e10
 
 
+def _over_limit(ks: Sequence[int], what: str, estimate: str, where: str = "") -> str:
+    """The note of a vote past :data:`VOTE_MAX_WORK` (not computed)."""
+    return (f"vote at k={list(ks) if len(set(ks)) > 1 else ks[0]}: {what} need more work than the limit "
+            f"{VOTE_MAX_WORK:.2g}{where} (estimated: {estimate}); not computed (use fewer models or samples, "
+            "or muxsim.simulate.vote)")
+
+
 class VoteTooLarge(MuxsimError):
     """No exact path of the pooled vote fits the work limit (the message names k, L and the estimates)."""
 
@@ -55,8 +62,10 @@ def check_k(k: object, n_models: int) -> list[int]:
 class Engine:
     """Exact per-question values for one layout; models are referred to by index."""
 
-    def __init__(self, lay: Layout, k_max: int | Sequence[int], mix: tuple[int, np.ndarray] | None = None):
+    def __init__(self, lay: Layout, k_max: int | Sequence[int], mix: tuple[int, np.ndarray] | None = None,
+                 share: float = 0.0):
         self.lay = lay
+        self.share = float(share)  # the latent classes' sharing of wrong answers, summed by the vote (vote_sharing)
         kmax = check_k(k_max, lay.n_models)
         if lay.mode == "pool":
             sizes = lay.pool_sizes()
@@ -152,7 +161,8 @@ class Engine:
                    on_limit: str = "nan") -> np.ndarray:
         """``(len(points), Q)``: the pooled vote at each k-vector of ``points`` (one k per model).
 
-        Where no named wrong answer is given by two of ``models`` (each model's answers are its own, on
+        An engine made with ``share`` > 0 sums the sharing patterns (:meth:`vote_sharing`).  Where no named
+        wrong answer is given by two of ``models`` (each model's answers are its own, on
         every question), the ``private`` path combines per-model tables built once per engine and shared by
         every subset of its models: the units path below over all questions at once, whose single-draw
         term needs only each pattern's correct bit and size (:func:`combine.single_draw_private`).
@@ -173,6 +183,8 @@ class Engine:
         points = [[self._k(i, int(k)) for i, k in zip(models, ks)] for ks in points]
         if path not in (None,) + VOTE_PATHS:
             raise MuxsimError(f"path={path!r} must be one of {VOTE_PATHS}")
+        if self.share > 0 and len(models) > 1:
+            return np.stack([self.vote_sharing(models, ks, self.share) for ks in points])
         own = self._own_labels(models) if path in (None, "private") else None
         if own is not None and self._private_cost(points, own) <= VOTE_MAX_WORK:
             return self._vote_private_all(models, points, own)
@@ -237,15 +249,15 @@ class Engine:
         patterns = 2**n - n if share > 0 else 1
         cost = patterns * self.Q * n * (K + 1) ** 2 * (n // 2 + 1) * 4.0 + self.rows * n * (K + 1) ** 3
         if not cost <= VOTE_MAX_WORK:  # NaN, as vote_curve's on_limit="nan"
-            warnings.warn(f"vote at k={ks if len(set(ks)) > 1 else ks[0]}: {patterns} sharing patterns of {n} models "
-                          f"on {self.Q} questions need more work than the limit {VOTE_MAX_WORK:.2g} (estimated "
-                          f"{cost:.2g}); not computed (use fewer models or samples, or muxsim.simulate.vote)",
-                          MuxsimWarning, stacklevel=2)
+            warnings.warn(_over_limit(ks, f"{patterns} sharing patterns of {n} models on {self.Q} questions",
+                                      f"{cost:.2g}"), MuxsimWarning, stacklevel=2)
             return np.full(self.Q, np.nan)
         y, wy = combine.tie_nodes(n)
-        tabs = [self._memoised(("unit", i, k, K, n), lambda i=i, k=k, o=o: self._unit_tables(i, k, K, o, y))
+        tabs = [self._memoised(("private", i, k, K, n, 1), lambda i=i, k=k, o=o: self._private_tables(i, k, K, o, y, 1))
                 for i, k, o in zip(models, ks, own)]
-        pairs = [t[2] for t in tabs]
+        pairs = [self._memoised(("correct_and_label", i, k),
+                                lambda t=t, i=i, k=k: self._mix(t[2].correct_and_label(k, 0), i))
+                 for t, i, k in zip(tabs, models, ks)]
         private = (1 - share) ** n + n * share * (1 - share) ** (n - 1)
         out = private * (combine.private_credit([t[0] for t in tabs], K, 0, y, wy)
                          + combine.single_draw_private([t[1] for t in tabs], n, K))
@@ -257,19 +269,6 @@ class Engine:
                 out += share**size * (1 - share) ** (n - size) * (
                     combine.private_credit(psis, K, size - 1, y, wy) + combine.single_draw_private(singles, n, K))
         return combine.probability(out, "the sharing vote")
-
-    def _unit_tables(self, i: int, k: int, K: int, own: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Model i's tables over its one named answer ``own`` (a column of zeros if none), mixed into questions:
-        alone (own-answer generating function, reduced single-draw patterns) and in a group (P(j correct, x on
-        the answer))."""
-        W = self.lay.width
-        w = self.lay.model(i)
-        col = w[:, 1 + own[0]] if len(own) else np.zeros(len(w))
-        mc = ModelCounts(np.column_stack([w[:, 0], col, w[:, W + 1], w[:, W + 2]]), self.lay.mode, k)
-        u = combine.vote_nodes(K)[0]
-        return (self._mix(mc.own_labels_gf(k, [0], K, y), i),
-                self._mix(combine.reduce_singles(mc.singleton_gf(k, 1, u), 1, K), i),
-                self._mix(mc.correct_and_label(k, 0), i))
 
     def _private_cost(self, points: list[list[int]], own: list[np.ndarray]) -> float:
         """Estimated work of the ``private`` path (rough, as :meth:`_vote_costs`): each model's tables on every
@@ -287,19 +286,24 @@ class Engine:
         out = np.zeros((len(points), self.Q))
         for p, ks in enumerate(points):
             K = int(sum(ks))
-            tabs = [self._memoised(("private", i, k, K, L), lambda i=i, k=k, o=o: self._private_tables(i, k, K, o, y))
+            tabs = [self._memoised(("private", i, k, K, L, 0), lambda i=i, k=k, o=o: self._private_tables(i, k, K, o, y))
                     for i, k, o in zip(models, ks, own)]
-            out[p] = combine.private_credit([psi for psi, _ in tabs], K, 0, y, wy)
-            out[p] += combine.single_draw_private([r for _, r in tabs], L, K)
+            out[p] = combine.private_credit([t[0] for t in tabs], K, 0, y, wy)
+            out[p] += combine.single_draw_private([t[1] for t in tabs], L, K)
         return combine.probability(out, "the private-answer vote")
 
-    def _private_tables(self, i: int, k: int, K: int, own: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Model i's own-answer generating function and reduced single-draw patterns, mixed into questions."""
+    def _private_tables(self, i: int, k: int, K: int, own: np.ndarray, y: np.ndarray, at_least: int = 0
+                        ) -> tuple[np.ndarray, np.ndarray, ModelCounts]:
+        """Model i's own-answer generating function and reduced single-draw patterns over its named answers
+        ``own`` (padded with answers it never gives up to ``at_least``), mixed into questions, and its count
+        tables over those columns."""
+        w = self.lay.model(i)
         W = self.lay.width
-        m = len(own)
-        mc = ModelCounts(self.lay.model(i)[:, np.r_[0, 1 + own, W + 1, W + 2]], self.lay.mode, k)
+        pad = np.zeros((len(w), max(0, at_least - len(own))))
+        mc = ModelCounts(np.column_stack([w[:, 0], w[:, 1 + own], pad, w[:, W + 1], w[:, W + 2]]), self.lay.mode, k)
+        m = mc.L
         psi = self._mix(mc.own_labels_gf(k, range(m), K, y), i)
-        return psi, self._mix(combine.reduce_singles(mc.singleton_gf(k, m, combine.vote_nodes(K)[0]), m, K), i)
+        return psi, self._mix(combine.reduce_singles(mc.singleton_gf(k, m, combine.vote_nodes(K)[0]), m, K), i), mc
 
     def _restricted(self, models: list[int]) -> "Engine | None":
         """An engine over ``models`` alone whose label columns are the answers these models give, numbered
@@ -346,11 +350,9 @@ class Engine:
                     how = min(costs, key=costs.get) if costs else None
                     if how is None or not costs[how] <= VOTE_MAX_WORK:
                         why = ", ".join(f"{h} {c:.2g}" for h, c in sorted(costs.items(), key=lambda hc: hc[1]))
-                        plan.append((p, qs, None,
-                                     f"vote at k={ks if len(set(ks)) > 1 else ks[0]}: {len(qs)} question(s) with L = {L} "
-                                     f"named wrong answers shared by {len(models)} models need more work than the limit "
-                                     f"{VOTE_MAX_WORK:.2g} on every exact path (estimated: {why or 'none applies'}); "
-                                     "not computed (use fewer models or samples, or muxsim.simulate.vote)"))
+                        plan.append((p, qs, None, _over_limit(
+                            ks, f"{len(qs)} question(s) with L = {L} named wrong answers shared by {len(models)} models",
+                            f"{why or 'none applies'}", " on every exact path")))
                     else:
                         plan.append((p, qs, how, L))
         return plan

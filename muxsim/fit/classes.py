@@ -360,11 +360,12 @@ class ClassPosteriorPopulation:
     share^|S| (1 - share)^(n - |S|)) the models in S give the first one's
     column instead.  Every pattern keeps the pooled vote on its grid-free path.
 
-    Exact evaluation (:func:`muxsim.population.evaluate`, :mod:`muxsim.subset_eval`) does not expand the
-    patterns: every method but the vote combines per-model summaries, which a pattern does not change (it
-    renames a model's attractor column), so it reads them from :meth:`private_form` (``share`` 0); the vote
-    sums over the patterns from the same per-model tables (:meth:`muxsim.exact.engine.Engine.vote_sharing`
-    with ``vote_share``).  ``layout()`` itself keeps the patterns (Monte Carlo draws from it).
+    Exact evaluation (:func:`muxsim.population.exact_layout`) does not expand the patterns: every method
+    but the vote combines per-model summaries, which a pattern does not change (it renames a model's
+    attractor column), so it reads them from :meth:`private_form` (``share`` 0); the vote sums over the
+    patterns from the same per-model tables (an engine made with ``share=vote_share``,
+    :meth:`muxsim.exact.engine.Engine.vote_sharing`).  ``layout()`` itself keeps the patterns (Monte Carlo
+    draws from it).
     """
 
     fit: ClassFit
