@@ -172,6 +172,19 @@ def one_draw_box(weights: np.ndarray, n_labels: int, m: int) -> np.ndarray:
     return np.roll(box, m, axis=tuple(range(1, n_labels + 1)))
 
 
+def draws_box(weights: np.ndarray, n_labels: int, k: int) -> np.ndarray:
+    """Law of the margins of k independent draws from each row's law, on the box [-k, k]^L (index D + k).
+
+    The margins of k draws lie in [-k, k]^L, so phi^k on a grid of length 2k + 1 per axis
+    determines them exactly (no wrap-around); the inverse transform recovers the law.  Linear in
+    the law of the k draws, so rows can be mixed on this small box before :func:`box_spectrum`
+    takes them to the vote's grid (instead of raising every row's spectrum on the large grid)."""
+    small = 2 * k + 1
+    phi = ipow(one_draw_spectrum(weights, n_labels, small), k)
+    box = irfftn(phi, s=(small,) * n_labels, axes=tuple(range(1, n_labels + 1)))
+    return np.roll(box, k, axis=tuple(range(1, n_labels + 1)))
+
+
 def box_spectrum(box: np.ndarray, size: int) -> np.ndarray:
     """rfft spectrum (length ``size`` per axis) of a law given on the small box [-m, m]^L
     (index D + m): sum_D P(D) exp(-2 pi i omega.D / size), one small DFT matrix per axis."""

@@ -213,7 +213,8 @@ class Engine:
             qs = np.asarray(qs)
             K = max(sum(points[p]) for p in ps)
             size = combine.margin_grid(K, L)
-            step = max(1, int(combine.VOTE_CHUNK_CELLS // (self.E * size**L)))  # bounded memory
+            per_q = len(models) * size**L + self.E * (2 * max(self.k_max) + 1) ** L if self.E > 1 else size**L
+            step = max(1, int(combine.VOTE_CHUNK_CELLS // per_q))  # bounded memory
             for start in range(0, len(qs), step):
                 chunk = qs[start : start + step]
                 out[np.ix_(ps, chunk)] = self._vote_fft_group(models, [points[p] for p in ps], chunk, L, size)
@@ -365,8 +366,11 @@ class Engine:
         costs = {}
         cells = float(combine.margin_grid(K, L)) ** L
         if cells <= combine.VOTE_MAX_CELLS:  # pools and mixtures transform each model's law on the grid
-            per_model = self.lay.mode == "pool" or self.E > 1
-            costs["grid"] = rows * cells * (30 * n if per_model else n + 8) + single
+            if self.E > 1 and self.lay.mode != "pool":  # each row's k-draw law on its small box, then per question
+                box = sum((2.0 * k + 1) ** L * (L + 6) for k in ks)
+                costs["grid"] = rows * box + len(qs) * cells * (sum(2 * k + 9 for k in ks) + n) + single
+            else:
+                costs["grid"] = rows * cells * (30 * n if self.lay.mode == "pool" else n + 8) + single
         if free:
             costs["units"] = rows * n * (K + 1.0) ** 3 * (L // 2 + 1) + single
         if self.E == 1:
@@ -486,8 +490,8 @@ class Engine:
                     continue
                 if self.lay.mode == "pool":
                     spectra += parts(combine.margin_spectrum(sub.label_counts(k, L), k, size))
-                elif self.E > 1:  # a mixture: each model's k-th power before averaging
-                    spectra += parts(combine.ipow(combine.one_draw_spectrum(w, L, size), k))
+                elif self.E > 1:  # a mixture: each row's k-draw law on the small box, averaged, then transformed
+                    spectra += [combine.box_spectrum(b, size) for b in parts(combine.draws_box(w, L, k))]
                 else:
                     # draws with replacement, no mixture: prod_i phi_i^k = (prod_i phi_i)^k, and prod_i phi_i
                     # is the spectrum of one draw from each model, a law on the small box [-m, m]^L
