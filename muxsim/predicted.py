@@ -33,13 +33,16 @@ from muxsim.subset_eval import SubsetEvaluator, is_fit
 __all__ = ["predicted_search", "METHODS", "INTERVALS"]
 
 METHODS = ("mux", "mux_valid", "vote")
+#: at most this many subsets per task sent to a mapper, and at least this many tasks where there are subsets enough
+BLOCK, TASKS = 64, 8
 INTERVALS = ("best", "top", "none")
 
 
 def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux", top: int = 5, r: int = 1,
                      progress: Callable[[float], None] | None = None, max_subsets: int = 2_000_000,
                      models: Sequence[str] | None = None, intervals: str = "best", level: float = 0.9,
-                     draws: int = 40, seed: int = 0, screen: int = 20) -> SearchResult:
+                     draws: int = 40, seed: int = 0, screen: int | None = 20,
+                     mapper: Callable | None = None) -> SearchResult:
     """Every subset of each size of ``models`` (default: all of ``source``'s), ranked by the exact ``method``
     accuracy at ``k`` of ``source``: a :class:`~muxsim.fit.Fit` or a population.
 
@@ -51,7 +54,9 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
 
     Where the fit has no per-model work to share across subsets (:meth:`SubsetEvaluator.shares_work`),
     every subset is first ranked by a proxy that has, and the best ``screen`` of each size are
-    rescored exactly; their values are the fit's own, and the result says ``optimal: not proven``:
+    rescored exactly; their values are the fit's own, and the result says ``optimal: not proven``
+    (``screen=None``: no screen, every subset scored by the fit itself -- for a joint-dependent fit
+    about 0.3-1 s per subset of 500 questions, so on a cluster through ``mapper``):
 
     * a joint-dependent fit (``fit.joint_dependent``: the shrinkage fit's cross-model priors): the
       fit's pool form (:meth:`Fit.pool_form`: each model's prior from all the other models, one
@@ -62,6 +67,9 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
       On jhu T = 0.7 and 0.3 (latent classes of a 3-sample pilot, k = 3) the best vote subset of
       size 2 and 3 was MUX's 1st, 6th, 2nd and 14th of 36 / 84; with shrinkage (T = 0.7, sizes
       2-4) the 1st, 4th and 11th of 36 / 84 / 126.
+
+    ``mapper(fn, shared, argument_tuples)`` (:func:`muxsim.scale.dask_mapper`) evaluates the fit's exact
+    values in blocks of subsets elsewhere; the values are the same.
     """
     if method not in METHODS:
         raise MuxsimError(f"method={method!r} must be one of {METHODS}")
@@ -79,30 +87,64 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     total = sum(math.comb(n, s) for s in sizes)
     if total > max_subsets:
         raise MuxsimError(f"{total} subsets exceed max_subsets={max_subsets} for the predicted objective")
-    if isinstance(screen, bool) or not isinstance(screen, (int, np.integer)) or screen < 1:
-        raise MuxsimError(f"screen={screen!r} must be an integer >= 1")
+    if screen is not None and (isinstance(screen, bool) or not isinstance(screen, (int, np.integer)) or screen < 1):
+        raise MuxsimError(f"screen={screen!r} must be an integer >= 1, or None (no screen)")
     ev = SubsetEvaluator(source, names, k)
     single = ev.singles()
     order = [int(i) for i in np.argsort(-single, kind="stable")]  # tie-break order of the pool
     ordered = tuple(names[i] for i in order)
     combos = [(s, rank, combo) for s in sizes for rank, combo in enumerate(itertools.combinations(range(n), s))]
     jobs = [(tuple(order[i] for i in combo), (k,) * len(combo)) for _, _, combo in combos]
-    screened = fit is not None and not ev.shares_work(method)
-    if screened:  # rank by a proxy that shares per-model work, then rescore the best `screen` of each size
+    comps = ev.parts or [(1.0, ev)]  # a mixture is screened component by component
+    proxied = [] if fit is None or screen is None else [c for c, (_, e) in enumerate(comps) if not e.shares_work(method)]
+    screened = bool(proxied)
+    remote: list[str] = []  # notes of the blocks run through the mapper
+
+    def exact(e: SubsetEvaluator, js: list[int], prog=None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Evaluator ``e``'s own values of these jobs, here or in blocks through ``mapper`` (those of a joint-dependent
+        fit, whose subsets share nothing, or every subset unscreened; rescoring a few subsets of a fit that shares
+        per-model work stays with the engine this process has built)."""
+        if mapper is None or (screened and not e.joint):
+            return e.values([jobs[j] for j in js], method, r=r, union=True, progress=prog)
+        size = max(1, min(BLOCK, -(-len(js) // TASKS)))
+        blocks = [js[i : i + size] for i in range(0, len(js), size)]
+        parts = mapper(_block_values, (e.source, names, k, method, r), [([jobs[j] for j in b],) for b in blocks])
+        for (_, _, nb), b in zip(parts, blocks):
+            remote.extend(nb)
+            if prog:
+                prog(len(b))
+        return (np.concatenate([p[0] for p in parts]),
+                None if any(p[1] is None for p in parts) else np.concatenate([p[1] for p in parts]))
+
+    if screened:  # the components without shared work ranked by a proxy that has it; the best `screen` rescored
         proxy = "mux" if method == "vote" else method
-        by = {(True, False): "the pool form", (True, True): "the pool form's predicted MUX",
-              (False, True): "the fit's predicted MUX"}[fit.joint_dependent, proxy != method]
-        pool = SubsetEvaluator(fit.pool_form(), names, k)
-        vals, se = pool.values(jobs, proxy, r=r, union=True, progress=progress)
+        part, by = [], []
+        for c, (w, e) in enumerate(comps):
+            prog = (lambda x: progress(x / len(comps))) if progress else None
+            if c not in proxied:
+                part.append(exact(e, list(range(len(jobs))), prog)[0])
+                continue
+            joint = e.fit.joint_dependent
+            pool = SubsetEvaluator(e.fit.pool_form(), names, k) if joint else e
+            part.append(pool.values(jobs, proxy, r=r, union=True, progress=prog)[0])
+            by.append(("" if len(comps) == 1 else f"{e.fit.family}: ") + {
+                (True, False): "the pool form", (True, True): "the pool form's predicted MUX",
+                (False, True): "the fit's predicted MUX"}[joint, proxy != method])
+        by = "; ".join(by)
+        weights = np.array([w for w, _ in comps])
+        vals, se = np.tensordot(weights, np.stack(part), axes=1), None
         for s in sizes:
             js = [j for j, c in enumerate(combos) if c[0] == s]
             js.sort(key=lambda j: (-round(vals[j, 0], 12), -round(vals[j, 1], 12), combos[j][1]))
             best = js[: max(screen, top)]
-            vals[best] = ev.values([jobs[j] for j in best], method, r=r, union=True)[0]
+            for c in proxied:
+                part[c][best] = exact(comps[c][1], best)[0]
+            vals[best] = np.tensordot(weights, np.stack([p[best] for p in part]), axes=1)
             rest = js[max(screen, top):]
             vals[rest, 0] = -np.inf  # not rescored: never ranked above a rescored subset
     else:
-        vals, se = ev.values(jobs, method, r=r, union=True, progress=progress)
+        vals, se = exact(ev, list(range(len(jobs))), progress)
+    notes = ev.notes + remote
     out = []
     lost = {s: sum(1 for j, c in enumerate(combos) if c[0] == s and np.isnan(vals[j, 0])) for s in sizes}
     for s in sizes:
@@ -123,17 +165,28 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
             out.append(SizeResult(s, ranked, math.comb(n, s), len(rows), "exhaustive" + not_done, not lost[s]))
     settings = {"population": type(source).__name__, "r": r}
     if screened:
-        why = ("a model's prior depends on the models predicted with it" if fit.joint_dependent else
-               "its vote has no per-model work shared across subsets: each subset's sharing patterns of wrong answers")
+        why = "; ".join(("" if len(comps) == 1 else f"{f.family}: ") + (
+            "a model's prior depends on the models predicted with it" if f.joint_dependent else
+            "its vote has no per-model work shared across subsets: each subset's sharing patterns of wrong answers")
+            for f in (comps[c][1].fit for c in proxied))
+        rest = ", the other components exactly" if len(proxied) < len(comps) else ""
         settings["screen"] = (f"{type(source).__name__}: {why}; every subset ranked by {by} "
-                              f"({fit.pool_form_kind or 'the fit itself'}), the best {screen} per size rescored "
-                              f"exactly; optimality not proven")
+                              f"({fit.pool_form_kind or 'the fit itself'}){rest}, the best {screen} per size "
+                              f"rescored exactly; optimality not proven")
     if any(lost.values()):
         settings["not computed"] = (f"{sum(lost.values())} subset(s) whose exact vote is past the work limit are "
-                                    f"left out (first: {ev.notes[0]})")
+                                    f"left out (first: {notes[0]})")
     if fit is not None and intervals != "none":
         settings["interval"] = f"{100 * level:g}% predictive, {draws} draws"
     return SearchResult(f"predicted {method} at k={k}", ordered, out, settings)
+
+
+def _block_values(shared: tuple, jobs: list) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """(values, standard errors, notes) of one block of jobs (run by a mapper, e.g. on a Dask worker)."""
+    source, names, k, method, r = shared
+    ev = SubsetEvaluator(source, names, k)
+    v, e = ev.values(jobs, method, r=r, union=True)
+    return v, e, ev.notes
 
 
 def interval_of(fit, models: list[str], k: int, method: str, *, r: int = 1, level: float = 0.9, draws: int = 40,

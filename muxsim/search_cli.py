@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -60,17 +61,19 @@ def _parser() -> argparse.ArgumentParser:
                     help="contradiction normalised over all questions (paper; default for exact) or over "
                          "union-correct questions (reference code; the only choice for --objective reference)")
     ap.add_argument("--top", type=int, default=5, help="subsets shown per size (default 5)")
-    ap.add_argument("--screen", type=int, default=20,
+    ap.add_argument("--screen", default="20",
                     help="--objective predicted where a fit shares no work across subsets (shrinkage; the vote of "
                          "latent classes with shared wrong answers): rank every subset by the fit's pool form (by its "
-                         "predicted MUX for the vote), rescore the best N of each size exactly (default 20)")
+                         "predicted MUX for the vote), rescore the best N of each size exactly (default 20); 'all': "
+                         "no screen, every subset scored by the fit (0.3-1 s per subset there: use --workers/--scheduler)")
     ap.add_argument("--strategy", default="auto", choices=("auto", "exhaustive", "branch-and-bound"),
                     help="auto: exhaustive up to 2,000,000 subsets of a size, else branch and bound")
     ap.add_argument("--node-limit", type=int, default=200_000, help="branch-and-bound node budget (default 200000)")
-    ap.add_argument("--scheduler", help="run the exhaustive blocks on an existing Dask cluster at this address "
+    ap.add_argument("--scheduler", help="run the exhaustive blocks (--objective predicted: the fit's exact values, "
+                                        "in blocks of subsets) on an existing Dask cluster at this address "
                                         "(e.g. tcp://host:8786); needs the 'dask' extra")
     ap.add_argument("--workers", type=int, help="run them on a new Dask LocalCluster of N worker processes "
-                                                "(branch and bound always runs in this process)")
+                                                "(branch and bound and the predicted screen run in this process)")
     return ap
 
 
@@ -124,6 +127,16 @@ def _search(argv) -> int:
     return 0
 
 
+def _screen(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise MuxsimError(f"--screen {text}: give an integer >= 1 or 'all'")
+    return n
+
+
 def _predicted(a, sizes) -> int:
     from muxsim import fitted
     from muxsim.calibrate_cli import _split, _table
@@ -131,8 +144,6 @@ def _predicted(a, sizes) -> int:
 
     if a.norm is not None:
         raise MuxsimError("--norm is for the reference and exact objectives")
-    if a.scheduler is not None or a.workers is not None:
-        raise MuxsimError("--scheduler/--workers run the reference and exact searches; the predicted one runs here")
     if a.fit is not None:
         if a.logs:
             raise MuxsimError(f"give LOGS or --fit {a.fit}, not both (the fit already holds what it learnt from logs)")
@@ -164,10 +175,18 @@ def _predicted(a, sizes) -> int:
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit="subset", file=sys.stderr, disable=None)
+    screen = None if a.screen == "all" else _screen(a.screen)
+    run = functools.partial(predicted_search, fit, sizes, 3 if a.k is None else a.k, method=a.method, top=a.top,
+                            r=a.robust, progress=bar.update if bar else None, models=models, intervals=a.intervals,
+                            level=float(a.level), draws=a.draws, screen=screen)
     try:
-        res = predicted_search(fit, sizes, 3 if a.k is None else a.k, method=a.method, top=a.top, r=a.robust,
-                               progress=bar.update if bar else None, models=models, intervals=a.intervals,
-                               level=float(a.level), draws=a.draws, screen=a.screen)
+        if a.scheduler is not None or a.workers is not None:
+            from muxsim.scale import dask_client, dask_mapper
+
+            with dask_client(a.scheduler, a.workers) as client:
+                res = run(mapper=dask_mapper(client))
+        else:
+            res = run()
     finally:
         if bar:
             bar.close()

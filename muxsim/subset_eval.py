@@ -72,7 +72,7 @@ class SubsetEvaluator:
         self.chunk_rows = int(chunk_rows)
         self.logged = self.fit is not None and getattr(self.fit, "question_ids", None) is not None
         self.joint = self.logged and bool(self.fit.joint_dependent)
-        self._whole: dict = {}  # (models,) -> (engine, weights) of a population or a parametric fit
+        self._whole: dict = {}  # (models,) -> (engine, weights) of the last model set evaluated in one chunk
         self._notes: list[str] = []  # votes past the engine's work limit (their values are NaN)
         # a mixture of fits (muxsim.fit.mixture): each component's evaluator, weighted
         self.parts = [(float(w), SubsetEvaluator(c, self.names, k_max, chunk_rows=chunk_rows))
@@ -102,6 +102,10 @@ class SubsetEvaluator:
                 self._whole = {key: (Engine(lay, [self.k_max] * n, mix=mix, share=share), np.asarray(qw, dtype=float))}
             yield self._whole[key]
             return
+        key = tuple(sel)
+        if key in self._whole:  # all questions in one chunk, kept from the last call
+            yield self._whole[key]
+            return
         Q = len(fit.question_ids)
         step = self._chunk_step(sel)
         start = 0
@@ -111,7 +115,10 @@ class SubsetEvaluator:
             if lay.n_questions * n > 2 * self.chunk_rows and len(qs) > 1:  # heavier questions than the probe
                 step = max(1, len(qs) // 2)
                 continue
-            yield Engine(lay, [self.k_max] * n, mix=mix, share=share), np.asarray(qw, dtype=float) * (len(qs) / Q)
+            out = Engine(lay, [self.k_max] * n, mix=mix, share=share), np.asarray(qw, dtype=float) * (len(qs) / Q)
+            if len(qs) == Q:
+                self._whole = {key: out}
+            yield out
             start += len(qs)
 
     def _chunk_step(self, sel: list[str]) -> int:

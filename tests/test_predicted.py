@@ -239,3 +239,40 @@ def test_votes_past_the_work_limit_are_left_out_with_a_note(fits, monkeypatch):
     screened = predicted_search(fits["classes"], [2, 3], 2, method="vote", top=2, intervals="none", screen=2)
     for s in screened.sizes:  # ranked by the MUX (no limit there), the two rescored are past the vote's limit
         assert not s.top and s.strategy.endswith("the best 2 rescored; 2 not computed (vote work limit)")
+
+
+def test_no_screen_scores_every_subset_with_the_fit_itself(fits, monkeypatch):
+    """``screen=None``: a joint-dependent fit's (shrinkage) every subset is scored by the fit itself -- proven,
+    the same ranking and values as rescoring all of them after the screen -- and the same in blocks through a
+    mapper (blocks of 2 subsets here, merged in order)."""
+    import muxsim.predicted as P
+    from muxsim.scale import local_mapper
+
+    f = fits["shrinkage"]
+    full = predicted_search(f, [2, 3], 2, method="vote", top=10, intervals="none", screen=None)
+    assert all(s.proven and s.strategy == "exhaustive" and s.scored == s.n_subsets for s in full.sizes)
+    assert "screen" not in full.settings
+    rescored = predicted_search(f, [2, 3], 2, method="vote", top=10, intervals="none", screen=10)
+    assert full.to_dict()["top"] == rescored.to_dict()["top"]
+    monkeypatch.setattr(P, "BLOCK", 2)  # (and TASKS = 8: blocks of 1 for the 6 pairs)
+    blocks = predicted_search(f, [2, 3], 2, method="vote", top=10, intervals="none", screen=None, mapper=local_mapper)
+    assert blocks.to_dict() == full.to_dict()
+    emp = predicted_search(POP, [2], 2, top=6, intervals="none", mapper=local_mapper)
+    assert emp.to_dict() == predicted_search(POP, [2], 2, top=6, intervals="none").to_dict()
+
+
+def test_cli_screen_all_on_a_dask_localcluster_equals_the_in_process_run(small_table, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    from muxsim.fit import fit, save
+
+    p = tmp_path / "fit.json"
+    save(fit(small_table.select(models=list(small_table.models[:3])), "shrinkage"), p)
+    args = ["search", "--objective", "predicted", "--fit", str(p), "--sizes", "2", "--method", "vote", "--json",
+            "--intervals", "none", "--screen", "all"]
+    assert main(args) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert plain["best"][0]["models"] and "screen" not in plain.get("settings", {})
+    assert main(args + ["--workers", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == plain
+    assert main(args[:-1] + ["0"]) == 2
+    assert "--screen 0: give an integer >= 1 or 'all'" in capsys.readouterr().err

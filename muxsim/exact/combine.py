@@ -172,17 +172,30 @@ def one_draw_box(weights: np.ndarray, n_labels: int, m: int) -> np.ndarray:
     return np.roll(box, m, axis=tuple(range(1, n_labels + 1)))
 
 
-def draws_box(weights: np.ndarray, n_labels: int, k: int) -> np.ndarray:
-    """Law of the margins of k independent draws from each row's law, on the box [-k, k]^L (index D + k).
+@functools.lru_cache(maxsize=32)
+def _draw_compositions(n_labels: int, k: int) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix]:
+    """Every split of k draws over (correct, each named answer, the rest): counts ``(M, L + 2)``, log multinomial
+    coefficients ``(M,)`` and the 0/1 map ``(M, (2k + 1)^L)`` onto the margins' box (index D + k)."""
+    L = n_labels
+    comps = np.array([c for c in itertools.product(range(k + 1), repeat=L + 1) if sum(c) <= k], dtype=int)
+    comps = np.column_stack([comps, k - comps.sum(axis=1)])
+    logc = gammaln(k + 1) - gammaln(comps + 1).sum(axis=1)
+    flat = np.ravel_multi_index(tuple((comps[:, :1] - comps[:, 1 : 1 + L] + k).T), (2 * k + 1,) * L)
+    onto = sparse.csr_matrix((np.ones(len(comps)), (np.arange(len(comps)), flat)), shape=(len(comps), (2 * k + 1) ** L))
+    return comps, logc, onto
 
-    The margins of k draws lie in [-k, k]^L, so phi^k on a grid of length 2k + 1 per axis
-    determines them exactly (no wrap-around); the inverse transform recovers the law.  Linear in
-    the law of the k draws, so rows can be mixed on this small box before :func:`box_spectrum`
-    takes them to the vote's grid (instead of raising every row's spectrum on the large grid)."""
-    small = 2 * k + 1
-    phi = ipow(one_draw_spectrum(weights, n_labels, small), k)
-    box = irfftn(phi, s=(small,) * n_labels, axes=tuple(range(1, n_labels + 1)))
-    return np.roll(box, k, axis=tuple(range(1, n_labels + 1)))
+
+def draws_box(weights: np.ndarray, n_labels: int, k: int) -> np.ndarray:
+    """Law of the margins D_w = n_correct - n_w of k independent draws from each row's law, on the box
+    [-k, k]^L (array index D + k): the multinomial law of the k draws over (correct, each named answer, the
+    rest), summed onto the margins.  Linear in the law of the k draws, so rows can be mixed on this small box
+    before :func:`box_spectrum` takes them to the vote's grid (instead of raising every row's spectrum there)."""
+    L = n_labels
+    comps, logc, onto = _draw_compositions(L, k)
+    cols = np.column_stack([weights[:, : 1 + L], 1.0 - weights[:, : 1 + L].sum(axis=1)]).clip(0.0, 1.0)
+    powers = cols[:, :, None] ** np.arange(k + 1)  # (rows, L + 2, k + 1)
+    p = np.exp(logc)[None, :] * np.prod(powers[:, np.arange(L + 2)[None, :], comps], axis=2)  # (rows, M)
+    return np.asarray((onto.T @ p.T).T).reshape((-1,) + (2 * k + 1,) * L)
 
 
 def box_spectrum(box: np.ndarray, size: int) -> np.ndarray:

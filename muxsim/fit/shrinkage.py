@@ -240,6 +240,13 @@ class ShrinkageFit(Fit):
         cache[key] = out
         return out
 
+    def urn_counts(self, q: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`urn_counts` of question q's pilot, kept (every model set's population reads it)."""
+        cache = self.__dict__.setdefault("_urn_cache", {})
+        if q not in cache:
+            cache[q] = urn_counts(self.codes[q])
+        return cache[q]
+
     def population(self, models: Sequence[str] | None = None, *, nodes: int | None = None,
                    questions: Sequence[int] | None = None) -> "PosteriorPopulation":
         names, qs = fit_selection(self.models, len(self.question_ids), models, questions)
@@ -504,29 +511,29 @@ class PosteriorPopulation:
         Lmax = f.max_labels
         W = np.zeros((len(self.questions), E, len(idx), Lmax + 3))
         lock_col = np.full((len(self.questions), len(idx)), -1)
+        c_all, w_all, a_all = counts(codes_all)
         for qq, q in enumerate(self.questions):
             # one seeded stream per (question, model): a question's laws do not depend on which
             # other models or questions are evaluated with it
             codes = codes_all[q]
             rngs = [np.random.default_rng([int(self.seed), int(q), int(i)]) for i in idx]
-            kept, split = urn_split(codes, idx, u_beta, u_tau, Lmax, E, rngs, f.min_label_share)
+            kept, split = urn_split(codes, idx, u_beta, u_tau, Lmax, E, rngs, f.min_label_share, f.urn_counts(q))
             n_keep = len(kept)
             for r, i in enumerate(idx):
                 if f.lock is not None:  # the answer a locked model repeats: its pilot's (a kept label, or none)
                     own = np.flatnonzero(kept == codes[i][codes[i] > 0][0]) if (codes[i] > 0).any() else []
                     lock_col[qq, r] = own[0] if len(own) else -1
                 rng = rngs[r]
-                nc, nw, na = (codes[i] == 0).sum(), (codes[i] > 0).sum(), (codes[i] < 0).sum()
                 nu = pa_all[q, r]
                 pcs = post_all[q, r]  # (2, 3): weight, alpha, beta of each posterior component
                 n1 = int(round(E * pcs[0, 0]))  # stratified: components get their share of the draws
                 pc = np.concatenate([_beta_draw(rng, pcs[0, 1], pcs[0, 2], n1), _beta_draw(rng, pcs[1, 1], pcs[1, 2], E - n1)])
-                sa = _beta_draw(rng, na + B_all[r] * nu, nw + B_all[r] * (1 - nu), E)
-                coarse = np.stack([pc, (1 - pc) * (1 - sa), (1 - pc) * sa], axis=1)  # correct, wrong, abstain
-                W[qq, :, r, 0] = coarse[:, 0]
-                W[qq, :, r, -1] = coarse[:, 2]
-                W[qq, :, r, 1 : 1 + n_keep] = coarse[:, 1:2] * split[r][:, :-1]
-                W[qq, :, r, Lmax + 1] = coarse[:, 1] * split[r][:, -1]
+                sa = _beta_draw(rng, a_all[q, i] + B_all[r] * nu, w_all[q, i] + B_all[r] * (1 - nu), E)
+                wrong = (1 - pc) * (1 - sa)  # correct pc, wrong, abstain (1 - pc) sa
+                W[qq, :, r, 0] = pc
+                W[qq, :, r, -1] = (1 - pc) * sa
+                W[qq, :, r, 1 : 1 + n_keep] = wrong[:, None] * split[r][:, :-1]
+                W[qq, :, r, Lmax + 1] = wrong * split[r][:, -1]
         # drop shares below 1e-12 (gamma draws of tiny shapes underflow to denormals, where scipy's
         # binomial pmf overflows); the effect on any accuracy is below 1e-11
         W = np.where(W < 1e-12, 0.0, W)
@@ -563,7 +570,8 @@ class PosteriorPopulation:
 
 
 def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, max_labels: int, E: int,
-              rngs: Sequence[np.random.Generator], min_share: float = 0.0) -> tuple[int, list[np.ndarray]]:
+              rngs: Sequence[np.random.Generator], min_share: float = 0.0,
+              stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[int, list[np.ndarray]]:
     """Posterior draws of how each model's wrong mass splits over one question's named wrong answers.
 
     ``codes`` is the question's pilot (n, m); for each model in ``idx``, E draws of
@@ -573,12 +581,11 @@ def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, ma
     ``beta * tau / (their wrong total + tau)``.  The ``max_labels`` answers heaviest
     in posterior mean over the models are kept, less those whose posterior mean share
     of every model's wrong mass is below ``min_share``.  Returns (the kept answers' codes,
-    [(E, kept + 1)]).
+    [(E, kept + 1)]).  ``stats``: :func:`urn_counts` of ``codes``, where already at hand.
     """
-    allw = codes[codes > 0]
-    labs, tot = np.unique(allw, return_counts=True)
-    own_w = (codes[list(idx)][:, :, None] == labs[None, None, :]).sum(axis=1).astype(float)  # (models, labels)
-    Wo = (len(allw) - (codes[list(idx)] > 0).sum(axis=1)).astype(float)[:, None]  # the other models' wrong total
+    labs, tot, own_all, wrong_all = urn_counts(codes) if stats is None else stats
+    own_w = own_all[list(idx)]  # (models, labels)
+    Wo = (wrong_all.sum() - wrong_all[list(idx)])[:, None]  # the other models' wrong total
     oth = tot[None, :] - own_w
     prior_w = np.where(oth > 0, beta * oth / (Wo + tau), 0.0)
     prior_t = beta * tau / (Wo[:, 0] + tau)
@@ -598,27 +605,42 @@ def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, ma
     return labs[keep], split
 
 
+def urn_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One question's wrong answers (its pilot ``codes`` (n, m)): the answers, their counts over all models, each
+    model's count of each ``(n, answers)`` and each model's wrong total ``(n,)`` (floats)."""
+    labs, tot = np.unique(codes[codes > 0], return_counts=True)
+    own = (codes[:, :, None] == labs[None, None, :]).sum(axis=1).astype(float)
+    return labs, tot, own, (codes > 0).sum(axis=1).astype(float)
+
+
 def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarray:
-    """n Beta(a, b) draws; a or b <= 0 gives the point mass at 0 or 1."""
+    """n Beta(a, b) draws (the first share of :func:`_dirichlet` of (a, b), drawn the same way); a or b <= 0
+    gives the point mass at 0 or 1."""
     if a <= 0:
         return np.zeros(n)
     if b <= 0:
         return np.ones(n)
-    return _dirichlet(rng, np.array([a, b]), n)[:, 0]
+    g = rng.gamma((a, b), size=(n, 2))
+    tot = g[:, 0] + g[:, 1]
+    if n and tot.min() <= 0:  # both gammas underflowed: the mass on the larger shape
+        g[tot <= 0] = (1.0, 0.0) if a >= b else (0.0, 1.0)
+        tot = g[:, 0] + g[:, 1]
+    return g[:, 0] / tot
 
 
 def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarray:
     """n Dirichlet(alpha) draws; components with alpha = 0 are exactly 0."""
     alpha = np.asarray(alpha, dtype=float)
-    g = np.zeros((n, len(alpha)))
     pos = alpha > 0
-    g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
+    if pos.all():
+        g = rng.gamma(alpha, size=(n, len(alpha)))
+    else:
+        g = np.zeros((n, len(alpha)))
+        g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
     tot = g.sum(axis=1, keepdims=True)
-    bad = tot[:, 0] <= 0  # every gamma underflowed (tiny alphas): put the mass on the largest alpha
-    if np.any(bad):
+    if tot.min() <= 0:  # every gamma of a row underflowed (tiny alphas): put its mass on the largest alpha
+        bad = tot[:, 0] <= 0
         g[bad] = 0.0
         g[bad, int(np.argmax(alpha))] = 1.0
         tot = g.sum(axis=1, keepdims=True)
     return g / tot
-
-
