@@ -96,8 +96,12 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     combos = [(s, rank, combo) for s in sizes for rank, combo in enumerate(itertools.combinations(range(n), s))]
     jobs = [(tuple(order[i] for i in combo), (k,) * len(combo)) for _, _, combo in combos]
     comps = ev.parts or [(1.0, ev)]  # a mixture is screened component by component
-    proxied = [] if fit is None or screen is None else [c for c, (_, e) in enumerate(comps) if not e.shares_work(method)]
-    screened = bool(proxied)
+    need = [c for c, (_, e) in enumerate(comps) if not e.shares_work(method)]  # no per-model work shared
+    screened = fit is not None and screen is not None and bool(need)
+    proxy = "mux" if method == "vote" else method
+    # screened components, by their proxy: for the vote every component's MUX (cheaper than the exact vote
+    # of the others, which are rescored anyway); for MUX only those without shared work, by their pool form
+    proxied = list(range(len(comps))) if screened and proxy != method else need if screened else []
     remote: list[str] = []  # notes of the blocks run through the mapper
 
     def exact(e: SubsetEvaluator, js: list[int], prog=None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -116,8 +120,7 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
         return (np.concatenate([p[0] for p in parts]),
                 None if any(p[1] is None for p in parts) else np.concatenate([p[1] for p in parts]))
 
-    if screened:  # the components without shared work ranked by a proxy that has it; the best `screen` rescored
-        proxy = "mux" if method == "vote" else method
+    if screened:  # every subset ranked by the components' proxies and exact values; the best `screen` rescored
         part, by = [], []
         for c, (w, e) in enumerate(comps):
             prog = (lambda x: progress(x / len(comps))) if progress else None
@@ -168,7 +171,7 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
         why = "; ".join(("" if len(comps) == 1 else f"{f.family}: ") + (
             "a model's prior depends on the models predicted with it" if f.joint_dependent else
             "its vote has no per-model work shared across subsets: each subset's sharing patterns of wrong answers")
-            for f in (comps[c][1].fit for c in proxied))
+            for f in (comps[c][1].fit for c in need))
         rest = ", the other components exactly" if len(proxied) < len(comps) else ""
         settings["screen"] = (f"{type(source).__name__}: {why}; every subset ranked by {by} "
                               f"({fit.pool_form_kind or 'the fit itself'}){rest}, the best {screen} per size "
