@@ -24,7 +24,8 @@ The same on the testbed example (real_runs/testbed/example/samples.jsonl.gz:
 4 tiny models x 200 questions x 10 samples, seed 0), sizes 2-4.
 
 Then the ``predicted`` objective (MUX and the vote) on fits (latent, classes, shrinkage and their mixture)
-of a 3-sample pilot of the 20-model pool: ``--fitted-only`` runs this part alone.
+of a 3-sample pilot of the 20-model pool, and the screen of the shrinkage fit against scoring every subset
+with the fit (``screen=None``) on the jhu logs: ``--fitted-only`` runs these parts alone.
 
 Timings are wall-clock on a shared machine and noisy.
 """
@@ -145,6 +146,7 @@ def speed() -> None:
     print(f"search: {sum(math.comb(20, s) for s in SIZES)} subsets in {t1 - t0:.3f} s  (20-model LatentDifficulty "
           f"population, objective predicted MUX at k={KSEL} with union and contradiction, sizes 2-5)")
     fitted_pilot()
+    screen_check()
 
 
 def fitted_pilot() -> None:
@@ -171,6 +173,36 @@ def fitted_pilot() -> None:
                     if kind in fit_s else "the three fits mixed 1/3 each, as kind='auto' may return")
             print(f"search: {total} subsets in {t2 - t1:.3f} s  (predicted {method} at k={KSEL} with union and "
                   f"contradiction, sizes 2-5; {what}; size 5: {how})", flush=True)
+
+
+def screen_check() -> None:
+    """The screen against scoring every subset with the fit itself (``screen=None``): the shrinkage fit of a
+    3-sample pilot of the bundled jhu logs (T = 0.7, 9 models x 100 questions), sizes 2-4, k = 3, MUX and the vote;
+    the pool form's rank of each size's true best subset, and the times."""
+    from muxsim.calibrate_cli import read_logs
+    from muxsim.fit import fit
+    from muxsim.logs.evaluate import answer_table
+    from muxsim.predicted import predicted_search
+
+    jhu = answer_table(read_logs(sorted(glob.glob("real_runs/logs/jhu-llm-temperature/*temp-0.7.csv.gz"))))
+    f = fit(jhu.select(samples=slice(0, 3)), "shrinkage")
+    sizes = [2, 3, 4]
+    for method in ("mux", "vote"):
+        t0 = time.perf_counter()
+        scr = predicted_search(f, sizes, KSEL, method=method, top=1, intervals="none")
+        t1 = time.perf_counter()
+        full = predicted_search(f, sizes, KSEL, method=method, top=1, intervals="none", screen=None)
+        t2 = time.perf_counter()
+        pool = predicted_search(f.pool_form(), sizes, KSEL, method="mux", top=200, intervals="none")
+        ranks = []
+        for a, b, p in zip(scr.sizes, full.sizes, pool.sizes):
+            best = tuple(sorted(full.models[i] for i in b.top[0].idx))
+            order = [tuple(sorted(pool.models[i] for i in r.idx)) for r in p.top]
+            ranks.append(f"size {b.size}: {'same' if a.top[0].idx == b.top[0].idx else 'DIFFERENT'} best "
+                         f"(its rank by the screen {order.index(best) + 1} of {b.n_subsets})")
+        print(f"screen (shrinkage fit of a 3-sample jhu T=0.7 pilot, predicted {method} at k={KSEL}, sizes 2-4, "
+              f"{sum(b.n_subsets for b in full.sizes)} subsets): screened {t1 - t0:.1f} s, every subset {t2 - t1:.1f} s; "
+              + "; ".join(ranks), flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -255,6 +287,7 @@ if __name__ == "__main__":
 
     if "--fitted-only" in sys.argv:
         fitted_pilot()
+        screen_check()
         sys.exit()
     if "--held-out-only" not in sys.argv:
         speed()
