@@ -11,7 +11,7 @@ from muxsim.exact import combine
 from muxsim.exact.engine import Engine
 from muxsim.fit import fit
 from muxsim.fit.io import load, save
-from muxsim.fit.locked import locked_posterior
+from muxsim.fit.locked import compatible, lock_loglik, posterior, repeat_loglik
 from muxsim.logs.evaluate import AnswerTable
 
 
@@ -36,13 +36,40 @@ def _table(rng, Q=600, m=4, pi=(0.25, 0.0, 0.1)):
 
 def test_em_recovers_the_locked_share_and_only_compatible_questions_can_be_locked():
     table, locked = _table(np.random.default_rng(0))
-    st = locked_posterior(table.codes)
-    np.testing.assert_allclose(st.share, [0.25, 0.0, 0.1], atol=0.04)
+    f = fit(table, "shrinkage", locked=True, cross_model=False)
+    np.testing.assert_allclose(f.lock_share, [0.25, 0.0, 0.1], atol=0.04)
     codes = table.codes
-    compatible = ((codes == 0).sum(axis=2) == 0) & (codes == codes[:, :, :1]).all(axis=2)
-    assert np.all(st.post[~compatible] == 0)
+    ok = ((codes == 0).sum(axis=2) == 0) & (codes == codes[:, :, :1]).all(axis=2)  # (no abstentions here)
+    np.testing.assert_array_equal(compatible(codes), ok)
+    assert np.all(f.lock[~ok] == 0)
     # the truly locked cells get high posteriors where the model is often locked
-    assert st.post[locked[:, 0], 0].mean() > 0.8
+    assert f.lock[locked[:, 0], 0].mean() > 0.8
+    # the regular prior is refitted without the locked cells: model 0's prior mean of the correct share is
+    # near the unlocked cells' Beta(2, 2) mean, the plain fit's is pulled towards wrong by the locked quarter
+    plain = fit(table, "shrinkage", cross_model=False)
+    assert abs(f.mean["m0"][0] - 0.5) < 0.04 < abs(plain.mean["m0"][0] - 0.5)
+
+
+def test_lock_pieces_on_a_small_case():
+    """compatible cells (abstentions allowed), the lock's abstention likelihood at the pilot rate, the urn's
+    repeat probability and the posterior, against hand-computed values."""
+    codes = np.array([[[5, 5, -1], [0, 5, 5]], [[5, 6, 5], [-1, -1, -1]]])  # (Q=2, n=2, m=3)
+    np.testing.assert_array_equal(compatible(codes), [[True, False], [False, True]])
+    rate = np.array([1 / 6, 3 / 6])  # model 0 abstains once in 6 draws, model 1 three times
+    want = np.array([[np.log(rate[0]) + 2 * np.log(1 - rate[0]), 3 * np.log(1 - rate[1])],
+                     [3 * np.log(1 - rate[0]), 3 * np.log(rate[1])]])
+    np.testing.assert_allclose(lock_loglik(codes), want, atol=1e-12)
+    from muxsim.fit.shrinkage import urn_counts
+
+    beta, tau = 2.0, 0.5
+    rep = repeat_loglik(codes, beta, tau, lambda q: urn_counts(codes[q]))
+    pi = 2 / (2 + tau)  # cell (0, 0): answer 5 given twice by model 1, whose wrong total is 2
+    assert rep[0, 0] == pytest.approx(np.log((1 + beta * pi) / (1 + beta)), abs=1e-12)
+    assert rep[1, 1] == 0.0 and rep[0, 1] == 0.0
+    post = posterior(np.array([0.2, 0.5]), np.log(np.full((2, 2), 0.3)), np.log(np.full((2, 2), 0.1)),
+                     compatible(codes))
+    assert post[0, 0] == pytest.approx(0.2 * 0.3 / (0.2 * 0.3 + 0.8 * 0.1), abs=1e-12)
+    assert post[0, 1] == 0.0 and post[1, 1] == pytest.approx(0.5 * 0.3 / (0.5 * 0.3 + 0.5 * 0.1), abs=1e-12)
 
 
 def test_shrinkage_with_lock_is_the_mixture_of_its_rows():

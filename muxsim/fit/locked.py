@@ -1,62 +1,66 @@
-"""Models locked on one wrong answer: the pilot's evidence, per question and model.
+"""Models locked on one wrong answer: the pieces of the shrinkage fit's locked state.
 
 Model.  On each question, independently per model given the question, model i is *locked* with probability
 ``pi_i``: it never answers correctly and every valid draw is one and the same wrong answer (it abstains at
-its pilot rate ``a_i``).  Otherwise it answers by a regular law: a Beta-binomial correct count, a binomial
-abstention count and the latent classes' attractor pattern for the wrong draws (one class:
-:func:`muxsim.fit.classes._component_ll`).  A question can be locked only where its pilot has no correct
-draw and its valid draws are all one answer.
+its pilot rate ``a_i``).  Otherwise it answers by the fit's regular law.  A question can be locked only where
+its pilot has no correct draw and its valid draws are all one answer (:func:`compatible`).
 
-:func:`locked_posterior` fits ``pi_i`` and the regular law by EM on the pilot, model by model, and returns
-each question's posterior probability of being locked, ``post[q, i] = pi_i L_lock / (pi_i L_lock + (1 -
-pi_i) L_regular)``.  The real logs have such states: on the jhu logs at T = 0.7, of the (question, model)
-cells whose 3 pilot draws were one wrong answer, 64% gave that answer in all 7 held-out draws; a per-question
-Beta of the correct share with an attractor share below 1 lets the probability of k identical wrong draws
-fall with k far faster (``bench/consistently_wrong.py``).
+The posterior of a cell is ``pi_i L_lock / (pi_i L_lock + (1 - pi_i) L_regular)`` (:func:`posterior`), where
+both likelihoods leave out what they share: which wrong answer the first wrong draw is, and the binomial
+coefficient of the abstentions.  The shrinkage fit (:func:`muxsim.fit.shrinkage.fit_shrinkage` with
+``locked=True``) alternates these posteriors with its own regular law refitted with each cell weighted by
+its probability of not being locked (EM), so the regular law's priors and urn are not pulled towards "wrong"
+by the locked cells they no longer have to explain.  The real logs have such states: on the jhu logs at
+T = 0.7, of the (question, model) cells whose 3 pilot draws were one wrong answer, 64% gave that answer in
+all 7 held-out draws (``bench/contradiction_bias.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import xlogy
 
-from muxsim.fit.classes import _component_ll, _m_step, _pilot_counts
-
-__all__ = ["LockedState", "locked_posterior"]
+__all__ = ["compatible", "lock_loglik", "repeat_loglik", "posterior"]
 
 
-@dataclass(frozen=True)
-class LockedState:
-    """``share[i]`` = pi_i, ``post[q, i]`` = P(locked | pilot), ``abstain[i]`` = the pilot's abstention rate."""
-
-    share: np.ndarray
-    post: np.ndarray
-    abstain: np.ndarray
+def compatible(codes: np.ndarray) -> np.ndarray:
+    """``(Q, n)``: no correct draw and at most one distinct wrong answer among the pilot draws ``codes`` (Q, n, m)."""
+    wrong = np.where(codes > 0, codes, np.iinfo(np.int64).max)
+    first = wrong.min(axis=2, keepdims=True)
+    return ~(codes == 0).any(axis=2) & ((codes <= 0) | (codes == first)).all(axis=2)
 
 
-def locked_posterior(codes: np.ndarray, iters: int = 60) -> LockedState:
-    """Fit the locked state on pilot answer codes ``(Q, n, m)`` (module notes): EM per model, ``iters`` rounds
-    (a fixed number: the result does not depend on a tolerance), pi_i started at 0.1."""
-    d = _pilot_counts(codes)
-    Q, n = d["c"].shape
-    m = d["m"]
-    compatible = (d["c"] == 0) & ((d["r"] <= 1) | (d["j"] == d["r"]))
-    abstain = d["a"].sum(axis=0) / (Q * m)
-    share, post = np.full(n, 0.1), np.zeros((Q, n))
-    for i in range(n):
-        di = {key: (v[:, i : i + 1] if isinstance(v, np.ndarray) else v) for key, v in d.items()}
-        a, b, g = np.ones((1, 1)), np.ones((1, 1)), np.ones((Q, 1))
-        ac = di["a"][:, 0]
-        for _ in range(iters):
-            a, b, ab, s = _m_step(di, g, a, b)
-            regular = _component_ll(di, a, b, ab, s)[:, 0, 0]
-            p_ab = float(np.clip(ab[0, 0], 1e-9, 1 - 1e-9))
-            lock = gammaln(m + 1) - gammaln(ac + 1) - gammaln(m - ac + 1) + ac * np.log(p_ab) + (m - ac) * np.log1p(-p_ab)
-            num = np.log(share[i]) + np.where(compatible[:, i], lock, -np.inf)
-            t = np.exp(num - np.logaddexp(num, np.log1p(-share[i]) + regular))
-            share[i] = max(float(t.mean()), 1e-6)
-            g = (1 - t)[:, None]
-        post[:, i] = t
-    return LockedState(share, post, abstain)
+def lock_loglik(codes: np.ndarray) -> np.ndarray:
+    """``(Q, n)``: log P(the pilot's abstentions | locked), each model abstaining at its pilot rate (no
+    binomial coefficient; the answer repeated is not scored)."""
+    a = (codes < 0).sum(axis=2)
+    m = codes.shape[2]
+    rate = a.sum(axis=0) / (a.shape[0] * m)  # per model
+    return xlogy(a, rate[None, :]) + xlogy(m - a, 1 - rate[None, :])
+
+
+def repeat_loglik(codes: np.ndarray, beta: float, tau: float, urn_counts) -> np.ndarray:
+    """``(Q, n)``: log P(every wrong draw after the first repeats it) under the wrong-answer urn (``beta``,
+    ``tau``; :func:`muxsim.fit.shrinkage.urn_split`): the j-th repeat has probability
+    ``(j + beta pi) / (j + beta)``, ``pi`` = the other models' count of the answer over (their wrong total +
+    ``tau``).  ``urn_counts(q)`` gives question q's counts.  0 where fewer than two wrong draws; only
+    meaningful on :func:`compatible` cells."""
+    Q, n, m = codes.shape
+    out = np.zeros((Q, n))
+    w = (codes > 0).sum(axis=2)
+    for q, i in zip(*np.nonzero(compatible(codes) & (w >= 2))):
+        labs, tot, own, wrong = urn_counts(q)
+        col = int(np.searchsorted(labs, codes[q, i][codes[q, i] > 0][0]))
+        oth = tot[col] - own[i, col]
+        pi = oth / (wrong.sum() - wrong[i] + tau) if oth > 0 else 0.0
+        j = np.arange(1, w[q, i])
+        out[q, i] = float(np.sum(np.log((j + beta * pi) / (j + beta))))
+    return out
+
+
+def posterior(share: np.ndarray, log_lock: np.ndarray, log_regular: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``(Q, n)``: P(locked | pilot) = pi L_lock / (pi L_lock + (1 - pi) L_regular) on the compatible cells
+    ``ok``, 0 elsewhere (``share`` = pi per model)."""
+    num = np.log(share)[None, :] + log_lock
+    den = np.logaddexp(num, np.log1p(-share)[None, :] + log_regular)
+    return np.where(ok, np.exp(num - den), 0.0)

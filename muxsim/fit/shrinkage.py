@@ -10,7 +10,8 @@
 - wrong answers: a Polya urn whose base measure is the other models' wrong
   answers on the same question (strength ``beta``) plus fresh answers (``tau``);
 - optionally (``locked=True``), a state "locked on one wrong answer" per question
-  and model (:mod:`muxsim.fit.locked`), one more mixture row of the question;
+  and model (:mod:`muxsim.fit.locked`), one more mixture row of the question, fitted by
+  EM with the rest (the priors and the urn weight each cell by P(not locked));
 
 every number by maximum marginal likelihood of the pilot counts (so how
 strongly to pool is learned, not guessed).  Predictions integrate each
@@ -47,7 +48,7 @@ from scipy.special import betaln, digamma, gammaln, logsumexp
 
 from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, at_bound, check_table, counts, fit_selection
-from muxsim.fit.locked import locked_posterior
+from muxsim.fit import locked as locked_state
 from muxsim.layout import Layout, from_arrays
 
 __all__ = ["ShrinkageFit", "fit_shrinkage", "PosteriorPopulation", "dirichlet_multinomial_fit", "fit_urn",
@@ -55,6 +56,8 @@ __all__ = ["ShrinkageFit", "fit_shrinkage", "PosteriorPopulation", "dirichlet_mu
 
 #: default: fold named wrong answers below this posterior share of every model's wrong mass into the tail
 MIN_LABEL_SHARE = 0.01
+#: EM rounds of the locked state (a fixed number: the fit does not depend on a tolerance)
+LOCK_ROUNDS = 20
 
 def dirichlet_multinomial_fit(X: np.ndarray) -> tuple[float, np.ndarray, float]:
     """Maximum marginal likelihood Dirichlet(A mu) for rows of counts ``X`` (Q, C).
@@ -88,11 +91,11 @@ def dirichlet_multinomial_fit(X: np.ndarray) -> tuple[float, np.ndarray, float]:
     return float(np.exp(res.x[0])), mu, -float(res.fun)
 
 
-def _wrong_draw_features(codes: np.ndarray):
+def _wrong_draw_features(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every wrong logged answer (in sample order): own count so far of that answer, own wrong draws so far,
-    the other models' count of that answer, the other models' wrong total."""
+    the other models' count of that answer, the other models' wrong total; and its cell (q * n + i)."""
     Q, n, m = codes.shape
-    feats = []
+    feats, cells = [], []
     for q in range(Q):
         allw = codes[q][codes[q] > 0]
         labs, tot = np.unique(allw, return_counts=True)
@@ -109,31 +112,35 @@ def _wrong_draw_features(codes: np.ndarray):
             for lab in own_w.tolist():
                 oth = total[lab] - own_tot[lab]
                 feats.append((seen.get(lab, 0), k, oth, others_total))
+                cells.append(q * n + i)
                 seen[lab] = seen.get(lab, 0) + 1
                 k += 1
-    return np.array(feats, dtype=float).reshape(-1, 4)
+    return np.array(feats, dtype=float).reshape(-1, 4), np.array(cells, dtype=np.int64)
 
 
-def _polya_loglik(F: np.ndarray, beta: float, tau: float) -> float:
+def _polya_loglik(F: np.ndarray, beta: float, tau: float, weight: np.ndarray | None = None) -> float:
     own, k, oth, W = F.T
     pi = np.where(oth > 0, oth / (W + tau), 0.0)
     p_named = (own + beta * pi) / (k + beta)
     p_new = beta * tau / (W + tau) / (k + beta)
     p = np.where((own > 0) | (oth > 0), p_named, p_new)
-    return float(np.log(np.maximum(p, 1e-300)).sum())
+    lp = np.log(np.maximum(p, 1e-300))
+    return float(lp.sum() if weight is None else (weight * lp).sum())
 
 
 URN_BOUNDS = (-7.0, 7.0)  # log beta, log tau
 
 
-def fit_urn(codes: np.ndarray) -> tuple[float, float, float]:
-    """(beta, tau, log-lik): the wrong-answer urn by maximum likelihood of the pilot's wrong draws (in sample order).
+def fit_urn(codes: np.ndarray, weight: np.ndarray | None = None) -> tuple[float, float, float]:
+    """(beta, tau, log-lik): the wrong-answer urn by maximum likelihood of the pilot's wrong draws (in sample order);
+    ``weight`` (Q, n): each cell's draws weighted (e.g. by the probability of not being locked).
 
     With no wrong draw at all the urn is not identified: (1, 1, 0)."""
-    F = _wrong_draw_features(codes)
+    F, cells = _wrong_draw_features(codes)
     if not len(F):
         return 1.0, 1.0, 0.0
-    res = optimize.minimize(lambda p: -_polya_loglik(F, math.exp(p[0]), math.exp(p[1])), [0.0, 0.0],
+    wt = None if weight is None else np.asarray(weight, dtype=float).ravel()[cells]
+    res = optimize.minimize(lambda p: -_polya_loglik(F, math.exp(p[0]), math.exp(p[1]), wt), [0.0, 0.0],
                             method="L-BFGS-B", bounds=[URN_BOUNDS, URN_BOUNDS])
     return math.exp(res.x[0]), math.exp(res.x[1]), -float(res.fun)
 
@@ -219,7 +226,7 @@ class ShrinkageFit(Fit):
             for i in idx:
                 xi = _difficulty(c, m, outside) if self.cross_model else None
                 par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture, fi,
-                                                   init=self.prior[self.models[i]])
+                                                   init=self.prior[self.models[i]], weight=self._unlocked(i))
                 pcs.append(post)
                 pas.append(pa)
                 Bs.append(par["B"])
@@ -231,8 +238,8 @@ class ShrinkageFit(Fit):
             pcs, pas, Bs = [], [], []
             for i in idx:
                 xi = _difficulty(c, m, outside)
-                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture,
-                                                   init=self.prior[self.models[i]])  # from the pool's priors
+                par, _, pa, post, _ = _model_prior(c[:, i], a[:, i], m, xi, self.mixture,  # from the pool's priors
+                                                   init=self.prior[self.models[i]], weight=self._unlocked(i))
                 pcs.append(post)
                 pas.append(pa)
                 Bs.append(par["B"])
@@ -246,6 +253,10 @@ class ShrinkageFit(Fit):
         if q not in cache:
             cache[q] = urn_counts(self.codes[q])
         return cache[q]
+
+    def _unlocked(self, i: int) -> np.ndarray | None:
+        """Model i's weight of each question in its prior's regressions: P(not locked), as fitted (None: no lock)."""
+        return None if self.lock is None else 1 - self.lock[:, i]
 
     def population(self, models: Sequence[str] | None = None, *, nodes: int | None = None,
                    questions: Sequence[int] | None = None) -> "PosteriorPopulation":
@@ -290,16 +301,18 @@ class ShrinkageFit(Fit):
 
 
 def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None,
-                   init: Sequence[float] | None = None) -> tuple[np.ndarray, float, float]:
+                   init: Sequence[float] | None = None, weight: np.ndarray | None = None) -> tuple[np.ndarray, float, float]:
     """Beta-binomial regression by marginal likelihood: k_q ~ BetaBinom(n_q, A mu_q, A (1 - mu_q)),
     logit mu_q = t0 + t1 x_q.  Returns ((t0, t1), A, log-lik); with no rows of n > 0, a flat prior.
-    ``init``: a starting point (t0, t1, log A) for the optimiser (e.g. a nearby fit's)."""
-    use = n > 0
+    ``init``: a starting point (t0, t1, log A) for the optimiser (e.g. a nearby fit's); ``weight``: each row's
+    weight in the log-likelihood (e.g. its posterior probability of not being locked)."""
+    use = (n > 0) if weight is None else (n > 0) & (weight > 0)
     k, n = k[use].astype(float), n[use].astype(float)
     if len(k) == 0:
         return np.zeros(2), 1.0, 0.0
+    wt = np.ones(len(k)) if weight is None else np.asarray(weight, dtype=float)[use]
     xx = np.zeros(len(k)) if x is None else x[use]
-    tot = k.sum() / n.sum()
+    tot = (wt * k).sum() / (wt * n).sum()
     if tot in (0.0, 1.0):  # every draw went one way: a point mass (A -> inf) at the boundary
         return np.array([-30.0 if tot == 0 else 30.0, 0.0]), 1e6, 0.0
 
@@ -311,10 +324,10 @@ def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None,
         mu = np.clip(raw, 1e-9, 1 - 1e-9)
         A = np.exp(par[2])
         a, b = A * mu, A * (1 - mu)
-        f = -float((betaln(k + a, n - k + b) - betaln(a, b)).sum())
+        f = -float((wt * (betaln(k + a, n - k + b) - betaln(a, b))).sum())
         common = digamma(n + A) - digamma(A)
-        da = digamma(k + a) - digamma(a) - common
-        db = digamma(n - k + b) - digamma(b) - common
+        da = wt * (digamma(k + a) - digamma(a) - common)
+        db = wt * (digamma(n - k + b) - digamma(b) - common)
         deta = np.where(raw == mu, A * mu * (1 - mu), 0.0) * (da - db)
         return f, -np.array([deta.sum(), (deta * xx).sum(), (a * da + b * db).sum()])
 
@@ -384,19 +397,21 @@ def _difficulty(c: np.ndarray, m: int, outside: Sequence[int] | None = None) -> 
 
 
 def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None, mixture: bool,
-                 fit_idx: np.ndarray | None = None, init: dict | None = None):
+                 fit_idx: np.ndarray | None = None, init: dict | None = None, weight: np.ndarray | None = None):
     """One model's priors and posteriors: (parameters, prior mean of correct (Q,), prior mean of abstain
     among non-correct (Q,), posterior of the correct share (Q, 2, 3), log-lik).
 
     With ``fit_idx`` (question indices, e.g. a bootstrap resample) the prior's
     parameters are fitted on those questions only and then applied to every
-    question (not for the mixture prior, which is always fitted on all)."""
+    question (not for the mixture prior, which is always fitted on all).  ``weight`` (Q,): each question's weight
+    in the regressions (its probability of not being locked; not with the mixture prior)."""
     Q = len(c_i)
     lin = lambda t: t[0] + t[1] * (0.0 if xi is None else xi)  # noqa: E731
     fi = np.arange(Q) if fit_idx is None or (mixture and xi is not None) else np.asarray(fit_idx)
     xf = None if xi is None else xi[fi]
     warm = lambda t, s, st: None if init is None else (init[t], init[s], math.log(init[st]))  # noqa: E731
-    ta, B, l2 = _bb_regression(a_i[fi], m - c_i[fi], xf, warm("f0", "f1", "B"))
+    wf = None if weight is None else np.asarray(weight)[fi]
+    ta, B, l2 = _bb_regression(a_i[fi], m - c_i[fi], xf, warm("f0", "f1", "B"), wf)
     prior_a = np.broadcast_to(1 / (1 + np.exp(-lin(ta))), (Q,)).copy()
     if mixture and xi is not None:
         pc, post, l1 = _bb_mixture(c_i, m, xi)
@@ -404,7 +419,7 @@ def _model_prior(c_i: np.ndarray, a_i: np.ndarray, m: int, xi: np.ndarray | None
         prior_c = pc["pi"] * mu1 + (1 - pc["pi"]) / (1 + math.exp(-pc["u0"]))
         par = {**pc, "f0": float(ta[0]), "f1": float(ta[1]), "B": B}
     else:
-        tc, A, l1 = _bb_regression(c_i[fi], np.full(len(fi), m), xf, warm("t0", "t1", "A"))
+        tc, A, l1 = _bb_regression(c_i[fi], np.full(len(fi), m), xf, warm("t0", "t1", "A"), wf)
         prior_c = np.broadcast_to(1 / (1 + np.exp(-lin(tc))), (Q,)).copy()
         mu = np.clip(prior_c, 1e-12, 1 - 1e-12)
         post = np.zeros((Q, 2, 3))
@@ -429,29 +444,53 @@ def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: b
     else the model's own average (a question can be hard for one model only).
     All numbers per model and the urn's ``beta``, ``tau`` are maximum
     marginal likelihood estimates.  With ``locked=True`` each model may also be
-    locked on one wrong answer on a question (:mod:`muxsim.fit.locked`): its
-    posterior probability per question is a further mixture row of every
-    prediction.
+    locked on one wrong answer on a question (:mod:`muxsim.fit.locked`), with
+    probability ``pi_i``: EM (:data:`LOCK_ROUNDS` rounds) alternates each cell's
+    posterior of being locked with the priors and the urn refitted with each cell
+    weighted by its posterior of not being locked; the posterior is a further
+    mixture row of every prediction.  The log-likelihood reported is then the
+    regular law's, weighted.
     """
     check_table(table)
-    c, w, a = counts(table.codes)
+    if locked and mixture:
+        raise MuxsimError("locked=True needs mixture=False (the lock's EM refits the one-component prior)")
+    codes = table.codes
+    c, w, a = counts(codes)
     m = table.K
     n = c.shape[1]
+    xis = [_difficulty(c, m, [j for j in range(n) if j != i]) if cross_model else None for i in range(n)]
+
+    def regular(weight: np.ndarray | None, init: list) -> tuple[list, tuple[float, float, float]]:
+        """Every model's prior and the urn, each cell weighted by ``weight`` (Q, n) (None: 1)."""
+        return ([_model_prior(c[:, i], a[:, i], m, xis[i], mixture, init=init[i],
+                              weight=None if weight is None else weight[:, i]) for i in range(n)],
+                fit_urn(codes, weight))
+
+    parts, (beta, tau, ll_urn) = regular(None, [None] * n)
+    lock = share = None
+    if locked:  # EM: the lock's posteriors, then the regular law refitted without the locked cells' weight
+        ok, log_lock = locked_state.compatible(codes), locked_state.lock_loglik(codes)
+        share = np.full(n, 0.1)
+        for it in range(LOCK_ROUNDS + 1):
+            log_reg = _regular_loglik(parts, c, a, m) + locked_state.repeat_loglik(
+                codes, beta, tau, lambda q: urn_counts(codes[q]))
+            lock = locked_state.posterior(share, log_lock, log_reg, ok)
+            if it == LOCK_ROUNDS:  # the posteriors of the final law
+                break
+            share = np.maximum(lock.mean(axis=0), 1e-6)
+            parts, (beta, tau, ll_urn) = regular(1 - lock, [p[0] for p in parts])
     prior_c = np.zeros(c.shape)
     prior_a = np.zeros(c.shape)
     post_c = np.zeros(c.shape + (2, 3))
-    strength, mean, prior, ll = {}, {}, {}, 0.0
+    strength, mean, prior, ll = {}, {}, {}, ll_urn
     for i, nm in enumerate(table.models):
-        xi = _difficulty(c, m, [j for j in range(n) if j != i]) if cross_model else None
-        par, prior_c[:, i], prior_a[:, i], post_c[:, i], l_i = _model_prior(c[:, i], a[:, i], m, xi, mixture)
+        par, prior_c[:, i], prior_a[:, i], post_c[:, i], l_i = parts[i]
         prior[nm] = par
         strength[nm] = par["A"]
         mc = float(prior_c[:, i].mean())
         ma = float(((1 - prior_c[:, i]) * prior_a[:, i]).mean())
         mean[nm] = [mc, 1 - mc - ma, ma]
         ll += l_i
-    beta, tau, ll_urn = fit_urn(table.codes)
-    ll += ll_urn
     diags = []
     if not (w > 0).any():
         diags.append("no wrong answer in the pilot: the urn (beta, tau) is not identified; fallback beta = tau = 1")
@@ -472,11 +511,22 @@ def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: b
             msg = at_bound(f"{nm}: {key}", math.log(v) if v > 0 else float("nan"), lo, hi, scale="log")
             if msg:
                 diags.append(msg)
-    lock = locked_posterior(table.codes) if locked else None
     return ShrinkageFit(tuple(table.models), tuple(table.question_ids), strength, mean, beta, tau,
-                        table.codes.copy(), ll, nodes, max_labels, prior, prior_c, prior_a, post_c, cross_model, mixture,
-                        float(min_label_share), diags, None if lock is None else lock.post,
-                        None if lock is None else lock.share)
+                        codes.copy(), ll, nodes, max_labels, prior, prior_c, prior_a, post_c, cross_model, mixture,
+                        float(min_label_share), diags, lock, share)
+
+
+def _regular_loglik(parts: list, c: np.ndarray, a: np.ndarray, m: int) -> np.ndarray:
+    """``(Q, n)``: log P(no correct draw, the pilot's abstentions | the regular law) of each cell (the priors
+    ``parts`` of :func:`_model_prior`; no binomial coefficient, as :func:`muxsim.fit.locked.lock_loglik`)."""
+    out = np.zeros(c.shape)
+    for i, (par, mu, nu, _, _) in enumerate(parts):
+        A, B = par["A"], par["B"]
+        al, be = A * np.clip(mu, 1e-12, 1 - 1e-12), A * np.clip(1 - mu, 1e-12, 1)
+        ga, gb = B * np.clip(nu, 1e-12, 1 - 1e-12), B * np.clip(1 - nu, 1e-12, 1)
+        out[:, i] = (betaln(al, be + m) - betaln(al, be)
+                     + betaln(a[:, i] + ga, m - c[:, i] - a[:, i] + gb) - betaln(ga, gb))
+    return out
 
 
 @dataclass(frozen=True)
