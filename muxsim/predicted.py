@@ -66,7 +66,10 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
       5-model vote takes seconds there): the predicted MUX at k (of the pool form where joint).
       On jhu T = 0.7 and 0.3 (latent classes of a 3-sample pilot, k = 3) the best vote subset of
       size 2 and 3 was MUX's 1st, 6th, 2nd and 14th of 36 / 84; with shrinkage (T = 0.7, sizes
-      2-4) the 1st, 4th and 11th of 36 / 84 / 126.
+      2-4) the 1st, 4th and 11th of 36 / 84 / 126 (``bench/search.py``);
+    * a mixture of fits, component by component: for the vote every component by its predicted MUX, for
+      MUX the components without shared work by their pool form and the others exactly; the best are
+      rescored by the whole mixture.
 
     ``mapper(fn, shared, argument_tuples)`` (:func:`muxsim.scale.dask_mapper`) evaluates the fit's exact
     values in blocks of subsets elsewhere; the values are the same.

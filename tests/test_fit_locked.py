@@ -11,6 +11,7 @@ from muxsim.exact import combine
 from muxsim.exact.engine import Engine
 from muxsim.fit import fit
 from muxsim.fit.io import load, save
+from muxsim.fit.shrinkage import PosteriorPopulation
 from muxsim.fit.locked import compatible, lock_loglik, posterior, repeat_loglik
 from muxsim.logs.evaluate import AnswerTable
 
@@ -109,12 +110,19 @@ def test_lock_round_trip_and_interval_draws(tmp_path):
     b = g.predict([1, 3], models=["m0", "m1"], methods=["vote", "mux"], level=None)
     for m in ("vote", "mux"):
         np.testing.assert_array_equal(a.values[m], b.values[m])
-    # interval draws: each question and model is locked (no correct draw, no fresh answer) with its posterior
-    rng = np.random.default_rng(3)
-    draws = np.stack([f.draw_laws(["m0"], rng)[:, 0] for _ in range(200)])  # (draws, Q, C)
-    is_locked = (draws[..., 0] == 0) & (draws[..., -2] == 0)
-    qs = np.flatnonzero(f.lock[:, 0] > 0.3)
-    assert len(qs)
-    freq, post = is_locked[:, qs].mean(axis=0), f.lock[qs, 0]
-    assert np.all(np.abs(freq - post) <= 4 * np.sqrt(post * (1 - post) / 200) + 1e-9)
-    assert not is_locked[:, f.lock[:, 0] == 0].any()
+    # interval draws (one posterior draw per question, priors and urn refitted on a bootstrap resample): each
+    # question's model is locked by a seeded Bernoulli(posterior) draw, and a locked row is exactly the locked
+    # law (every draw on the pilot's wrong answer; no abstentions in this table)
+    Q = len(f.question_ids)
+    ok = f.lock[:, 0] > 0
+    hits = np.zeros(Q)
+    for seed in range(1, 201):
+        W, _ = PosteriorPopulation(f, ("m0",), 1, tuple(range(Q)), seed, tuple(range(Q))).weights()
+        drawn = np.random.default_rng([seed, 17]).random((Q, 1))[:, 0] < f.lock[:, 0]
+        hits += drawn
+        rows = W[drawn, 0]
+        assert np.all(rows[:, 0] == 0) and np.all(np.sort(rows, axis=1)[:, -1] == 1.0)
+        assert np.array_equal(np.argmax(rows, axis=1), 1 + np.zeros(drawn.sum(), dtype=int))  # the first label
+    post = f.lock[ok, 0]
+    assert np.all(np.abs(hits[ok] / 200 - post) <= 4 * np.sqrt(post * (1 - post) / 200) + 1e-9)
+    assert not hits[~ok].any()

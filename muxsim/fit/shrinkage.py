@@ -555,7 +555,9 @@ class PosteriorPopulation:
         f = self.fit
         idx = [f.models.index(m) for m in self.models]
         post_all, pa_all, B_all = f.posteriors(self.models, self.boot)
-        u_beta, u_tau = (f.beta, f.tau) if self.boot is None else fit_urn(f.codes[list(self.boot)])[:2]
+        boot = None if self.boot is None else list(self.boot)
+        u_beta, u_tau = (f.beta, f.tau) if boot is None else fit_urn(
+            f.codes[boot], None if f.lock is None else 1 - f.lock[boot])[:2]
         codes_all = f.codes
         E = self.nodes
         Lmax = f.max_labels
