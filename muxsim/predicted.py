@@ -55,8 +55,8 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     Where the fit has no per-model work to share across subsets (:meth:`SubsetEvaluator.shares_work`),
     every subset is first ranked by a proxy that has, and the best ``screen`` of each size are
     rescored exactly; their values are the fit's own, and the result says ``optimal: not proven``
-    (``screen=None``: no screen, every subset scored by the fit itself -- for a joint-dependent fit
-    about 0.3-1 s per subset of 500 questions, so on a cluster through ``mapper``):
+    (``screen=None``: no screen, every subset scored by the fit itself -- for a joint-dependent fit each
+    subset is its own population, so large pools belong on a cluster through ``mapper``):
 
     * a joint-dependent fit (``fit.joint_dependent``: the shrinkage fit's cross-model priors): the
       fit's pool form (:meth:`Fit.pool_form`: each model's prior from all the other models, one

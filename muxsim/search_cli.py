@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="--objective predicted where a fit shares no work across subsets (shrinkage; the vote of "
                          "latent classes with shared wrong answers): rank every subset by the fit's pool form (by its "
                          "predicted MUX for the vote), rescore the best N of each size exactly (default 20); 'all': "
-                         "no screen, every subset scored by the fit (0.3-1 s per subset there: use --workers/--scheduler)")
+                         "no screen, every subset scored by the fit (each its own population there: see --workers/--scheduler)")
     ap.add_argument("--strategy", default="auto", choices=("auto", "exhaustive", "branch-and-bound"),
                     help="auto: exhaustive up to 2,000,000 subsets of a size, else branch and bound")
     ap.add_argument("--node-limit", type=int, default=200_000, help="branch-and-bound node budget (default 200000)")
