@@ -13,6 +13,9 @@ mean signed error (pred - obs) and, in brackets, the MAE, in points, per k, for
 Exploratory: it measures how much of these two methods' bias each change removes; ``bench/calibration.py
 --kinds shrinkage:locked=1`` scores the fit that carries the state on every method.
 
+Also printed: how many (question, model) cells had every pilot draw on one wrong answer, and the share of
+them that gave that answer in every held-out draw.
+
 Usage: python bench/contradiction_bias.py [--data jhu:0.7,jhu:0.3,jhu:1.0]
 """
 
@@ -47,6 +50,11 @@ def main(argv=None) -> None:
                 for name, own in (("shrinkage", True), ("shrinkage, own prior", False)) for lk in (0, 1)}
         pi = fits["shrinkage", 1].lock_share
         print(f"{data}: locked share pi per model: " + ", ".join(f"{m[:12]} {p:.3f}" for m, p in zip(tab.models, pi)))
+        pc, hc = pilot.codes, held.codes
+        one = (pc > 0).all(axis=2) & (pc == pc[:, :, :1]).all(axis=2)  # every pilot draw one and the same wrong answer
+        kept = (hc == pc[:, :, :1]).all(axis=2) & one
+        print(f"  cells whose {pc.shape[2]} pilot draws were one wrong answer: {int(one.sum())}; of them "
+              f"{100 * kept.sum() / max(one.sum(), 1):.0f}% gave it in all {hc.shape[2]} held-out draws")
         err = {(f, lk, meth): np.zeros((2, len(KS))) for f, lk in fits for meth in ("contradiction", "union")}
         n_sub = 0
         for size in (2, 3):
