@@ -104,7 +104,7 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
     proxy = "mux" if method == "vote" else method
     # screened components, by their proxy: for the vote every component's MUX (cheaper than the exact vote
     # of the others, which are rescored anyway); for MUX only those without shared work, by their pool form
-    proxied = list(range(len(comps))) if screened and proxy != method else need if screened else []
+    proxied = (list(range(len(comps))) if proxy != method else need) if screened else []
     remote: list[str] = []  # notes of the blocks run through the mapper
 
     def exact(e: SubsetEvaluator, js: list[int], prog=None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -130,12 +130,11 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
             if c not in proxied:
                 part.append(exact(e, list(range(len(jobs))), prog)[0])
                 continue
-            joint = e.fit.joint_dependent
-            pool = SubsetEvaluator(e.fit.pool_form(), names, k) if joint else e
+            pool = SubsetEvaluator(e.fit.pool_form(), names, k) if e.joint else e
             part.append(pool.values(jobs, proxy, r=r, union=True, progress=prog)[0])
             by.append(("" if len(comps) == 1 else f"{e.fit.family}: ") + {
                 (True, False): "the pool form", (True, True): "the pool form's predicted MUX",
-                (False, True): "the fit's predicted MUX"}[joint, proxy != method])
+                (False, True): "the fit's predicted MUX"}[e.joint, proxy != method])
         by = "; ".join(by)
         weights = np.array([w for w, _ in comps])
         vals, se = np.tensordot(weights, np.stack(part), axes=1), None
@@ -171,10 +170,10 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
             out.append(SizeResult(s, ranked, math.comb(n, s), len(rows), "exhaustive" + not_done, not lost[s]))
     settings = {"population": type(source).__name__, "r": r}
     if screened:
-        why = "; ".join(("" if len(comps) == 1 else f"{f.family}: ") + (
-            "a model's prior depends on the models predicted with it" if f.joint_dependent else
+        why = "; ".join(("" if len(comps) == 1 else f"{e.fit.family}: ") + (
+            "a model's prior depends on the models predicted with it" if e.joint else
             "its vote has no per-model work shared across subsets: each subset's sharing patterns of wrong answers")
-            for f in (comps[c][1].fit for c in need))
+            for e in (comps[c][1] for c in need))
         rest = ", the other components exactly" if len(proxied) < len(comps) else ""
         settings["screen"] = (f"{type(source).__name__}: {why}; every subset ranked by {by} "
                               f"({fit.pool_form_kind or 'the fit itself'}){rest}, the best {screen} per size "

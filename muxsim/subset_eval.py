@@ -90,20 +90,18 @@ class SubsetEvaluator:
 
         fit = self.fit
         n = len(sel)
-        if not self.logged:  # one engine, kept for the next call (singles, then values)
-            key = tuple(sel)
-            if key not in self._whole:
-                pop = fit.population(sel) if fit is not None else self.source
-                lay, mix, qw, share = exact_layout(pop)
-                if lay.n_questions * n > MAX_ROWS:
-                    raise MuxsimError(
-                        f"the {type(pop).__name__} of {n} models has {lay.n_questions:,} layout rows per model: too "
-                        f"large for one engine over the whole pool (limit {MAX_ROWS:,} rows x models)")
-                self._whole = {key: (Engine(lay, [self.k_max] * n, mix=mix, share=share), np.asarray(qw, dtype=float))}
+        key = tuple(sel)
+        if key in self._whole:  # all questions in one engine, kept from the last call (singles, then values)
             yield self._whole[key]
             return
-        key = tuple(sel)
-        if key in self._whole:  # all questions in one chunk, kept from the last call
+        if not self.logged:  # one engine over the whole population
+            pop = fit.population(sel) if fit is not None else self.source
+            lay, mix, qw, share = exact_layout(pop)
+            if lay.n_questions * n > MAX_ROWS:
+                raise MuxsimError(
+                    f"the {type(pop).__name__} of {n} models has {lay.n_questions:,} layout rows per model: too "
+                    f"large for one engine over the whole pool (limit {MAX_ROWS:,} rows x models)")
+            self._whole = {key: (Engine(lay, [self.k_max] * n, mix=mix, share=share), np.asarray(qw, dtype=float))}
             yield self._whole[key]
             return
         Q = len(fit.question_ids)
@@ -152,7 +150,8 @@ class SubsetEvaluator:
                 out += w * ev.values(jobs, method, r=r, union=union, progress=prog)[0]
             return out, None
         if not self.joint:
-            n_chunks = math.ceil(len(self.fit.question_ids) / self._chunk_step(self.names)) if self.logged else 1
+            n_chunks = (math.ceil(len(self.fit.question_ids) / self._chunk_step(self.names))
+                        if self.logged and tuple(self.names) not in self._whole else 1)
             per_q = self._per_question_rows() and n_chunks == 1
             se = np.full(len(jobs), math.nan) if per_q else None
             for eng, qw in self._engines(self.names):

@@ -23,11 +23,14 @@ from scipy.special import xlogy
 __all__ = ["compatible", "lock_loglik", "repeat_loglik", "posterior"]
 
 
+def _wrong_answer(codes: np.ndarray) -> np.ndarray:
+    """``(Q, n)``: each cell's smallest wrong answer code (its only one on :func:`compatible` cells)."""
+    return np.where(codes > 0, codes, np.iinfo(np.int64).max).min(axis=2)
+
+
 def compatible(codes: np.ndarray) -> np.ndarray:
     """``(Q, n)``: no correct draw and at most one distinct wrong answer among the pilot draws ``codes`` (Q, n, m)."""
-    wrong = np.where(codes > 0, codes, np.iinfo(np.int64).max)
-    first = wrong.min(axis=2, keepdims=True)
-    return ~(codes == 0).any(axis=2) & ((codes <= 0) | (codes == first)).all(axis=2)
+    return ~(codes == 0).any(axis=2) & ((codes <= 0) | (codes == _wrong_answer(codes)[:, :, None])).all(axis=2)
 
 
 def lock_loglik(codes: np.ndarray) -> np.ndarray:
@@ -39,23 +42,21 @@ def lock_loglik(codes: np.ndarray) -> np.ndarray:
     return xlogy(a, rate[None, :]) + xlogy(m - a, 1 - rate[None, :])
 
 
-def repeat_loglik(codes: np.ndarray, beta: float, tau: float, urn_counts) -> np.ndarray:
+def repeat_loglik(codes: np.ndarray, beta: float, tau: float) -> np.ndarray:
     """``(Q, n)``: log P(every wrong draw after the first repeats it) under the wrong-answer urn (``beta``,
     ``tau``; :func:`muxsim.fit.shrinkage.urn_split`): the j-th repeat has probability
     ``(j + beta pi) / (j + beta)``, ``pi`` = the other models' count of the answer over (their wrong total +
-    ``tau``).  ``urn_counts(q)`` gives question q's counts.  0 where fewer than two wrong draws; only
-    meaningful on :func:`compatible` cells."""
+    ``tau``), 0 where no other model gives it.  0 where fewer than two wrong draws and off the
+    :func:`compatible` cells."""
     Q, n, m = codes.shape
-    out = np.zeros((Q, n))
     w = (codes > 0).sum(axis=2)
-    for q, i in zip(*np.nonzero(compatible(codes) & (w >= 2))):
-        labs, tot, own, wrong = urn_counts(q)
-        col = int(np.searchsorted(labs, codes[q, i][codes[q, i] > 0][0]))
-        oth = tot[col] - own[i, col]
-        pi = oth / (wrong.sum() - wrong[i] + tau) if oth > 0 else 0.0
-        j = np.arange(1, w[q, i])
-        out[q, i] = float(np.sum(np.log((j + beta * pi) / (j + beta))))
-    return out
+    given = (codes[:, None, :, :] == _wrong_answer(codes)[:, :, None, None]).sum(axis=(2, 3))  # over all models
+    oth = given - w  # the other models' count (a compatible cell's wrong draws are all that answer)
+    others_wrong = w.sum(axis=1, keepdims=True) - w
+    pi = np.where(oth > 0, oth / (others_wrong + tau), 0.0)
+    j = np.arange(1, m)[None, None, :]
+    terms = np.log((j + beta * pi[:, :, None]) / (j + beta))
+    return np.where(compatible(codes)[:, :, None] & (j < w[:, :, None]), terms, 0.0).sum(axis=2)
 
 
 def posterior(share: np.ndarray, log_lock: np.ndarray, log_regular: np.ndarray, ok: np.ndarray) -> np.ndarray:

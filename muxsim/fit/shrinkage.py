@@ -472,8 +472,7 @@ def fit_shrinkage(table, *, nodes: int = 16, max_labels: int = 3, cross_model: b
         ok, log_lock = locked_state.compatible(codes), locked_state.lock_loglik(codes)
         share = np.full(n, 0.1)
         for it in range(LOCK_ROUNDS + 1):
-            log_reg = _regular_loglik(parts, c, a, m) + locked_state.repeat_loglik(
-                codes, beta, tau, lambda q: urn_counts(codes[q]))
+            log_reg = _regular_loglik(parts, c, a, m) + locked_state.repeat_loglik(codes, beta, tau)
             lock = locked_state.posterior(share, log_lock, log_reg, ok)
             if it == LOCK_ROUNDS:  # the posteriors of the final law
                 break
