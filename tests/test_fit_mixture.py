@@ -152,3 +152,56 @@ def test_predicted_search_on_a_mixture_and_screened_search_of_a_joint_dependent_
     assert [r.idx for r in full.sizes[0].top][:3] == sorted(vals, key=lambda c: -vals[c])[:3]
     with pytest.raises(MuxsimError, match="screen"):
         predicted_search(shrink, [2], 2, screen=0)
+
+
+class _LawFit:
+    """A stand-in fit that predicts from given per-question laws (for auto's predictive check)."""
+
+    def __init__(self, questions, models):
+        from muxsim.population import Empirical
+
+        self.pop = Empirical(questions, models)
+
+    def predict(self, ks, *, models, methods, level=None, with_paper=False):
+        from muxsim.population import evaluate
+
+        return evaluate(self.pop, ks, models=models, methods=methods, with_paper=False)
+
+
+def test_auto_predictive_check_sees_the_repeats_that_k1_cannot():
+    """Pilots drawn from known laws: the true laws' fresh-draw predictions at k = 2, 3 match the pilot's own
+    values (exchangeability), while laws with the same single-draw accuracies but no repeated wrong answer
+    (all wrong mass fresh) miss; at k = 1 both are the same law."""
+    from muxsim.fit.auto import ppc_predictions
+    from muxsim.laws import AnswerLaw
+    from muxsim.logs.evaluate import AnswerTable
+
+    rng = np.random.default_rng(7)
+    Q, n, m = 600, 2, 3
+    pc = rng.uniform(0.1, 0.9, (Q, n))
+    rep = rng.uniform(0.5, 1.0, (Q, n))  # share of the wrong mass on the one shared wrong answer
+    true = [[AnswerLaw(pc[q, i], {"X": (1 - pc[q, i]) * rep[q, i]}, (1 - pc[q, i]) * (1 - rep[q, i]))
+             for i in range(n)] for q in range(Q)]
+    fresh = [[AnswerLaw(pc[q, i], {}, 1 - pc[q, i]) for i in range(n)] for q in range(Q)]
+    codes = np.zeros((Q, n, m), dtype=np.int64)
+    labels = []
+    for q in range(Q):
+        nxt = 2
+        for i in range(n):
+            for j in range(m):
+                u = rng.random()
+                if u < pc[q, i]:
+                    codes[q, i, j] = 0
+                elif u < pc[q, i] + (1 - pc[q, i]) * rep[q, i]:
+                    codes[q, i, j] = 1
+                else:
+                    codes[q, i, j], nxt = nxt, nxt + 1
+        labels.append(tuple(["X"] + [f"t{c}" for c in range(2, nxt)]))
+    table = AnswerTable(tuple(f"q{q}" for q in range(Q)), ("a", "b"), codes, tuple(labels))
+    fits = {"true": _LawFit(true, ("a", "b")), "fresh": _LawFit(fresh, ("a", "b"))}
+    pred, obs = ppc_predictions(table, fits, max_pairs=1)
+    assert len(obs) == 2 * (n + 4)  # k = 2, 3 x (SC of each model; MUX, vote, union, contradiction of the pair)
+    err = {k: 100 * np.abs(v - obs) for k, v in pred.items()}
+    assert err["true"].mean() < 1.5  # within the pilot's sampling noise (600 questions)
+    assert err["fresh"].mean() > 3 * err["true"].mean()
+    assert err["fresh"].max() > 10  # e.g. the contradiction: never with fresh wrong answers

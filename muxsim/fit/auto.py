@@ -1,22 +1,37 @@
-"""``kind="auto"``: choose the fit family from the pilot alone, by cross-validation over its samples.
+"""``kind="auto"``: choose the fit family from the pilot alone, by cross-validation over its samples
+and a posterior predictive check at k <= m.
 
-For each of the pilot's m samples j: fit every candidate family on the other
-m - 1 samples and predict, at k = 1, SC of every model and MUX, vote and union
-of the first ``max_pairs`` pairs of models (tie-break order); compare with the
-exact values of the left-out sample j on the same questions.  The families'
-weights minimise the mean absolute error of their weighted prediction over the
-m folds (stacking on a grid of 0.05); each family is fitted on the whole pilot
-first (the folds' latent classes keep its number of classes, chosen there by
-AIC), and the families of weight > 0 are mixed with those weights (:class:`muxsim.fit.mixture.MixtureFit`;
-one family alone is returned as itself).  The scores and weights are in
-``fit.selection`` (saved in the fit file) and a diagnostic line.  Held-out data
-is never used.
+Two parts, on the same targets (SC of every model; MUX, vote, union and
+contradiction of the first ``max_pairs`` pairs of models, in tie-break order):
 
-Assumptions and limits: k = 1 is what one left-out sample can check, so the
-criterion rewards fits that get each question's single-draw accuracies and the
-pairwise agreement right; how a fit extrapolates to large k is not tested by
-it.  Mixing hedges: where the families disagree, the mixture's intervals
-(draws from the mixture) hold the disagreement.  Cost: m + 1 fits per family.
+* **leave one sample out, k = 1**: for each of the pilot's m samples j, every
+  candidate family is fitted on the other m - 1 samples and predicts the
+  targets at k = 1, compared with the exact values of the left-out sample j on
+  the same questions;
+* **posterior predictive check, k = 2..m**: each family fitted on the whole
+  pilot predicts the targets at k = 2..m for fresh draws, compared with the
+  pilot's own exact values at those k (k of its m samples without replacement).
+  Under a fit whose model is right, the prediction of a fresh k-draw statistic
+  and the statistic of the observed draws have the same expectation (the draws
+  are exchangeable), so a fit is penalised only for getting the repeats wrong:
+  how often a question's answers agree, which drives vote, MUX and
+  contradiction at large k.  A one-sample-out fit cannot be checked beyond
+  k = 1, and a plug-in fit (each question's own frequencies) is not rewarded
+  here: its fresh 3-draw majority is not the observed one.
+
+The families' weights minimise the mean absolute error of their weighted
+prediction over both parts pooled (stacking on a grid of 0.05); each family is
+fitted on the whole pilot first (the folds' latent classes keep its number of
+classes, chosen there by AIC), and the families of weight > 0 are mixed with
+those weights (:class:`muxsim.fit.mixture.MixtureFit`; one family alone is
+returned as itself).  The scores and weights are in ``fit.selection`` (saved in
+the fit file) and a diagnostic line.  Held-out data is never used.
+
+Assumptions and limits: the check at k <= m is in-sample (the same draws fit
+and check), so it tests the fits' repeat structure up to k = m, not their
+extrapolation beyond; with m = 2 only k = 2 is checked.  Mixing hedges: where
+the families disagree, the mixture's intervals (draws from the mixture) hold
+the disagreement.  Cost: m + 1 fits per family.
 """
 
 from __future__ import annotations
@@ -29,7 +44,7 @@ import numpy as np
 from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, check_table
 
-__all__ = ["fit_auto", "cv_predictions", "cv_scores", "stacking_weights", "CANDIDATES"]
+__all__ = ["fit_auto", "cv_predictions", "cv_scores", "ppc_predictions", "stacking_weights", "CANDIDATES"]
 
 #: families tried by default
 CANDIDATES = ("latent", "classes", "shrinkage")
@@ -37,7 +52,7 @@ CANDIDATES = ("latent", "classes", "shrinkage")
 
 def _targets(models: Sequence[str], max_pairs: int) -> list[tuple[list[str], list[str]]]:
     out = [([m], [f"sc[{m}]"]) for m in models]
-    out += [(list(p), ["mux", "vote", "union"]) for p in list(itertools.combinations(models, 2))[:max_pairs]]
+    out += [(list(p), ["mux", "vote", "union", "contradiction"]) for p in list(itertools.combinations(models, 2))[:max_pairs]]
     return out
 
 
@@ -72,11 +87,45 @@ def cv_predictions(table, kinds: Sequence[str] = CANDIDATES, *, max_pairs: int =
     return {k: np.asarray(v) for k, v in pred.items()}, np.asarray(obs)
 
 
+def ppc_predictions(table, fits: dict, *, max_pairs: int = 6) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Posterior predictive check at k = 2..m (see module notes): each fit of the whole pilot (``{kind: fit}``)
+    predicts the targets at k = 2..m; ``({kind: predictions}, the pilot's own exact values)``, one entry per
+    (k, target model set, method)."""
+    from muxsim.logs.evaluate import per_question_values
+
+    ks = list(range(2, table.K + 1))
+    pred: dict[str, list[float]] = {k: [] for k in fits}
+    obs: list[float] = []
+    for sel, meths in _targets(list(table.models), max_pairs):
+        vals = per_question_values(table, sel, ks, meths)
+        obs += [float(v) for m in meths for v in vals[m].mean(axis=1)]
+        for kind, f in fits.items():
+            c = f.predict(ks, models=sel, methods=meths, level=None, with_paper=False)
+            pred[kind] += [float(v) for m in meths for v in c.values[m]]
+    return {k: np.asarray(v) for k, v in pred.items()}, np.asarray(obs)
+
+
+def _criterion(table, full: dict, max_pairs: int, folds: dict, progress=None):
+    """Both parts pooled (see module notes): ``(pred, obs, {kind: MAE of part 1}, {kind: MAE of part 2})``."""
+    cv, cv_obs = cv_predictions(table, list(full), max_pairs=max_pairs, options=folds, progress=progress)
+    pp, pp_obs = ppc_predictions(table, full, max_pairs=max_pairs)
+    return ({k: np.concatenate([cv[k], pp[k]]) for k in full}, np.concatenate([cv_obs, pp_obs]),
+            {k: _mae(cv[k], cv_obs) for k in full}, {k: _mae(pp[k], pp_obs) for k in full})
+
+
+def _mae(pred: np.ndarray, obs: np.ndarray) -> float:
+    return 100 * float(np.mean(np.abs(pred - obs)))
+
+
 def cv_scores(table, kinds: Sequence[str] = CANDIDATES, *, max_pairs: int = 6,
               options: dict | None = None) -> dict[str, float]:
-    """{kind: mean absolute error (points)} of leave-one-sample-out predictions at k = 1 (see module notes)."""
-    pred, obs = cv_predictions(table, kinds, max_pairs=max_pairs, options=options)
-    return {k: 100 * float(np.mean(np.abs(v - obs))) for k, v in pred.items()}
+    """{kind: mean absolute error (points)} of ``kind="auto"``'s criterion, both parts pooled (see module notes)."""
+    from muxsim.fit import fit
+
+    options = options or {}
+    full = {k: fit(table, k, **options.get(k, {})) for k in kinds}
+    pred, obs, _, _ = _criterion(table, full, max_pairs, options)
+    return {k: _mae(v, obs) for k, v in pred.items()}
 
 
 def stacking_weights(pred: dict[str, np.ndarray], obs: np.ndarray, *, step: float = 0.05) -> dict[str, float]:
@@ -102,15 +151,16 @@ def stacking_weights(pred: dict[str, np.ndarray], obs: np.ndarray, *, step: floa
 
 def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int = 6, options: dict | None = None,
              mix: bool = True, progress: Callable[[int], None] | None = None) -> Fit:
-    """The families weighted by leave-one-sample-out stacking (``mix=True``), or the single family with the
-    lowest leave-one-sample-out error (``mix=False``), fitted on the whole pilot.
+    """The families weighted by stacking on the pilot's criterion (``mix=True``; module notes), or the single
+    family with the lowest error on it (``mix=False``), fitted on the whole pilot.
 
     A mixture (:class:`~muxsim.fit.mixture.MixtureFit`) holds only the families of weight > 0;
     a single family is returned as itself.  ``options`` maps a family to its fitting options
     (e.g. ``{"shrinkage": {"max_labels": 2}}``); the folds' latent-class fits keep the whole pilot's
     number of classes and use one EM start unless ``options`` says otherwise.  ``progress(n)``
     after each of the ``(K + 1) * len(kinds)`` fits.  ``fit.selection`` records the criterion, each
-    family's cross-validated error, the weights and the error of the weighted prediction."""
+    family's error on it (``cv_mae_points``; each part alone: ``loo_k1_mae_points``, ``ppc_mae_points``),
+    the weights and the error of the weighted prediction."""
     from muxsim.fit import KINDS_BY_NAME, fit
     from muxsim.fit.mixture import MixtureFit
 
@@ -126,27 +176,31 @@ def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int = 6, op
     if "classes" in full:  # the folds keep the whole pilot's number of classes (chosen there by AIC), one start
         folds["classes"].setdefault("n_classes", (full["classes"].n_classes,))
         folds["classes"].setdefault("starts", 1)
-    pred, obs = cv_predictions(table, kinds, max_pairs=max_pairs, options=folds, progress=progress)
-    scores = {k: 100 * float(np.mean(np.abs(v - obs))) for k, v in pred.items()}
+    pred, obs, cv_mae, ppc_mae = _criterion(table, full, max_pairs, folds, progress)
+    scores = {k: _mae(pred[k], obs) for k in kinds}
     if mix:
         weights = stacking_weights(pred, obs)
     else:
         chosen = min(kinds, key=lambda k: scores[k])  # ties: the first candidate
         weights = {k: float(k == chosen) for k in kinds}
     used = [k for k in kinds if weights[k] > 0]
-    mixed = 100 * float(np.mean(np.abs(sum(weights[k] * pred[k] for k in kinds) - obs)))
+    mixed = _mae(sum(weights[k] * pred[k] for k in kinds), obs)
     fits = [full[k] for k in used]
     if len(fits) == 1:
         f = fits[0]
     else:  # the components' diagnostics, each named by its family
         f = MixtureFit(tuple(fits), np.array([weights[k] for k in used]),
                        [f"{k}: {d}" for k, c in zip(used, fits) for d in c.diagnostics])
-    criterion = (f"leave-one-sample-out over the pilot's {table.K} samples: MAE of k = 1 predictions "
-                 f"(SC of every model; MUX, vote, union of up to {max_pairs} pairs)")
+    criterion = (f"MAE of leave-one-sample-out k = 1 predictions over the pilot's {table.K} samples and of the "
+                 f"whole-pilot fit's k = 2..{table.K} predictions against the pilot's own values, pooled "
+                 f"(SC of every model; MUX, vote, union, contradiction of up to {max_pairs} pairs)")
     f.selection = {"chosen": "+".join(used), "weights": weights, "cv_mae_points": scores, "mixed_cv_mae_points": mixed,
+                   "loo_k1_mae_points": cv_mae, "ppc_mae_points": ppc_mae,
                    "criterion": criterion + (", weights by stacking on a 0.05 grid" if mix else ", the lowest one")}
     how = ("mixed " + ", ".join(f"{k} {weights[k]:.2f}" for k in used)) if len(used) > 1 else f"chose {used[0]}"
     f.diagnostics = list(f.diagnostics) + [
         f"auto: {how} by {f.selection['criterion']} -- " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items())
-        + f" points; weighted {mixed:.2f}"]
+        + f" points (k = 1 left out: " + ", ".join(f"{k} {v:.2f}" for k, v in cv_mae.items())
+        + "; k >= 2 predictive check: " + ", ".join(f"{k} {v:.2f}" for k, v in ppc_mae.items())
+        + f"); weighted {mixed:.2f}"]
     return f
