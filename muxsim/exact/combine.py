@@ -200,13 +200,17 @@ def draws_box(weights: np.ndarray, n_labels: int, k: int) -> np.ndarray:
 
 def box_spectrum(box: np.ndarray, size: int) -> np.ndarray:
     """rfft spectrum (length ``size`` per axis) of a law given on the small box [-m, m]^L
-    (index D + m): sum_D P(D) exp(-2 pi i omega.D / size), one small DFT matrix per axis."""
+    (index D + m): sum_D P(D) exp(-2 pi i omega.D / size), one small DFT matrix per axis.
+
+    The last axis (the half spectrum) is contracted first and the first axis last, so each step
+    works on the smallest array left; the result may be a strided view."""
     L = box.ndim - 1
     m = (box.shape[1] - 1) // 2
     spec = box
-    for a in range(L):  # each step contracts axis 1 and appends its frequencies last
+    for a in range(L - 1, -1, -1):
         omega = np.arange(size // 2 + 1 if a == L - 1 else size)
-        spec = np.tensordot(spec, np.exp(-2j * np.pi * np.outer(np.arange(-m, m + 1), omega) / size), axes=(1, 0))
+        dft = np.exp(-2j * np.pi * np.outer(np.arange(-m, m + 1), omega) / size)
+        spec = np.moveaxis(np.tensordot(spec, dft, axes=(a + 1, 0)), -1, a + 1)
     return spec
 
 
@@ -256,8 +260,10 @@ def margin_credit(spectra: Sequence[np.ndarray], K: int, n_labels: int, size: in
         return np.ones(n_questions)  # no named wrong answer: f = 1 on every outcome
     if size < 2 * K + 1:
         raise MuxsimError(f"vote: FFT length {size} < 2K+1 = {2 * K + 1}")
-    spec = np.ascontiguousarray(functools.reduce(np.multiply, spectra)).reshape(n_questions, -1)
-    return spec.view(np.float64) @ _credit_spectrum(K, n_labels, size)
+    spec = np.array(spectra[0], order="C")  # one contiguous product, multiplied in place
+    for s in spectra[1:]:
+        np.multiply(spec, s, out=spec)
+    return spec.reshape(n_questions, -1).view(np.float64) @ _credit_spectrum(K, n_labels, size)
 
 
 def tie_nodes(n_labels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -277,20 +283,35 @@ def private_credit(psis: Sequence[np.ndarray], K: int, n_free: int, y: np.ndarra
     where ``psis[i][q, n, g, j]`` is unit i's :meth:`ModelCounts.own_labels_gf` or
     :func:`shared_label_gf` (j its correct count, the power of z) at the nodes ``y`` of :func:`tie_nodes` with weights
     ``wy``, and ``n_free`` counts the named answers no model gives (their count is 0).
-    Work O(n K^2 k) per question, whatever the number of named answers: no grid.
+    Work O(n K^3 nodes) per question, whatever the number of named answers: no grid.
     """
+    first = poly_product(psis[:-1], K) if len(psis) > 1 else np.ones(psis[0].shape[:-1] + (1,))
+    return diagonal_credit(first, psis[-1], n_free, y, wy)
+
+
+def poly_product(psis: Sequence[np.ndarray], K: int) -> np.ndarray:
+    """The product of polynomials in z (last axis: the power) ``psis[i][..., j]``, truncated to degree K."""
     prod = psis[0]
-    for p in psis[1:]:  # multiply the polynomials in z, keeping degrees <= K
+    for p in psis[1:]:
         deg = min(K + 1, prod.shape[-1] + p.shape[-1] - 1)
         new = np.zeros(prod.shape[:-1] + (deg,))
         for j in range(p.shape[-1]):
             top = min(prod.shape[-1], deg - j)
             new[..., j : j + top] += prod[..., :top] * p[..., j : j + 1]
         prod = new
-    n = np.arange(K + 1)
-    m = n[n < prod.shape[-1]]
-    coef = np.zeros(prod.shape[:3])  # [z^n] for each n: (Q, K + 1, nodes)
-    coef[:, m] = prod[:, m, :, m].transpose(1, 0, 2)
+    return prod
+
+
+def diagonal_credit(a: np.ndarray, b: np.ndarray, n_free: int, y: np.ndarray, wy: np.ndarray) -> np.ndarray:
+    """:func:`private_credit` from two factors of the product, ``a = prod`` of some units' Psi
+    (:func:`poly_product`) and ``b`` the rest's: only the coefficients [z^n] at n (the diagonal) are formed,
+    sum_j a[q, n, g, j] b[q, n, g, n - j], so the last factor costs O(K^2) instead of O(K^3)."""
+    Q, N, G = a.shape[:3]
+    coef = np.zeros((Q, N, G))
+    n = np.arange(N)
+    for j in range(min(a.shape[-1], N)):
+        ok = n[(n >= j) & (n - j < b.shape[-1])]
+        coef[:, ok] += a[..., j][:, ok] * b[:, ok, :, ok - j].transpose(1, 0, 2)  # (Q, len(ok), G)
     if n_free:
         coef *= ((n[:, None] > 0) + y[None, :] * (n[:, None] == 0)) ** n_free
     return coef.sum(axis=1) @ wy
@@ -301,11 +322,21 @@ def shared_label_gf(joints: Sequence[np.ndarray], K: int, y: np.ndarray) -> np.n
     :func:`private_credit`): ``joints[i][q, j, x]`` = P(model i has j correct and x on X); their
     2-D convolution (by FFT, per question) is the group's (correct, X) law, and
     Psi[q, n, g, j] = sum_x P(j, x) ([x < n] + y_g [x = n])."""
+    return label_gf(group_joint(joints), K, y)
+
+
+def group_joint(joints: Sequence[np.ndarray]) -> np.ndarray:
+    """The (correct, X) law of a group of independent models: the 2-D convolution of their ``joints``."""
     P = functools.reduce(lambda a, b: fftconvolve(a, b, axes=(1, 2)), joints)
-    P = np.clip(P, 0.0, None)  # FFT round-off (~1e-16) below zero
+    return np.clip(P, 0.0, None)  # FFT round-off (~1e-16) below zero
+
+
+def label_gf(P: np.ndarray, K: int, y: np.ndarray) -> np.ndarray:
+    """:func:`shared_label_gf` of the group's (correct, X) law ``P[q, j, x]`` (:func:`group_joint`)."""
     n, x = np.arange(K + 1), np.arange(P.shape[2])
     gy = (x[None, None, :] < n[:, None, None]) + y[None, :, None] * (x[None, None, :] == n[:, None, None])
-    return np.einsum("qjx,ngx->qngj", P, gy)
+    out = P @ gy.reshape(-1, len(x)).T  # (Q, j, n * g): one matrix product
+    return out.reshape(P.shape[0], P.shape[1], K + 1, len(y)).transpose(0, 2, 3, 1)
 
 
 #: At most this many rows, the vote's single-draw term combines patterns in one vectorised pass.

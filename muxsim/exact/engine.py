@@ -259,16 +259,30 @@ class Engine:
         pairs = [self._memoised(("correct_and_label", i, k),
                                 lambda t=t, i=i, k=k: self._mix(t[2].correct_and_label(k, 0), i))
                  for t, i, k in zip(tabs, models, ks)]
+        memo: dict = {}  # the patterns' products, built up one model at a time and shared by the patterns
+
+        def product(R: tuple[int, ...]) -> np.ndarray:  # prod of the private units' Psi over R (sorted)
+            if ("psi", R) not in memo:
+                memo["psi", R] = (tabs[R[0]][0] if len(R) == 1 else
+                                  combine.poly_product([product(R[:-1]), tabs[R[-1]][0]], K))
+            return memo["psi", R]
+
+        def joint(S: tuple[int, ...]) -> np.ndarray:  # the group S's (correct, shared answer) law
+            if ("joint", S) not in memo:
+                memo["joint", S] = pairs[S[0]] if len(S) == 1 else combine.group_joint([joint(S[:-1]), pairs[S[-1]]])
+            return memo["joint", S]
+
         private = (1 - share) ** n + n * share * (1 - share) ** (n - 1)
-        out = private * (combine.private_credit([t[0] for t in tabs], K, 0, y, wy)
+        out = private * (combine.diagonal_credit(product(tuple(range(n - 1))), tabs[n - 1][0], 0, y, wy)
                          + combine.single_draw_private([t[1] for t in tabs], n, K))
         for size in range(2, n + 1) if share > 0 else ():
             for S in itertools.combinations(range(n), size):
-                rest = [a for a in range(n) if a not in S]
-                psis = [combine.shared_label_gf([pairs[a] for a in S], K, y)] + [tabs[a][0] for a in rest]
+                rest = tuple(a for a in range(n) if a not in S)
+                group = combine.label_gf(joint(S), K, y)
+                others = product(rest) if rest else np.ones(group.shape[:-1] + (1,))
                 singles = [combine.group_singles([tabs[a][1] for a in S])] + [tabs[a][1] for a in rest]
                 out += share**size * (1 - share) ** (n - size) * (
-                    combine.private_credit(psis, K, size - 1, y, wy) + combine.single_draw_private(singles, n, K))
+                    combine.diagonal_credit(others, group, size - 1, y, wy) + combine.single_draw_private(singles, n, K))
         return combine.probability(out, "the sharing vote")
 
     def _private_cost(self, points: list[list[int]], own: list[np.ndarray]) -> float:
