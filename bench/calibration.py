@@ -224,7 +224,7 @@ def kind_options(spec: str) -> tuple[str, dict]:
 
 
 def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "latent", "classes", "shrinkage"),
-        draws: int = 20, max_labels: int = 2, cache=None):
+        draws: int = 20, max_labels: int | None = None, cache=None):
     """One data set: every predictor's MAE (all k, and k <= m beside the pilot-noise floor) and coverage."""
     t0 = time.time()
     tab = load(name)
@@ -266,7 +266,7 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
     for kind in kinds:
         t1 = time.time()
         family, extra = kind_options(kind)
-        shrink = {"max_labels": max_labels}
+        shrink = {} if max_labels is None else {"max_labels": max_labels}
         opts = ({**shrink, **extra} if family == "shrinkage" else
                 {"options": {"shrinkage": {**shrink, **extra}}} if family == "auto" else extra)
         f = fit(pilot, family, **opts)
@@ -303,6 +303,9 @@ def main(argv=None):
     ap.add_argument("--kinds", default="auto,latent,classes,shrinkage",
                     help="predictors (muxsim.fit kinds, each with options as kind:option=value:...); the first one "
                          "gives the last line")
+    ap.add_argument("--max-labels", type=int, default=None,
+                    help="the shrinkage fit's named wrong answers per question (default: the fit's own, 3; "
+                         "results saved before 2026-12-06 used 2)")
     ap.add_argument("--draws", type=int, default=20, help="draws for the 90%% predictive intervals (0: none)")
     ap.add_argument("--sizes", default="2,3", help="subset sizes of the first data set (later ones: see Usage)")
     ap.add_argument("--json", help="write the scores to this file")
@@ -319,7 +322,8 @@ def main(argv=None):
         cache = pickle.loads(Path(a.cache).read_bytes())
     for j, name in enumerate(names):
         sizes = tuple(int(x) for x in a.sizes.split(",")) if j == 0 else (2, 3) if name == "testbed" else (2,)
-        res, text = run(name, a.m, a.boot, a.seed, sizes, kinds=kinds, draws=a.draws, cache=cache)
+        res, text = run(name, a.m, a.boot, a.seed, sizes, kinds=kinds, draws=a.draws, max_labels=a.max_labels,
+                        cache=cache)
         if a.cache:
             import pickle
 

@@ -51,26 +51,39 @@ def mux(
 
     Returns ``(accuracy (Q,), p_win (Q, n), p_win_and_correct (Q, n))``.
     """
-    grid = np.unique(np.concatenate([np.asarray(s, dtype=float) for s in scores]))
-    G = len(grid)
-    D, C = [], []
-    for P, Cr, sc in zip(dists, credits, scores):
-        onto = (np.searchsorted(grid, sc)[:, None] == np.arange(G)[None, :]).astype(float)  # cell -> grid value
-        D.append(P @ onto)
-        C.append(Cr @ onto)
-    le = [np.cumsum(d, axis=1) for d in D]
-    lt = [f - d for f, d in zip(le, D)]
-    n = len(D)
-    before = [np.ones_like(D[0])]
+    grid = score_grid(scores)
+    return mux_on_grid([mux_cells(P, Cr, sc, grid) for P, Cr, sc in zip(dists, credits, scores)])
+
+
+def score_grid(scores: Sequence[np.ndarray]) -> np.ndarray:
+    """The distinct confidences of all the models, sorted (:func:`mux`)."""
+    return np.unique(np.concatenate([np.asarray(s, dtype=float) for s in scores]))
+
+
+def mux_cells(P: np.ndarray, Cr: np.ndarray, sc: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One model's part of :func:`mux` on the common ``grid`` of confidences: its law D and credit C on the
+    grid, F (D's cumulative sum) and F^- = F - D, each ``(Q, len(grid))``; a model's own work, shared by
+    every subset whose models' confidences make the same grid."""
+    onto = (np.searchsorted(grid, sc)[:, None] == np.arange(len(grid))[None, :]).astype(float)  # cell -> grid value
+    D, C = P @ onto, Cr @ onto
+    le = np.cumsum(D, axis=1)
+    return D, C, le, le - D
+
+
+def mux_on_grid(cells: Sequence[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`mux` from each model's :func:`mux_cells`, models in tie-break order."""
+    n = len(cells)
+    before = [None] * n  # prod_{l<i} F_l^-
+    after = [None] * n  # prod_{l>i} F_l
     for i in range(1, n):
-        before.append(before[-1] * lt[i - 1])
-    after = [np.ones_like(D[0])]
+        before[i] = cells[i - 1][3] if i == 1 else before[i - 1] * cells[i - 1][3]
     for i in range(n - 2, -1, -1):
-        after.append(after[-1] * le[i + 1])
-    after = after[::-1]
-    win = [b * a for b, a in zip(before, after)]
-    p_win = np.stack([(d * w).sum(axis=1) for d, w in zip(D, win)], axis=1)
-    p_win_correct = np.stack([(c * w).sum(axis=1) for c, w in zip(C, win)], axis=1)
+        after[i] = cells[i + 1][2] if i == n - 2 else after[i + 1] * cells[i + 1][2]
+    win = [a if b is None else b if a is None else b * a for b, a in zip(before, after)]
+    if n == 1:
+        win = [np.ones_like(cells[0][0])]
+    p_win = np.stack([np.einsum("qg,qg->q", c[0], w) for c, w in zip(cells, win)], axis=1)
+    p_win_correct = np.stack([np.einsum("qg,qg->q", c[1], w) for c, w in zip(cells, win)], axis=1)
     return p_win_correct.sum(axis=1), p_win, p_win_correct
 
 

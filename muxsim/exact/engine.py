@@ -117,22 +117,28 @@ class Engine:
     def mux(self, models: Sequence[int], ks: Sequence[int], score: str = "per_k"):
         """Returns (accuracy (Q,), p_selected (Q, n), p_selected_and_correct (Q, n))."""
         check_score(score)
-        dists, credits, scores = [], [], []
-        for i, k in zip(models, ks):
-            top = np.arange(k + 1)
-            table = self.counts.top if score == "per_k" else self.counts.top_valid
-            P, C = self._memoised((score, i, k), lambda: tuple(self._of(i, x) for x in table(self._k(i, k))))
-            if score == "per_k":
-                dists.append(P)
-                credits.append(C)
-                scores.append(top / k)
-            else:
-                valid = np.arange(k + 1)
-                s = np.where(valid[None, :] > 0, top[:, None] / np.maximum(valid[None, :], 1), 0.0)
-                dists.append(P.reshape(self.Q, -1))
-                credits.append(C.reshape(self.Q, -1))
-                scores.append(s.ravel())
-        return combine.mux(dists, credits, scores)
+        scores = [self._mux_scores(score, k) for k in ks]
+        grid = combine.score_grid(scores)
+        key = grid.tobytes()
+        cells = [self._memoised(("mux_cells", score, i, k, key),
+                                lambda i=i, k=k, s=s: combine.mux_cells(*self._mux_law(score, i, k), s, grid))
+                 for i, k, s in zip(models, ks, scores)]
+        return combine.mux_on_grid(cells)
+
+    @staticmethod
+    def _mux_scores(score: str, k: int) -> np.ndarray:
+        """The confidence of each cell of :meth:`_mux_law`: top / k (``per_k``), or top / valid draws."""
+        top = np.arange(k + 1)
+        if score == "per_k":
+            return top / k
+        valid = np.arange(k + 1)
+        return np.where(valid[None, :] > 0, top[:, None] / np.maximum(valid[None, :], 1), 0.0).ravel()
+
+    def _mux_law(self, score: str, i: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Model i's (law, credit) over the cells of its top count (and valid draws), ``(Q, cells)`` each."""
+        table = self.counts.top if score == "per_k" else self.counts.top_valid
+        P, C = (self._of(i, x) for x in table(self._k(i, k)))
+        return P.reshape(self.Q, -1), C.reshape(self.Q, -1)
 
     def _at_least(self, i: int, k: int, r: int) -> np.ndarray:
         return self._memoised(("at_least", i, k, r), lambda: self._mix(
