@@ -190,7 +190,7 @@ def test_cli_predicted_kind_classes_on_logs(capsys):
 
 
 def test_cli_predicted_kind_auto_on_a_pilot(tmp_path, capsys):
-    """--kind auto fits the pilot's families, weighs them by cross-validation and searches their mixture."""
+    """--kind auto fits the pilot's families, weighs them on the pilot and searches their mixture."""
     from tests.tiny_logs import write_tiny_log
 
     log = write_tiny_log(tmp_path / "s.jsonl", {"a": 0.8, "b": 0.6, "c": 0.4}, seed=3)

@@ -37,33 +37,16 @@ def probability(v: np.ndarray, what: str) -> np.ndarray:
     return np.clip(v, 0.0, 1.0)
 
 
-def mux(
-    dists: Sequence[np.ndarray], credits: Sequence[np.ndarray], scores: Sequence[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SLM-MUX from per-model score distributions.
-
-    ``dists[i][q, c]`` = P(model i lands in cell c), ``credits[i][q, c]`` its
-    credit mass and ``scores[i][c]`` the confidence of cell c.  With
-    F_i(s) = P(score_i <= s) and F_i^-(s) = P(score_i < s), and models in
-    tie-break order::
-
-        P(MUX correct) = sum_i sum_s C_i(s) prod_{l<i} F_l^-(s) prod_{l>i} F_l(s)
-
-    Returns ``(accuracy (Q,), p_win (Q, n), p_win_and_correct (Q, n))``.
-    """
-    grid = score_grid(scores)
-    return mux_on_grid([mux_cells(P, Cr, sc, grid) for P, Cr, sc in zip(dists, credits, scores)])
-
-
 def score_grid(scores: Sequence[np.ndarray]) -> np.ndarray:
-    """The distinct confidences of all the models, sorted (:func:`mux`)."""
+    """The distinct confidences of all the models, sorted (:func:`mux_on_grid`)."""
     return np.unique(np.concatenate([np.asarray(s, dtype=float) for s in scores]))
 
 
 def mux_cells(P: np.ndarray, Cr: np.ndarray, sc: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
-    """One model's part of :func:`mux` on the common ``grid`` of confidences: its law D and credit C on the
-    grid, F (D's cumulative sum) and F^- = F - D, each ``(Q, len(grid))``; a model's own work, shared by
-    every subset whose models' confidences make the same grid."""
+    """One model's part of :func:`mux_on_grid`: ``P[q, c]`` = P(the model lands in cell c), ``Cr[q, c]`` its
+    credit mass and ``sc[c]`` the confidence of cell c, moved onto the common ``grid`` of confidences: the law
+    D and credit C on the grid, F (D's cumulative sum) and F^- = F - D, each ``(Q, len(grid))``; a model's own
+    work, shared by every subset whose models' confidences make the same grid."""
     onto = (np.searchsorted(grid, sc)[:, None] == np.arange(len(grid))[None, :]).astype(float)  # cell -> grid value
     D, C = P @ onto, Cr @ onto
     le = np.cumsum(D, axis=1)
@@ -71,17 +54,19 @@ def mux_cells(P: np.ndarray, Cr: np.ndarray, sc: np.ndarray, grid: np.ndarray) -
 
 
 def mux_on_grid(cells: Sequence[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`mux` from each model's :func:`mux_cells`, models in tie-break order."""
-    n = len(cells)
-    before = [None] * n  # prod_{l<i} F_l^-
-    after = [None] * n  # prod_{l>i} F_l
-    for i in range(1, n):
-        before[i] = cells[i - 1][3] if i == 1 else before[i - 1] * cells[i - 1][3]
-    for i in range(n - 2, -1, -1):
-        after[i] = cells[i + 1][2] if i == n - 2 else after[i + 1] * cells[i + 1][2]
-    win = [a if b is None else b if a is None else b * a for b, a in zip(before, after)]
-    if n == 1:
-        win = [np.ones_like(cells[0][0])]
+    """SLM-MUX from each model's :func:`mux_cells` (D_i, C_i, F_i, F_i^-), models in tie-break order::
+
+        P(MUX correct) = sum_i sum_s C_i(s) prod_{l<i} F_l^-(s) prod_{l>i} F_l(s)
+
+    (model i wins at confidence s when every earlier model scores below s and every later one at most s).
+    Returns ``(accuracy (Q,), p_win (Q, n), p_win_and_correct (Q, n))``."""
+    before = [np.ones_like(cells[0][0])]  # prod_{l<i} F_l^-
+    for c in cells[:-1]:
+        before.append(before[-1] * c[3])
+    after = [np.ones_like(cells[0][0])]  # prod_{l>i} F_l, from the last model back
+    for c in cells[:0:-1]:
+        after.append(after[-1] * c[2])
+    win = [b * a for b, a in zip(before, after[::-1])]
     p_win = np.stack([np.einsum("qg,qg->q", c[0], w) for c, w in zip(cells, win)], axis=1)
     p_win_correct = np.stack([np.einsum("qg,qg->q", c[1], w) for c, w in zip(cells, win)], axis=1)
     return p_win_correct.sum(axis=1), p_win, p_win_correct

@@ -2,7 +2,7 @@
 
 One interface for every family::
 
-    f = fit(table)                           # kind="auto": a MixtureFit of the families, weighted by CV
+    f = fit(table)                           # kind="auto": a MixtureFit of the families, weighted on the pilot
     f = fit(table, kind="classes")          # -> Fit (LatentFit, ClassFit, ShrinkageFit, MixtureFit)
     print(f.summary())                       # parameters and diagnostics (bounds, NaNs, fallbacks)
     pred = f.predict([1, 3, 5], models=["a", "b"])   # -> Prediction: Curves with intervals
@@ -48,7 +48,8 @@ def fit(table, kind: str = "auto", **options) -> Fit:
 
     ``options`` go to the family's fitting function (:func:`fit_latent`,
     :func:`fit_classes`, :func:`fit_shrinkage`); ``kind="auto"`` (the default)
-    weights the families by cross-validation over the pilot's samples and
+    weights the families by the pilot's own checks (leave one sample out, and a
+    predictive check at k <= m) and
     returns their mixture, or one family where it takes all the weight
     (:func:`muxsim.fit.auto.fit_auto`; its options: ``kinds``, ``max_pairs``,
     ``options``, ``mix``)."""
