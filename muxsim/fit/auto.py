@@ -200,7 +200,7 @@ def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int = 6, op
     how = ("mixed " + ", ".join(f"{k} {weights[k]:.2f}" for k in used)) if len(used) > 1 else f"chose {used[0]}"
     f.diagnostics = list(f.diagnostics) + [
         f"auto: {how} by {f.selection['criterion']} -- " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items())
-        + f" points (k = 1 left out: " + ", ".join(f"{k} {v:.2f}" for k, v in cv_mae.items())
+        + " points (k = 1 left out: " + ", ".join(f"{k} {v:.2f}" for k, v in cv_mae.items())
         + "; k >= 2 predictive check: " + ", ".join(f"{k} {v:.2f}" for k, v in ppc_mae.items())
         + f"); weighted {mixed:.2f}"]
     return f

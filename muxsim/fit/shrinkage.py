@@ -247,6 +247,27 @@ class ShrinkageFit(Fit):
         cache[key] = out
         return out
 
+    #: what a fit keeps from one call to the next (not pickled: a Dask worker rebuilds its own)
+    _CACHES: ClassVar[tuple[str, ...]] = ("_post_cache", "_urn_cache", "_stream_states", "_stream_pool")
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in self._CACHES}
+
+    def streams(self, seed: int, q: int, idx: Sequence[int]) -> list[np.random.Generator]:
+        """One random stream per model ``idx`` on question q: the stream of ``np.random.default_rng([seed, q, i])``
+        from its start, its seeding kept (every model set's population draws from it).  The generators are
+        reused by the next call: draw from them before asking for more."""
+        states = self.__dict__.setdefault("_stream_states", {})
+        pool = self.__dict__.setdefault("_stream_pool", [])
+        while len(pool) < len(idx):
+            pool.append(np.random.default_rng(0))
+        for g, i in zip(pool, idx):
+            key = (int(seed), int(q), int(i))
+            if key not in states:
+                states[key] = np.random.default_rng(list(key)).bit_generator.state
+            g.bit_generator.state = states[key]
+        return pool[: len(idx)]
+
     def urn_counts(self, q: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """:func:`urn_counts` of question q's pilot, kept (every model set's population reads it)."""
         cache = self.__dict__.setdefault("_urn_cache", {})
@@ -567,7 +588,7 @@ class PosteriorPopulation:
             # one seeded stream per (question, model): a question's laws do not depend on which
             # other models or questions are evaluated with it
             codes = codes_all[q]
-            rngs = [np.random.default_rng([int(self.seed), int(q), int(i)]) for i in idx]
+            rngs = f.streams(self.seed, q, idx)
             kept, split = urn_split(codes, idx, u_beta, u_tau, Lmax, E, rngs, f.min_label_share, f.urn_counts(q))
             n_keep = len(kept)
             for r, i in enumerate(idx):
