@@ -688,6 +688,8 @@ def urn_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
 def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarray:
     """n Beta(a, b) draws (the first share of :func:`_dirichlet` of (a, b), drawn the same way); a or b <= 0
     gives the point mass at 0 or 1."""
+    if n == 0:  # (no draw: the stream is not touched either way)
+        return np.zeros(0)
     if a <= 0:
         return np.zeros(n)
     if b <= 0:
