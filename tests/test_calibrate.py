@@ -130,6 +130,23 @@ def test_shrinkage_round_trip_and_reproducible(tmp_path):
     assert a == pytest.approx(b, abs=1e-12)
 
 
+def test_shrinkage_streams_are_the_seeded_streams_and_the_caches_stay_home():
+    import pickle
+
+    _, table = synthetic(Q=10, m=3, seed=2, params=TRUE[:2])
+    fit = fit_shrinkage(table, nodes=4)
+    first = [g.gamma(0.7, size=5) for g in fit.streams(3, 4, [1, 0])]
+    again = [g.gamma(0.7, size=5) for g in fit.streams(3, 4, [1, 0])]  # restarted, not continued
+    want = [np.random.default_rng([3, 4, i]).gamma(0.7, size=5) for i in (1, 0)]
+    for a, b, w in zip(first, again, want):
+        np.testing.assert_array_equal(a, w)
+        np.testing.assert_array_equal(b, w)
+    lay = fit.population(list(fit.models)).weights()[0]
+    back = pickle.loads(pickle.dumps(fit))
+    assert not any(name in back.__dict__ for name in fit._CACHES)
+    np.testing.assert_array_equal(back.population(list(fit.models)).weights()[0], lay)
+
+
 def test_bad_input(tmp_path):
     _, table = synthetic(Q=40, m=3, seed=2, params=TRUE[:2])
     with pytest.raises(MuxsimError, match="need at least 2 questions"):
