@@ -147,6 +147,54 @@ def test_shrinkage_streams_are_the_seeded_streams_and_the_caches_stay_home():
     np.testing.assert_array_equal(back.population(list(fit.models)).weights()[0], lay)
 
 
+def _laws_cell_by_cell(fit, models):
+    """A population's laws drawn one (question, model) cell at a time (the reference for the vectorised draws)."""
+    from muxsim.fit.common import counts
+    from muxsim.fit.shrinkage import _model_draws, urn_params
+
+    idx = [fit.models.index(m) for m in models]
+    post, pa, B = fit.posteriors(models)
+    _, w_all, a_all = counts(fit.codes)
+    E, L = fit.nodes, fit.max_labels
+    W = np.zeros((len(fit.question_ids), E, len(idx), L + 3))
+    for q in range(len(fit.question_ids)):
+        rngs = fit.streams(0, q, idx)
+        kept, pars = urn_params(fit.codes[q], idx, fit.beta, fit.tau, L, fit.min_label_share)
+        for r, i in enumerate(idx):
+            n1 = int(round(E * post[q, r, 0, 0]))
+            split, (pc1, pc2, sa) = _model_draws(rngs[r], pars[r], [
+                (post[q, r, 0, 1], post[q, r, 0, 2], n1), (post[q, r, 1, 1], post[q, r, 1, 2], E - n1),
+                (a_all[q, i] + B[r] * pa[q, r], w_all[q, i] + B[r] * (1 - pa[q, r]), E)], E)
+            pc = np.concatenate([pc1, pc2])
+            wrong = (1 - pc) * (1 - sa)
+            W[q, :, r, 0], W[q, :, r, -1] = pc, (1 - pc) * sa
+            W[q, :, r, 1 : 1 + len(kept)] = wrong[:, None] * split[:, :-1]
+            W[q, :, r, L + 1] = wrong * split[:, -1]
+    W = np.where(W < 1e-12, 0.0, W)
+    return (W / W.sum(axis=3, keepdims=True)).reshape(-1, len(idx), L + 3)
+
+
+def test_shrinkage_vectorised_draws_equal_the_draws_cell_by_cell():
+    """The population draws every (question, model) cell from its own stream; drawing them in one gamma call per
+    cell and normalising all cells together gives the same laws, bit for bit, also where a shape is 0 (a point
+    mass, no draw) or every gamma of a row underflows."""
+    _, table = synthetic(Q=12, m=3, seed=5, params=TRUE[:2])
+    fit = fit_shrinkage(table, nodes=6)
+    models = list(fit.models)
+    np.testing.assert_array_equal(fit.population(models).weights()[0], _laws_cell_by_cell(fit, models))
+    post, pa, B = fit.posteriors(models)
+    post, pa = post.copy(), pa.copy()
+    post[0, 0, 0, 1] = 0.0  # correct share: a point mass at 0
+    post[1, 1, 0, 2] = 0.0  # ... at 1
+    post[2, 0, 0, 1:] = 1e-300  # both shapes tiny: every gamma underflows, the mass goes to the larger
+    pa[3, 1] = 0.0  # an abstain share with shape 0 when the model never abstained
+    fit._post_cache[tuple(models)] = (post, pa, B)
+    got = fit.population(models).weights()[0]
+    np.testing.assert_array_equal(got, _laws_cell_by_cell(fit, models))
+    E = fit.nodes
+    assert np.all(got[:E, 0, 0] == 0)  # question 0, first model: never correct
+
+
 def test_bad_input(tmp_path):
     _, table = synthetic(Q=40, m=3, seed=2, params=TRUE[:2])
     with pytest.raises(MuxsimError, match="need at least 2 questions"):

@@ -52,7 +52,7 @@ from muxsim.fit import locked as locked_state
 from muxsim.layout import Layout, from_arrays
 
 __all__ = ["ShrinkageFit", "fit_shrinkage", "PosteriorPopulation", "dirichlet_multinomial_fit", "fit_urn",
-           "urn_split"]
+           "urn_split", "urn_params"]
 
 #: default: fold named wrong answers below this posterior share of every model's wrong mass into the tail
 MIN_LABEL_SHARE = 0.01
@@ -584,28 +584,61 @@ class PosteriorPopulation:
         W = np.zeros((len(self.questions), E, len(idx), Lmax + 3))
         lock_col = np.full((len(self.questions), len(idx)), -1)
         c_all, w_all, a_all = counts(codes_all)
+        qs = np.asarray(self.questions, dtype=int)
+        n = len(idx)
+        # every (question, model)'s Beta shapes, row by row of its E draws: the correct share (component 1
+        # for the first n1 rows, stratified, then component 2), then the abstain share of the rest
+        pcs = post_all[qs]  # (Q, n, 2, 3): weight, alpha, beta of each posterior component
+        n1 = np.rint(E * pcs[:, :, 0, 0]).astype(int)
+        nu = pa_all[qs]
+        first = (np.arange(E)[None, None, :] < n1[:, :, None])[..., None]
+        beta_sh = np.concatenate([np.where(first, pcs[:, :, None, 0, 1:], pcs[:, :, None, 1, 1:]),
+                                  np.broadcast_to(np.stack([a_all[qs][:, idx] + B_all * nu,
+                                                            w_all[qs][:, idx] + B_all * (1 - nu)], axis=-1)[:, :, None],
+                                                  (len(qs), n, E, 2))], axis=2)  # (Q, n, 2E, 2)
+        g_beta = np.zeros(beta_sh.shape)
+        split = np.zeros((len(qs), n, E, Lmax + 1))  # the named answers first, the rest in the last column
+        alpha = np.zeros((len(qs), n, Lmax + 1))  # the Dirichlet's shapes in the same columns
+        done = np.zeros((len(qs), n), dtype=bool)  # drawn and normalised one by one (the irregular cells)
         for qq, q in enumerate(self.questions):
             # one seeded stream per (question, model): a question's laws do not depend on which
             # other models or questions are evaluated with it
             codes = codes_all[q]
             rngs = f.streams(self.seed, q, idx)
-            kept, split = urn_split(codes, idx, u_beta, u_tau, Lmax, E, rngs, f.min_label_share, f.urn_counts(q))
+            kept, pars = urn_params(codes, idx, u_beta, u_tau, Lmax, f.min_label_share, f.urn_counts(q))
             n_keep = len(kept)
             for r, i in enumerate(idx):
                 if f.lock is not None:  # the answer a locked model repeats: its pilot's (a kept label, or none)
                     own = np.flatnonzero(kept == codes[i][codes[i] > 0][0]) if (codes[i] > 0).any() else []
                     lock_col[qq, r] = own[0] if len(own) else -1
-                rng = rngs[r]
-                nu = pa_all[q, r]
-                pcs = post_all[q, r]  # (2, 3): weight, alpha, beta of each posterior component
-                n1 = int(round(E * pcs[0, 0]))  # stratified: components get their share of the draws
-                pc = np.concatenate([_beta_draw(rng, pcs[0, 1], pcs[0, 2], n1), _beta_draw(rng, pcs[1, 1], pcs[1, 2], E - n1)])
-                sa = _beta_draw(rng, a_all[q, i] + B_all[r] * nu, w_all[q, i] + B_all[r] * (1 - nu), E)
-                wrong = (1 - pc) * (1 - sa)  # correct pc, wrong, abstain (1 - pc) sa
-                W[qq, :, r, 0] = pc
-                W[qq, :, r, -1] = (1 - pc) * sa
-                W[qq, :, r, 1 : 1 + n_keep] = wrong[:, None] * split[r][:, :-1]
-                W[qq, :, r, Lmax + 1] = wrong * split[r][:, -1]
+                sh = beta_sh[qq, r]
+                if pars[r].min() > 0 and sh.min() > 0:  # every shape draws: one gamma call, kept raw
+                    g = rngs[r].gamma(np.concatenate([np.broadcast_to(pars[r], (E, n_keep + 1)).ravel(), sh.ravel()]))
+                    cut = E * (n_keep + 1)
+                    part = g[:cut].reshape(E, n_keep + 1)
+                    g_beta[qq, r] = g[cut:].reshape(2 * E, 2)
+                else:  # some shape is 0 (no draw, a point mass): block by block
+                    part, (pc1, pc2, sa) = _model_draws(rngs[r], pars[r], [
+                        (pcs[qq, r, 0, 1], pcs[qq, r, 0, 2], n1[qq, r]), (pcs[qq, r, 1, 1], pcs[qq, r, 1, 2], E - n1[qq, r]),
+                        (sh[E, 0], sh[E, 1], E)], E)
+                    g_beta[qq, r, :, 0] = np.concatenate([pc1, pc2, sa])
+                    done[qq, r] = True
+                split[qq, r, :, :n_keep], split[qq, r, :, Lmax] = part[:, :-1], part[:, -1]
+                alpha[qq, r, :n_keep], alpha[qq, r, Lmax] = pars[r][:-1], pars[r][-1]
+        # the regular cells normalised together, as _dirichlets does one by one (a row whose gammas all
+        # underflowed puts its mass on its largest shape: the first named answer's or the Beta's larger one)
+        tot = split.sum(axis=3, keepdims=True)
+        top = (np.arange(Lmax + 1) == alpha.argmax(axis=2)[..., None])[:, :, None, :] * 1.0
+        split = np.where(done[:, :, None, None], split, np.where(tot > 0, split / np.where(tot > 0, tot, 1.0), top))
+        tb = g_beta.sum(axis=3)
+        share = np.where(tb > 0, g_beta[..., 0] / np.where(tb > 0, tb, 1.0), (beta_sh[..., 0] >= beta_sh[..., 1]) * 1.0)
+        share = np.where(done[:, :, None], g_beta[..., 0], share)
+        pc, sa = share[:, :, :E], share[:, :, E:]
+        wrong = (1 - pc) * (1 - sa)  # correct pc, wrong, abstain (1 - pc) sa
+        W[..., 0] = pc.transpose(0, 2, 1)
+        W[..., -1] = ((1 - pc) * sa).transpose(0, 2, 1)
+        W[..., 1 : 1 + Lmax] = (wrong[..., None] * split[..., :Lmax]).transpose(0, 2, 1, 3)
+        W[..., Lmax + 1] = (wrong * split[..., Lmax]).transpose(0, 2, 1)
         # drop shares below 1e-12 (gamma draws of tiny shapes underflow to denormals, where scipy's
         # binomial pmf overflows); the effect on any accuracy is below 1e-11
         W = np.where(W < 1e-12, 0.0, W)
@@ -644,16 +677,24 @@ class PosteriorPopulation:
 def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, max_labels: int, E: int,
               rngs: Sequence[np.random.Generator], min_share: float = 0.0,
               stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[int, list[np.ndarray]]:
-    """Posterior draws of how each model's wrong mass splits over one question's named wrong answers.
+    """Posterior draws of how each model's wrong mass splits over one question's named wrong answers:
+    (the kept answers' codes, [(E, kept + 1)]), E draws of :func:`urn_params`' Dirichlet per model."""
+    kept, pars = urn_params(codes, idx, beta, tau, max_labels, min_share, stats)
+    return kept, [_dirichlet(rng, par, E) for rng, par in zip(rngs, pars)]
 
-    ``codes`` is the question's pilot (n, m); for each model in ``idx``, E draws of
-    Dirichlet(own counts + urn base) over the kept answers, then the rest (folded
-    answers and the tail of fresh ones), where the urn base of an answer is
-    ``beta * (other models' count) / (their wrong total + tau)`` and of the tail
-    ``beta * tau / (their wrong total + tau)``.  The ``max_labels`` answers heaviest
-    in posterior mean over the models are kept, less those whose posterior mean share
-    of every model's wrong mass is below ``min_share``.  Returns (the kept answers' codes,
-    [(E, kept + 1)]).  ``stats``: :func:`urn_counts` of ``codes``, where already at hand.
+
+def urn_params(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, max_labels: int,
+               min_share: float = 0.0, stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """How each model's wrong mass splits over one question's named wrong answers, a posterior Dirichlet.
+
+    ``codes`` is the question's pilot (n, m); for each model in ``idx``, Dirichlet(own counts + urn base)
+    over the kept answers, then the rest (folded answers and the tail of fresh ones), where the urn base of
+    an answer is ``beta * (other models' count) / (their wrong total + tau)`` and of the tail
+    ``beta * tau / (their wrong total + tau)``.  The ``max_labels`` answers heaviest in posterior mean over
+    the models are kept, less those whose posterior mean share of every model's wrong mass is below
+    ``min_share``.  Returns (the kept answers' codes, [Dirichlet parameters (kept + 1,)] per model).
+    ``stats``: :func:`urn_counts` of ``codes``, where already at hand.
     """
     labs, tot, own_all, wrong_all = urn_counts(codes) if stats is None else stats
     own_w = own_all[list(idx)]  # (models, labels)
@@ -669,12 +710,9 @@ def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, ma
     folded = np.ones(len(labs), dtype=bool)
     folded[keep] = False
     fold = order[folded[order]]
-    split = []
-    for r in range(len(idx)):
-        par = np.concatenate([own_w[r, keep] + prior_w[r, keep],
-                              [own_w[r, fold].sum() + prior_w[r, fold].sum() + prior_t[r]]])
-        split.append(_dirichlet(rngs[r], par, E))
-    return labs[keep], split
+    pars = [np.concatenate([own_w[r, keep] + prior_w[r, keep],
+                            [own_w[r, fold].sum() + prior_w[r, fold].sum() + prior_t[r]]]) for r in range(len(idx))]
+    return labs[keep], pars
 
 
 def urn_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -685,36 +723,41 @@ def urn_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return labs, tot, own, (codes > 0).sum(axis=1).astype(float)
 
 
-def _beta_draw(rng: np.random.Generator, a: float, b: float, n: int) -> np.ndarray:
-    """n Beta(a, b) draws (the first share of :func:`_dirichlet` of (a, b), drawn the same way); a or b <= 0
-    gives the point mass at 0 or 1."""
-    if n == 0:  # (no draw: the stream is not touched either way)
-        return np.zeros(0)
-    if a <= 0:
-        return np.zeros(n)
-    if b <= 0:
-        return np.ones(n)
-    g = rng.gamma((a, b), size=(n, 2))
-    tot = g[:, 0] + g[:, 1]
-    if n and tot.min() <= 0:  # both gammas underflowed: the mass on the larger shape
-        g[tot <= 0] = (1.0, 0.0) if a >= b else (0.0, 1.0)
-        tot = g[:, 0] + g[:, 1]
-    return g[:, 0] / tot
-
-
 def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarray:
     """n Dirichlet(alpha) draws; components with alpha = 0 are exactly 0."""
-    alpha = np.asarray(alpha, dtype=float)
-    pos = alpha > 0
-    if pos.all():
-        g = rng.gamma(alpha, size=(n, len(alpha)))
-    else:
-        g = np.zeros((n, len(alpha)))
-        g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
-    tot = g.sum(axis=1, keepdims=True)
-    if tot.min() <= 0:  # every gamma of a row underflowed (tiny alphas): put its mass on the largest alpha
-        bad = tot[:, 0] <= 0
-        g[bad] = 0.0
-        g[bad, int(np.argmax(alpha))] = 1.0
+    return _dirichlets(rng, [(alpha, n)])[0]
+
+
+def _dirichlets(rng: np.random.Generator, blocks: Sequence[tuple[np.ndarray, int]]) -> list[np.ndarray]:
+    """Dirichlet draws of several blocks ``(alpha, n)`` from one stream, block after block, in one call of
+    ``rng.gamma``: the same variates as one call per block (a component with alpha = 0 is exactly 0 and takes
+    no draw).  A row whose gammas all underflow (tiny alphas) puts its mass on the largest alpha."""
+    alphas = [np.asarray(a, dtype=float) for a, _ in blocks]
+    shapes = [np.tile(a[a > 0], n) for a, (_, n) in zip(alphas, blocks)]
+    g_all = rng.gamma(np.concatenate(shapes)) if sum(map(len, shapes)) else np.zeros(0)
+    out, start = [], 0
+    for a, (_, n), sh in zip(alphas, blocks, shapes):
+        pos = a > 0
+        g = np.zeros((n, len(a)))
+        g[:, pos] = g_all[start : start + len(sh)].reshape(n, int(pos.sum()))
+        start += len(sh)
         tot = g.sum(axis=1, keepdims=True)
-    return g / tot
+        if n and tot.min() <= 0:
+            bad = tot[:, 0] <= 0
+            g[bad] = 0.0
+            g[bad, int(np.argmax(a))] = 1.0
+            tot = g.sum(axis=1, keepdims=True)
+        out.append(g / tot)
+    return out
+
+
+def _model_draws(rng: np.random.Generator, split: np.ndarray, betas: Sequence[tuple[float, float, int]], E: int
+                 ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One model's draws on one question, from its stream in one gamma call: E Dirichlet(``split``) draws,
+    then for each ``(a, b, n)`` of ``betas`` n Beta(a, b) draws (the first share of Dirichlet(a, b); a or
+    b <= 0 gives the point mass at 0 or 1 and takes no draw)."""
+    drawn = [n > 0 and a > 0 and b > 0 for a, b, n in betas]
+    g = _dirichlets(rng, [(split, E)] + [((a, b), n) for (a, b, n), d in zip(betas, drawn) if d])
+    rest = iter(g[1:])
+    return g[0], [next(rest)[:, 0] if d else np.full(n, 0.0 if a <= 0 else 1.0)
+                  for (a, b, n), d in zip(betas, drawn)]
