@@ -198,17 +198,13 @@ def draws_box(weights: np.ndarray, n_labels: int, k: int) -> np.ndarray:
 
 def box_spectrum(box: np.ndarray, size: int) -> np.ndarray:
     """rfft spectrum (length ``size`` per axis) of a law given on the small box [-m, m]^L
-    (index D + m): sum_D P(D) exp(-2 pi i omega.D / size), one small DFT matrix per axis.
-
-    The last axis (the half spectrum) is contracted first and the first axis last, so each step
-    works on the smallest array left; the result may be a strided view."""
+    (index D + m): sum_D P(D) exp(-2 pi i omega.D / size), one small DFT matrix per axis."""
     L = box.ndim - 1
     m = (box.shape[1] - 1) // 2
     spec = box
-    for a in range(L - 1, -1, -1):
+    for a in range(L):  # each step contracts axis 1 and appends its frequencies last
         omega = np.arange(size // 2 + 1 if a == L - 1 else size)
-        dft = np.exp(-2j * np.pi * np.outer(np.arange(-m, m + 1), omega) / size)
-        spec = np.moveaxis(np.tensordot(spec, dft, axes=(a + 1, 0)), -1, a + 1)
+        spec = np.tensordot(spec, np.exp(-2j * np.pi * np.outer(np.arange(-m, m + 1), omega) / size), axes=(1, 0))
     return spec
 
 
@@ -258,10 +254,8 @@ def margin_credit(spectra: Sequence[np.ndarray], K: int, n_labels: int, size: in
         return np.ones(n_questions)  # no named wrong answer: f = 1 on every outcome
     if size < 2 * K + 1:
         raise MuxsimError(f"vote: FFT length {size} < 2K+1 = {2 * K + 1}")
-    spec = np.array(spectra[0], order="C")  # one contiguous product, multiplied in place
-    for s in spectra[1:]:
-        np.multiply(spec, s, out=spec)
-    return spec.reshape(n_questions, -1).view(np.float64) @ _credit_spectrum(K, n_labels, size)
+    spec = np.ascontiguousarray(functools.reduce(np.multiply, spectra)).reshape(n_questions, -1)
+    return spec.view(np.float64) @ _credit_spectrum(K, n_labels, size)
 
 
 def tie_nodes(n_labels: int) -> tuple[np.ndarray, np.ndarray]:
