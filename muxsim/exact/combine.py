@@ -66,9 +66,9 @@ def mux_on_grid(cells: Sequence[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np
     after = [np.ones_like(cells[0][0])]  # prod_{l>i} F_l, from the last model back
     for c in cells[:0:-1]:
         after.append(after[-1] * c[2])
-    win = [b * a for b, a in zip(before, after[::-1])]
-    p_win = np.stack([np.einsum("qg,qg->q", c[0], w) for c, w in zip(cells, win)], axis=1)
-    p_win_correct = np.stack([np.einsum("qg,qg->q", c[1], w) for c, w in zip(cells, win)], axis=1)
+    win = np.stack([b * a for b, a in zip(before, after[::-1])])  # (n, Q, G)
+    p_win = np.einsum("nqg,nqg->qn", np.stack([c[0] for c in cells]), win)
+    p_win_correct = np.einsum("nqg,nqg->qn", np.stack([c[1] for c in cells]), win)
     return p_win_correct.sum(axis=1), p_win, p_win_correct
 
 

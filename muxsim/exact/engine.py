@@ -117,12 +117,13 @@ class Engine:
     def mux(self, models: Sequence[int], ks: Sequence[int], score: str = "per_k"):
         """Returns (accuracy (Q,), p_selected (Q, n), p_selected_and_correct (Q, n))."""
         check_score(score)
-        scores = [self._mux_scores(score, k) for k in ks]
-        grid = combine.score_grid(scores)
-        key = grid.tobytes()
-        cells = [self._memoised(("mux_cells", score, i, k, key),
-                                lambda i=i, k=k, s=s: combine.mux_cells(*self._mux_law(score, i, k), s, grid))
-                 for i, k, s in zip(models, ks, scores)]
+        kset = tuple(sorted(set(int(k) for k in ks)))  # the confidences of these k make the common grid
+        scores, grid = self._memoised(("mux_grid", score, kset), lambda: (
+            {k: self._mux_scores(score, k) for k in kset},
+            combine.score_grid([self._mux_scores(score, k) for k in kset])))
+        cells = [self._memoised(("mux_cells", score, i, int(k), kset),
+                                lambda i=i, k=int(k): combine.mux_cells(*self._mux_law(score, i, k), scores[k], grid))
+                 for i, k in zip(models, ks)]
         return combine.mux_on_grid(cells)
 
     @staticmethod

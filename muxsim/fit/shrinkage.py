@@ -607,24 +607,32 @@ class PosteriorPopulation:
             rngs = f.streams(self.seed, q, idx)
             kept, pars = urn_params(codes, idx, u_beta, u_tau, Lmax, f.min_label_share, f.urn_counts(q))
             n_keep = len(kept)
+            P = np.stack(pars)  # (n, kept + 1)
+            alpha[qq, :, :n_keep], alpha[qq, :, Lmax] = P[:, :-1], P[:, -1]
+            # each model's shapes in its stream's order: E rows of the Dirichlet, then the Betas' 2E rows
+            shapes = np.concatenate([np.broadcast_to(P[:, None, :], (n, E, n_keep + 1)).reshape(n, -1),
+                                     beta_sh[qq].reshape(n, -1)], axis=1)
+            g = np.empty(shapes.shape)
             for r, i in enumerate(idx):
                 if f.lock is not None:  # the answer a locked model repeats: its pilot's (a kept label, or none)
                     own = np.flatnonzero(kept == codes[i][codes[i] > 0][0]) if (codes[i] > 0).any() else []
                     lock_col[qq, r] = own[0] if len(own) else -1
+                if shapes[r].min() > 0:  # every shape draws: one gamma call, kept raw
+                    g[r] = rngs[r].gamma(shapes[r])
+                    continue
+                # some shape is 0 (no draw, a point mass): block by block
                 sh = beta_sh[qq, r]
-                if pars[r].min() > 0 and sh.min() > 0:  # every shape draws: one gamma call, kept raw
-                    g = rngs[r].gamma(np.concatenate([np.broadcast_to(pars[r], (E, n_keep + 1)).ravel(), sh.ravel()]))
-                    cut = E * (n_keep + 1)
-                    part = g[:cut].reshape(E, n_keep + 1)
-                    g_beta[qq, r] = g[cut:].reshape(2 * E, 2)
-                else:  # some shape is 0 (no draw, a point mass): block by block
-                    part, (pc1, pc2, sa) = _model_draws(rngs[r], pars[r], [
-                        (pcs[qq, r, 0, 1], pcs[qq, r, 0, 2], n1[qq, r]), (pcs[qq, r, 1, 1], pcs[qq, r, 1, 2], E - n1[qq, r]),
-                        (sh[E, 0], sh[E, 1], E)], E)
-                    g_beta[qq, r, :, 0] = np.concatenate([pc1, pc2, sa])
-                    done[qq, r] = True
-                split[qq, r, :, :n_keep], split[qq, r, :, Lmax] = part[:, :-1], part[:, -1]
-                alpha[qq, r, :n_keep], alpha[qq, r, Lmax] = pars[r][:-1], pars[r][-1]
+                part, (pc1, pc2, sa) = _model_draws(rngs[r], pars[r], [
+                    (pcs[qq, r, 0, 1], pcs[qq, r, 0, 2], n1[qq, r]), (pcs[qq, r, 1, 1], pcs[qq, r, 1, 2], E - n1[qq, r]),
+                    (sh[E, 0], sh[E, 1], E)], E)
+                g[r, : E * (n_keep + 1)] = part.ravel()
+                g[r, E * (n_keep + 1) :] = 0.0
+                g[r, E * (n_keep + 1) :: 2] = np.concatenate([pc1, pc2, sa])
+                done[qq, r] = True
+            cut = E * (n_keep + 1)
+            part = g[:, :cut].reshape(n, E, n_keep + 1)
+            split[qq, :, :, :n_keep], split[qq, :, :, Lmax] = part[..., :-1], part[..., -1]
+            g_beta[qq] = g[:, cut:].reshape(n, 2 * E, 2)
         # the regular cells normalised together, as _dirichlets does one by one (a row whose gammas all
         # underflowed puts its mass on its largest shape: the first named answer's or the Beta's larger one)
         tot = split.sum(axis=3, keepdims=True)
