@@ -25,7 +25,8 @@ The same on the testbed example (real_runs/testbed/example/samples.jsonl.gz:
 
 Then the ``predicted`` objective (MUX and the vote) on fits (latent, classes, shrinkage and their mixture)
 of a 3-sample pilot of the 20-model pool, and the screen of the shrinkage fit against scoring every subset
-with the fit (``screen=None``) on the jhu logs: ``--fitted-only`` runs these parts alone.
+with the fit (``screen=None``) on the jhu logs: ``--fitted-only`` runs these parts alone, ``--speed-only`` the
+synthetic pools' lines before them, ``--held-out-only`` part 2.
 
 Timings are wall-clock on a shared machine and noisy.
 """
@@ -145,8 +146,6 @@ def speed() -> None:
     t1 = time.perf_counter()
     print(f"search: {sum(math.comb(20, s) for s in SIZES)} subsets in {t1 - t0:.3f} s  (20-model LatentDifficulty "
           f"population, objective predicted MUX at k={KSEL} with union and contradiction, sizes 2-5)")
-    fitted_pilot()
-    screen_check()
 
 
 def fitted_pilot() -> None:
@@ -285,10 +284,10 @@ def held_out_all() -> None:
 if __name__ == "__main__":
     import sys
 
-    if "--fitted-only" in sys.argv:
+    if "--held-out-only" not in sys.argv and "--fitted-only" not in sys.argv:
+        speed()
+    if "--held-out-only" not in sys.argv and "--speed-only" not in sys.argv:
         fitted_pilot()
         screen_check()
-        sys.exit()
-    if "--held-out-only" not in sys.argv:
-        speed()
-    held_out_all()
+    if not any(a in sys.argv for a in ("--fitted-only", "--speed-only")):
+        held_out_all()
