@@ -254,8 +254,8 @@ def _fit(argv) -> int:
     ap.add_argument("-o", "--output", required=True, help="write the fit here (JSON)")
     ap.add_argument("--kind", choices=("auto", "latent", "classes", "shrinkage"), default="auto",
                     help="auto (default): the three below weighted by stacking on the pilot's own checks "
-                         "(leave one sample out at k = 1, a predictive check at k = 2..m; m + 1 fits of each; a mixture of the families with weight > 0, the "
-                         "weights and scores saved); latent: parametric LatentDifficulty by max marginal "
+                         "(leave one sample out at k = 1, a predictive check at k = 2..m; m + 1 fits of each; a "
+                         "mixture of the families with weight > 0, the weights and scores saved); latent: parametric LatentDifficulty by max marginal "
                          "likelihood; classes: latent classes of questions, predictions for the logged questions "
                          "given their samples; shrinkage: empirical-Bayes population of the logged questions")
     a = ap.parse_args(argv)
