@@ -284,10 +284,9 @@ def held_out_all() -> None:
 if __name__ == "__main__":
     import sys
 
-    if "--held-out-only" not in sys.argv and "--fitted-only" not in sys.argv:
-        speed()
-    if "--held-out-only" not in sys.argv and "--speed-only" not in sys.argv:
-        fitted_pilot()
-        screen_check()
-    if not any(a in sys.argv for a in ("--fitted-only", "--speed-only")):
-        held_out_all()
+    parts = {"--speed-only": (speed,), "--fitted-only": (fitted_pilot, screen_check), "--held-out-only": (held_out_all,)}
+    only = [a for a in sys.argv[1:] if a in parts]
+    for flag, fns in parts.items():
+        if not only or flag in only:
+            for fn in fns:
+                fn()

@@ -147,10 +147,22 @@ def test_shrinkage_streams_are_the_seeded_streams_and_the_caches_stay_home():
     np.testing.assert_array_equal(back.population(list(fit.models)).weights()[0], lay)
 
 
+def _beta_draws(rng, a, b, n):
+    """n Beta(a, b) draws as the first share of two gammas; a or b <= 0: the point mass (at 0 where a <= 0), no draw;
+    both gammas underflowing: the mass on the larger shape."""
+    if n == 0 or a <= 0 or b <= 0:
+        return np.full(n, 0.0 if a <= 0 else 1.0)
+    g = rng.gamma((a, b), size=(n, 2))
+    tot = g.sum(axis=1)
+    return np.where(tot > 0, g[:, 0] / np.where(tot > 0, tot, 1.0), float(a >= b))
+
+
 def _laws_cell_by_cell(fit, models):
-    """A population's laws drawn one (question, model) cell at a time (the reference for the vectorised draws)."""
+    """A population's laws drawn one (question, model) cell at a time, block by block from its stream: the split
+    of the wrong mass, then the correct share's two strata, then the abstain share (the reference for the
+    vectorised draws)."""
     from muxsim.fit.common import counts
-    from muxsim.fit.shrinkage import _model_draws, urn_params
+    from muxsim.fit.shrinkage import _dirichlet, urn_params
 
     idx = [fit.models.index(m) for m in models]
     post, pa, B = fit.posteriors(models)
@@ -161,11 +173,11 @@ def _laws_cell_by_cell(fit, models):
         rngs = fit.streams(0, q, idx)
         kept, pars = urn_params(fit.codes[q], idx, fit.beta, fit.tau, L, fit.min_label_share)
         for r, i in enumerate(idx):
+            split = _dirichlet(rngs[r], pars[r], E)
             n1 = int(round(E * post[q, r, 0, 0]))
-            split, (pc1, pc2, sa) = _model_draws(rngs[r], pars[r], [
-                (post[q, r, 0, 1], post[q, r, 0, 2], n1), (post[q, r, 1, 1], post[q, r, 1, 2], E - n1),
-                (a_all[q, i] + B[r] * pa[q, r], w_all[q, i] + B[r] * (1 - pa[q, r]), E)], E)
-            pc = np.concatenate([pc1, pc2])
+            pc = np.concatenate([_beta_draws(rngs[r], post[q, r, 0, 1], post[q, r, 0, 2], n1),
+                                 _beta_draws(rngs[r], post[q, r, 1, 1], post[q, r, 1, 2], E - n1)])
+            sa = _beta_draws(rngs[r], a_all[q, i] + B[r] * pa[q, r], w_all[q, i] + B[r] * (1 - pa[q, r]), E)
             wrong = (1 - pc) * (1 - sa)
             W[q, :, r, 0], W[q, :, r, -1] = pc, (1 - pc) * sa
             W[q, :, r, 1 : 1 + len(kept)] = wrong[:, None] * split[:, :-1]
@@ -187,6 +199,7 @@ def test_shrinkage_vectorised_draws_equal_the_draws_cell_by_cell():
     post[0, 0, 0, 1] = 0.0  # correct share: a point mass at 0
     post[1, 1, 0, 2] = 0.0  # ... at 1
     post[2, 0, 0, 1:] = 1e-300  # both shapes tiny: every gamma underflows, the mass goes to the larger
+    post[4, 1, 0, 1:] = 0.0  # both shapes 0: the point mass at 0
     pa[3, 1] = 0.0  # an abstain share with shape 0 when the model never abstained
     fit._post_cache[tuple(models)] = (post, pa, B)
     got = fit.population(models).weights()[0]

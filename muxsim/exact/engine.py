@@ -118,9 +118,8 @@ class Engine:
         """Returns (accuracy (Q,), p_selected (Q, n), p_selected_and_correct (Q, n))."""
         check_score(score)
         kset = tuple(sorted(set(int(k) for k in ks)))  # the confidences of these k make the common grid
-        scores, grid = self._memoised(("mux_grid", score, kset), lambda: (
-            {k: self._mux_scores(score, k) for k in kset},
-            combine.score_grid([self._mux_scores(score, k) for k in kset])))
+        scores = self._memoised(("mux_scores", score, kset), lambda: {k: self._mux_scores(score, k) for k in kset})
+        grid = self._memoised(("mux_grid", score, kset), lambda: combine.score_grid(list(scores.values())))
         cells = [self._memoised(("mux_cells", score, i, int(k), kset),
                                 lambda i=i, k=int(k): combine.mux_cells(*self._mux_law(score, i, k), scores[k], grid))
                  for i, k in zip(models, ks)]

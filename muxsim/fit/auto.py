@@ -119,13 +119,9 @@ def _mae(pred: np.ndarray, obs: np.ndarray) -> float:
 
 def cv_scores(table, kinds: Sequence[str] = CANDIDATES, *, max_pairs: int = 6,
               options: dict | None = None) -> dict[str, float]:
-    """{kind: mean absolute error (points)} of ``kind="auto"``'s criterion, both parts pooled (see module notes)."""
-    from muxsim.fit import fit
-
-    options = options or {}
-    full = {k: fit(table, k, **options.get(k, {})) for k in kinds}
-    pred, obs, _, _ = _criterion(table, full, max_pairs, options)
-    return {k: _mae(v, obs) for k, v in pred.items()}
+    """{kind: mean absolute error (points)} of ``kind="auto"``'s criterion, both parts pooled (see module notes):
+    ``fit.selection["cv_mae_points"]`` of :func:`fit_auto`."""
+    return fit_auto(table, kinds=kinds, max_pairs=max_pairs, options=options, mix=False).selection["cv_mae_points"]
 
 
 def stacking_weights(pred: dict[str, np.ndarray], obs: np.ndarray, *, step: float = 0.05) -> dict[str, float]:

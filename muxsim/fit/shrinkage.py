@@ -596,10 +596,11 @@ class PosteriorPopulation:
                                   np.broadcast_to(np.stack([a_all[qs][:, idx] + B_all * nu,
                                                             w_all[qs][:, idx] + B_all * (1 - nu)], axis=-1)[:, :, None],
                                                   (len(qs), n, E, 2))], axis=2)  # (Q, n, 2E, 2)
+        # a Beta row with a shape <= 0 takes no draw: its point mass, at 1 where only b <= 0, else at 0
+        beta_ok = (beta_sh > 0).all(axis=3, keepdims=True)
         g_beta = np.zeros(beta_sh.shape)
         split = np.zeros((len(qs), n, E, Lmax + 1))  # the named answers first, the rest in the last column
         alpha = np.zeros((len(qs), n, Lmax + 1))  # the Dirichlet's shapes in the same columns
-        done = np.zeros((len(qs), n), dtype=bool)  # drawn and normalised one by one (the irregular cells)
         for qq, q in enumerate(self.questions):
             # one seeded stream per (question, model): a question's laws do not depend on which
             # other models or questions are evaluated with it
@@ -609,38 +610,29 @@ class PosteriorPopulation:
             n_keep = len(kept)
             P = np.stack(pars)  # (n, kept + 1)
             alpha[qq, :, :n_keep], alpha[qq, :, Lmax] = P[:, :-1], P[:, -1]
-            # each model's shapes in its stream's order: E rows of the Dirichlet, then the Betas' 2E rows
+            # each model's shapes in its stream's order: E rows of the Dirichlet, then the Betas' 2E rows;
+            # one gamma call per model for the shapes that draw (a shape of 0 stays exactly 0)
             shapes = np.concatenate([np.broadcast_to(P[:, None, :], (n, E, n_keep + 1)).reshape(n, -1),
-                                     beta_sh[qq].reshape(n, -1)], axis=1)
-            g = np.empty(shapes.shape)
+                                     np.where(beta_ok[qq], beta_sh[qq], 0.0).reshape(n, -1)], axis=1)
+            g = np.zeros(shapes.shape)
             for r, i in enumerate(idx):
                 if f.lock is not None:  # the answer a locked model repeats: its pilot's (a kept label, or none)
                     own = np.flatnonzero(kept == codes[i][codes[i] > 0][0]) if (codes[i] > 0).any() else []
                     lock_col[qq, r] = own[0] if len(own) else -1
-                if shapes[r].min() > 0:  # every shape draws: one gamma call, kept raw
-                    g[r] = rngs[r].gamma(shapes[r])
-                    continue
-                # some shape is 0 (no draw, a point mass): block by block
-                sh = beta_sh[qq, r]
-                part, (pc1, pc2, sa) = _model_draws(rngs[r], pars[r], [
-                    (pcs[qq, r, 0, 1], pcs[qq, r, 0, 2], n1[qq, r]), (pcs[qq, r, 1, 1], pcs[qq, r, 1, 2], E - n1[qq, r]),
-                    (sh[E, 0], sh[E, 1], E)], E)
-                g[r, : E * (n_keep + 1)] = part.ravel()
-                g[r, E * (n_keep + 1) :] = 0.0
-                g[r, E * (n_keep + 1) :: 2] = np.concatenate([pc1, pc2, sa])
-                done[qq, r] = True
+                draw = shapes[r] > 0
+                g[r, draw] = rngs[r].gamma(shapes[r, draw])
             cut = E * (n_keep + 1)
             part = g[:, :cut].reshape(n, E, n_keep + 1)
             split[qq, :, :, :n_keep], split[qq, :, :, Lmax] = part[..., :-1], part[..., -1]
             g_beta[qq] = g[:, cut:].reshape(n, 2 * E, 2)
-        # the regular cells normalised together, as _dirichlets does one by one (a row whose gammas all
-        # underflowed puts its mass on its largest shape: the first named answer's or the Beta's larger one)
+        # Dirichlet and Beta rows normalised; a row whose gammas all underflowed (or took none) puts its mass on
+        # its largest shape (the first one of equal shapes), as the row-by-row draws do
         tot = split.sum(axis=3, keepdims=True)
         top = (np.arange(Lmax + 1) == alpha.argmax(axis=2)[..., None])[:, :, None, :] * 1.0
-        split = np.where(done[:, :, None, None], split, np.where(tot > 0, split / np.where(tot > 0, tot, 1.0), top))
+        split = np.where(tot > 0, split / np.where(tot > 0, tot, 1.0), top)
         tb = g_beta.sum(axis=3)
-        share = np.where(tb > 0, g_beta[..., 0] / np.where(tb > 0, tb, 1.0), (beta_sh[..., 0] >= beta_sh[..., 1]) * 1.0)
-        share = np.where(done[:, :, None], g_beta[..., 0], share)
+        mass = ((beta_sh[..., 0] >= beta_sh[..., 1]) & (beta_sh[..., 0] > 0)) * 1.0
+        share = np.where(tb > 0, g_beta[..., 0] / np.where(tb > 0, tb, 1.0), mass)
         pc, sa = share[:, :, :E], share[:, :, E:]
         wrong = (1 - pc) * (1 - sa)  # correct pc, wrong, abstain (1 - pc) sa
         W[..., 0] = pc.transpose(0, 2, 1)
@@ -733,39 +725,14 @@ def urn_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
 
 def _dirichlet(rng: np.random.Generator, alpha: np.ndarray, n: int) -> np.ndarray:
     """n Dirichlet(alpha) draws; components with alpha = 0 are exactly 0."""
-    return _dirichlets(rng, [(alpha, n)])[0]
-
-
-def _dirichlets(rng: np.random.Generator, blocks: Sequence[tuple[np.ndarray, int]]) -> list[np.ndarray]:
-    """Dirichlet draws of several blocks ``(alpha, n)`` from one stream, block after block, in one call of
-    ``rng.gamma``: the same variates as one call per block (a component with alpha = 0 is exactly 0 and takes
-    no draw).  A row whose gammas all underflow (tiny alphas) puts its mass on the largest alpha."""
-    alphas = [np.asarray(a, dtype=float) for a, _ in blocks]
-    shapes = [np.tile(a[a > 0], n) for a, (_, n) in zip(alphas, blocks)]
-    g_all = rng.gamma(np.concatenate(shapes)) if sum(map(len, shapes)) else np.zeros(0)
-    out, start = [], 0
-    for a, (_, n), sh in zip(alphas, blocks, shapes):
-        pos = a > 0
-        g = np.zeros((n, len(a)))
-        g[:, pos] = g_all[start : start + len(sh)].reshape(n, int(pos.sum()))
-        start += len(sh)
+    alpha = np.asarray(alpha, dtype=float)
+    pos = alpha > 0
+    g = np.zeros((n, len(alpha)))
+    g[:, pos] = rng.gamma(alpha[pos], size=(n, int(pos.sum())))
+    tot = g.sum(axis=1, keepdims=True)
+    if n and tot.min() <= 0:  # every gamma of a row underflowed (tiny alphas): put its mass on the largest alpha
+        bad = tot[:, 0] <= 0
+        g[bad] = 0.0
+        g[bad, int(np.argmax(alpha))] = 1.0
         tot = g.sum(axis=1, keepdims=True)
-        if n and tot.min() <= 0:
-            bad = tot[:, 0] <= 0
-            g[bad] = 0.0
-            g[bad, int(np.argmax(a))] = 1.0
-            tot = g.sum(axis=1, keepdims=True)
-        out.append(g / tot)
-    return out
-
-
-def _model_draws(rng: np.random.Generator, split: np.ndarray, betas: Sequence[tuple[float, float, int]], E: int
-                 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """One model's draws on one question, from its stream in one gamma call: E Dirichlet(``split``) draws,
-    then for each ``(a, b, n)`` of ``betas`` n Beta(a, b) draws (the first share of Dirichlet(a, b); a or
-    b <= 0 gives the point mass at 0 or 1 and takes no draw)."""
-    drawn = [n > 0 and a > 0 and b > 0 for a, b, n in betas]
-    g = _dirichlets(rng, [(split, E)] + [((a, b), n) for (a, b, n), d in zip(betas, drawn) if d])
-    rest = iter(g[1:])
-    return g[0], [next(rest)[:, 0] if d else np.full(n, 0.0 if a <= 0 else 1.0)
-                  for (a, b, n), d in zip(betas, drawn)]
+    return g / tot
