@@ -51,6 +51,8 @@ __all__ = ["SubsetEvaluator", "CHUNK_ROWS", "MAX_ROWS", "is_fit"]
 MAX_ROWS = 5_000_000
 #: target layout rows x models of one chunk of a fit of logged questions
 CHUNK_ROWS = 1_000_000
+#: target subsets x questions x confidences x models of one vectorised block of MUX values
+BATCH_CELLS = 2_000_000
 
 
 def is_fit(obj) -> bool:
@@ -155,16 +157,12 @@ class SubsetEvaluator:
             per_q = self._per_question_rows() and n_chunks == 1
             se = np.full(len(jobs), math.nan) if per_q else None
             for eng, qw in self._engines(self.names):
-                for j, (idx, ks) in enumerate(jobs):
-                    v = self._one(eng, list(idx), list(ks), method)
-                    val = float(qw @ v)
-                    out[j, 0] += val
-                    if union:
-                        out[j, 1] += float(qw @ eng.union(list(idx), list(ks), r))
-                        out[j, 2] += float(qw @ eng.contradiction(list(idx), list(ks), r))
+                for js, v, un, co in self._batches(eng, jobs, method, r, union):
+                    val = _mean(v, qw)
+                    out[js] += np.stack([val, _mean(un, qw), _mean(co, qw)], axis=1) if union else val[:, None] * [1, 0, 0]
                     if se is not None:
                         Q = len(qw)
-                        se[j] = float(np.sqrt(np.sum(qw**2 * (v - val) ** 2) * Q / max(Q - 1, 1))) if Q > 1 else math.nan
+                        se[js] = np.sqrt(((v - val[:, None]) ** 2) @ qw**2 * Q / max(Q - 1, 1)) if Q > 1 else math.nan
                 if progress:
                     progress(len(jobs) / n_chunks)
             return out, se
@@ -172,18 +170,35 @@ class SubsetEvaluator:
         for j, (idx, _) in enumerate(jobs):
             by_subset.setdefault(tuple(idx), []).append(j)
         for idx, js in by_subset.items():
-            sel = [self.names[i] for i in idx]
-            local = list(range(len(idx)))
-            for eng, qw in self._engines(sel):
-                for j in js:
-                    ks = list(jobs[j][1])
-                    out[j, 0] += float(qw @ self._one(eng, local, ks, method))
-                    if union:
-                        out[j, 1] += float(qw @ eng.union(local, ks, r))
-                        out[j, 2] += float(qw @ eng.contradiction(local, ks, r))
+            local = [(range(len(idx)), jobs[j][1]) for j in js]  # the subset's own engine: its models are 0..n-1
+            for eng, qw in self._engines([self.names[i] for i in idx]):
+                for bjs, v, un, co in self._batches(eng, local, method, r, union):
+                    out[np.asarray(js)[bjs]] += (np.stack([_mean(v, qw), _mean(un, qw), _mean(co, qw)], axis=1)
+                                                 if union else _mean(v, qw)[:, None] * [1, 0, 0])
             if progress:
                 progress(len(js))
         return out, None
+
+    def _batches(self, eng, jobs: Sequence[tuple[Sequence[int], Sequence[int]]], method: str, r: int, union: bool
+                 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]:
+        """(job indices, per-question values (B, Q) of the method, of union and contradiction (or None)) of
+        ``jobs`` on one engine: MUX, union and contradiction of the jobs with the same k-vector in vectorised
+        blocks of about :data:`BATCH_CELLS`; each vote on its own."""
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for j, (_, ks) in enumerate(jobs):
+            groups.setdefault(tuple(int(k) for k in ks), []).append(j)
+        for ks, js in groups.items():
+            grid = max(ks) + 1 if method == "mux" else (max(ks) + 1) ** 2  # confidences (at most)
+            step = 1 if method == "vote" else max(1, BATCH_CELLS // (eng.Q * grid * len(ks)))
+            for b in range(0, len(js), step):
+                block = js[b : b + step]
+                sub = np.array([jobs[j][0] for j in block], dtype=int)
+                if method == "vote":
+                    v = self._one(eng, list(sub[0]), list(ks), method)[None]
+                else:
+                    v = eng.mux_many(sub, ks, "per_k" if method == "mux" else "per_valid")
+                yield (np.array(block), v, eng.union_many(sub, ks, r) if union else None,
+                       eng.contradiction_many(sub, ks, r) if union else None)
 
     def shares_work(self, method: str) -> bool:
         """Whether every subset's value of ``method`` is cheap: per-model work shared across subsets, combined
@@ -211,3 +226,9 @@ class SubsetEvaluator:
             v = eng.vote_curve(idx, [ks])[0]
         self._notes += notes
         return v
+
+
+def _mean(v: np.ndarray, qw: np.ndarray) -> np.ndarray:
+    """``(B,)``: each row of ``v`` (B, Q) weighted by ``qw``, row by row (the same sums in a block of any size:
+    a search's values do not depend on how its jobs were split)."""
+    return (v * qw).sum(axis=1)

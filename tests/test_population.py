@@ -87,3 +87,27 @@ def test_beta_quantile_far_tail_no_warning():
     assert np.all(np.diff(x) > 0)
     assert beta.cdf(x[0], 1.028, 0.972) == pytest.approx(norm.cdf(z[0]), rel=1e-7)
     assert beta.cdf(x[1:4], 1.028, 0.972) == pytest.approx(norm.cdf(z[1:4]), rel=1e-9)
+
+
+@pytest.mark.parametrize("score", ["per_k", "per_valid"])
+def test_many_subsets_at_once_equal_one_by_one(score):
+    """The engine's vectorised MUX, union and contradiction of many subsets (a search's blocks) equal the
+    one-subset methods row by row, with a different k per position; and a row's value does not depend on
+    the block it is computed in (bit for bit)."""
+    import itertools
+
+    from muxsim.exact.engine import Engine
+
+    params = (ModelParams("a", 3, 2, 0.1, 0.6, 0.5), ModelParams("b", 2, 2, 0.05, 0.8, 0.3),
+              ModelParams("c", 1.5, 3, 0.0, 0.4, 0.6), ModelParams("d", 1, 1, 0.2, 0.5, 0.2))
+    lay, mix, _ = LatentDifficulty(params, shared_wrong=False, nodes=6).layout()
+    eng = Engine(lay, 3, mix=mix)
+    for n, ks in [(2, [3, 1]), (3, [2, 3, 1]), (4, [3, 3, 3, 3])]:
+        sub = np.array([p for c in itertools.combinations(range(4), n) for p in itertools.permutations(c)])
+        mux, un, co = eng.mux_many(sub, ks, score), eng.union_many(sub, ks, 2), eng.contradiction_many(sub, ks, 2)
+        for b, row in enumerate(sub.tolist()):
+            np.testing.assert_allclose(mux[b], eng.mux(row, ks, score)[0], rtol=0, atol=1e-14)
+            np.testing.assert_allclose(un[b], eng.union(row, ks, 2), rtol=0, atol=1e-14)
+            np.testing.assert_allclose(co[b], eng.contradiction(row, ks, 2), rtol=0, atol=1e-14)
+        assert (eng.mux_many(sub[3:4], ks, score)[0] == mux[3]).all()
+    assert mux.min() < mux.max() and co.max() > 0  # (not a degenerate case)

@@ -118,12 +118,51 @@ class Engine:
         """Returns (accuracy (Q,), p_selected (Q, n), p_selected_and_correct (Q, n))."""
         check_score(score)
         kset = tuple(sorted(set(int(k) for k in ks)))  # the confidences of these k make the common grid
+        return combine.mux_on_grid([self._mux_cells(score, i, int(k), kset) for i, k in zip(models, ks)])
+
+    def _mux_cells(self, score: str, i: int, k: int, kset: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+        """Model i's :func:`combine.mux_cells` at k on the common grid of the confidences of ``kset``, memoised."""
         scores = self._memoised(("mux_scores", score, kset), lambda: {k: self._mux_scores(score, k) for k in kset})
         grid = self._memoised(("mux_grid", score, kset), lambda: combine.score_grid(list(scores.values())))
-        cells = [self._memoised(("mux_cells", score, i, int(k), kset),
-                                lambda i=i, k=int(k): combine.mux_cells(*self._mux_law(score, i, k), scores[k], grid))
-                 for i, k in zip(models, ks)]
-        return combine.mux_on_grid(cells)
+        return self._memoised(("mux_cells", score, i, k, kset),
+                              lambda: combine.mux_cells(*self._mux_law(score, i, k), scores[k], grid))
+
+    def mux_many(self, subsets: np.ndarray, ks: Sequence[int], score: str = "per_k") -> np.ndarray:
+        """``(B, Q)``: :meth:`mux`'s accuracy for each row of ``subsets`` (B, n) of model indices (in tie-break
+        order), the model at position p drawing ``ks[p]`` samples: one vectorised pass over the rows with the
+        same memoised per-model tables (equal to :meth:`mux` row by row up to the order of the sums)::
+
+            P(correct) = sum_p sum_s C_p(s) prod_{l<p} F_l^-(s) prod_{l>p} F_l(s)
+        """
+        check_score(score)
+        kset = tuple(sorted(set(int(k) for k in ks)))
+        D, C, F, Fm = zip(*(self._memoised(("mux_stack", score, k, kset), lambda k=k: [np.stack(a) for a in zip(
+            *(self._mux_cells(score, i, k, kset) for i in range(self.lay.n_models)))]) for k in (int(k) for k in ks)))
+        after = [np.ones((len(subsets),) + D[0].shape[1:])]  # prod_{l>p} F_l, from the last position back
+        for p in range(len(ks) - 1, 0, -1):
+            after.append(after[-1] * F[p][subsets[:, p]])
+        after.reverse()
+        acc, before = 0.0, None  # before: prod_{l<p} F_l^-
+        for p in range(len(ks)):
+            win = after[p] if before is None else before * after[p]
+            acc = acc + (C[p][subsets[:, p]] * win).sum(axis=2)  # (row by row: the same sums in any block)
+            if p + 1 < len(ks):
+                before = Fm[p][subsets[:, p]] if before is None else before * Fm[p][subsets[:, p]]
+        return acc
+
+    def union_many(self, subsets: np.ndarray, ks: Sequence[int], r: int = 1) -> np.ndarray:
+        """``(B, Q)``: :meth:`union` for each row of ``subsets`` (B, n)."""
+        return combine.union(self._per_position(subsets, ks, lambda i, k: self._at_least(i, k, check_r(r))))
+
+    def contradiction_many(self, subsets: np.ndarray, ks: Sequence[int], r: int = 1) -> np.ndarray:
+        """``(B, Q)``: :meth:`contradiction` for each row of ``subsets`` (B, n)."""
+        r = check_r(r)
+        return combine.contradiction(self._per_position(subsets, ks, self.consistently_wrong),
+                                     self._per_position(subsets, ks, lambda i, k: self._at_least(i, k, r)))
+
+    def _per_position(self, subsets: np.ndarray, ks: Sequence[int], value) -> list[np.ndarray]:
+        """``[(B, Q)]`` per position p: ``value(i, ks[p])`` of the model i at position p of each row."""
+        return [np.stack([value(i, int(k)) for i in range(self.lay.n_models)])[subsets[:, p]] for p, k in enumerate(ks)]
 
     @staticmethod
     def _mux_scores(score: str, k: int) -> np.ndarray:

@@ -44,7 +44,7 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 from scipy import optimize
-from scipy.special import betaln, digamma, gammaln, logsumexp
+from scipy.special import betaln, gammaln, logsumexp
 
 from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, at_bound, check_table, counts, fit_selection
@@ -337,20 +337,25 @@ def _bb_regression(k: np.ndarray, n: np.ndarray, x: np.ndarray | None,
     if tot in (0.0, 1.0):  # every draw went one way: a point mass (A -> inf) at the boundary
         return np.array([-30.0 if tot == 0 else 30.0, 0.0]), 1e6, 0.0
 
+    # the Beta-binomial log-likelihood of a row, by rising factorials (n is a small count: exact, and no
+    # cancellation between lgamma or digamma values when A is large):
+    #   log B(k + a, n - k + b) - log B(a, b) = sum_{j<k} log(a + j) + sum_{j<n-k} log(b + j) - sum_{j<n} log(A + j)
+    j = np.arange(n.max())[:, None]
+    on_a, on_b = wt * (j < k), wt * (j < n - k)  # (n_max, rows): each row's terms, weighted
+    on_A = np.bincount(n.astype(int), weights=wt, minlength=len(j) + 1)[::-1].cumsum()[::-1][1:]  # weight of n > j
+
     def nll(par):
         """Negative log-likelihood and its gradient: with a = A mu, b = A (1 - mu),
-        d/da = psi(k + a) - psi(n + A) - psi(a) + psi(A) (likewise b), d mu/d eta = mu (1 - mu)
+        d/da = sum_{j<k} 1/(a + j) - sum_{j<n} 1/(A + j) (likewise b), d mu/d eta = mu (1 - mu)
         (0 where mu is clipped), d a/d log A = a."""
         raw = 1 / (1 + np.exp(-(par[0] + par[1] * xx)))
         mu = np.clip(raw, 1e-9, 1 - 1e-9)
-        A = np.exp(par[2])
-        a, b = A * mu, A * (1 - mu)
-        f = -float((wt * (betaln(k + a, n - k + b) - betaln(a, b))).sum())
-        common = digamma(n + A) - digamma(A)
-        da = wt * (digamma(k + a) - digamma(a) - common)
-        db = wt * (digamma(n - k + b) - digamma(b) - common)
+        A = math.exp(par[2])
+        a, b, Aj = A * mu, A * (1 - mu), A + j[:, 0]
+        f = -float((on_a * np.log(a + j)).sum() + (on_b * np.log(b + j)).sum() - on_A @ np.log(Aj))
+        da, db, common = (on_a / (a + j)).sum(axis=0), (on_b / (b + j)).sum(axis=0), on_A @ (1 / Aj)
         deta = np.where(raw == mu, A * mu * (1 - mu), 0.0) * (da - db)
-        return f, -np.array([deta.sum(), (deta * xx).sum(), (a * da + b * db).sum()])
+        return f, -np.array([deta.sum(), (deta * xx).sum(), (a * da).sum() + (b * db).sum() - A * common])
 
     t0 = math.log(tot / (1 - tot))
     bounds = [(-30, 30), (0, 0) if x is None else (-10, 10), (-7, 14)]
@@ -606,9 +611,8 @@ class PosteriorPopulation:
             # other models or questions are evaluated with it
             codes = codes_all[q]
             rngs = f.streams(self.seed, q, idx)
-            kept, pars = urn_params(codes, idx, u_beta, u_tau, Lmax, f.min_label_share, f.urn_counts(q))
+            kept, P = urn_params(codes, idx, u_beta, u_tau, Lmax, f.min_label_share, f.urn_counts(q))  # (n, kept + 1)
             n_keep = len(kept)
-            P = np.stack(pars)  # (n, kept + 1)
             alpha[qq, :, :n_keep], alpha[qq, :, Lmax] = P[:, :-1], P[:, -1]
             # each model's shapes in its stream's order: E rows of the Dirichlet, then the Betas' 2E rows;
             # one gamma call per model for the shapes that draw (a shape of 0 stays exactly 0)
@@ -685,7 +689,7 @@ def urn_split(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, ma
 
 def urn_params(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, max_labels: int,
                min_share: float = 0.0, stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
-               ) -> tuple[np.ndarray, list[np.ndarray]]:
+               ) -> tuple[np.ndarray, np.ndarray]:
     """How each model's wrong mass splits over one question's named wrong answers, a posterior Dirichlet.
 
     ``codes`` is the question's pilot (n, m); for each model in ``idx``, Dirichlet(own counts + urn base)
@@ -693,7 +697,7 @@ def urn_params(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, m
     an answer is ``beta * (other models' count) / (their wrong total + tau)`` and of the tail
     ``beta * tau / (their wrong total + tau)``.  The ``max_labels`` answers heaviest in posterior mean over
     the models are kept, less those whose posterior mean share of every model's wrong mass is below
-    ``min_share``.  Returns (the kept answers' codes, [Dirichlet parameters (kept + 1,)] per model).
+    ``min_share``.  Returns (the kept answers' codes, the Dirichlet parameters (models, kept + 1), a row per model).
     ``stats``: :func:`urn_counts` of ``codes``, where already at hand.
     """
     labs, tot, own_all, wrong_all = urn_counts(codes) if stats is None else stats
@@ -710,8 +714,8 @@ def urn_params(codes: np.ndarray, idx: Sequence[int], beta: float, tau: float, m
     folded = np.ones(len(labs), dtype=bool)
     folded[keep] = False
     fold = order[folded[order]]
-    pars = [np.concatenate([own_w[r, keep] + prior_w[r, keep],
-                            [own_w[r, fold].sum() + prior_w[r, fold].sum() + prior_t[r]]]) for r in range(len(idx))]
+    pars = np.concatenate([own_w[:, keep] + prior_w[:, keep],
+                           (own_w[:, fold].sum(axis=1) + prior_w[:, fold].sum(axis=1) + prior_t)[:, None]], axis=1)
     return labs[keep], pars
 
 
