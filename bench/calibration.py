@@ -32,7 +32,8 @@ Models are in tie-break order by pilot accuracy (the pilot is the validation
 split), the same order for prediction and observation.
 
 Usage: python bench/calibration.py [--data jhu:0.7,jhu:0.3,jhu:1.0,testbed] [--sizes 2,3] [--m 3] [--boot 4]
-       [--kinds auto,latent,classes,shrinkage]  (a kind may carry fit options: shrinkage:locked=1:cross_model=0)
+       [--kinds auto,latent,classes,shrinkage]  (a kind may carry fit options: shrinkage:locked=1:cross_model=0,
+       auto:classes.locked=1)
 (``--sizes`` for the first data set; the others: pairs, and for the testbed's 4 models also triples.)
 The last line is
 ``pilot-prediction MAE: <x> points (floor <f>); 90% interval coverage: <c>%; paper MAE: <z> points``
@@ -214,7 +215,8 @@ def breakdown(obs, pred, ks, label):
 
 def kind_options(spec: str) -> tuple[str, dict]:
     """``kind[:option=value...]``, e.g. ``shrinkage:locked=1:cross_model=0`` -> ("shrinkage", {"locked": True,
-    "cross_model": False}); for ``auto`` the options go to its shrinkage family."""
+    "cross_model": False}); for ``auto`` an option ``family.option=value`` goes to that family (e.g.
+    ``auto:classes.locked=1``), a bare one to its shrinkage family."""
     kind, *opts = spec.split(":")
     out = {}
     for o in opts:
@@ -267,8 +269,14 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
         t1 = time.time()
         family, extra = kind_options(kind)
         shrink = {} if max_labels is None else {"max_labels": max_labels}
-        opts = ({**shrink, **extra} if family == "shrinkage" else
-                {"options": {"shrinkage": {**shrink, **extra}}} if family == "auto" else extra)
+        if family == "auto":  # family.option=value goes to that family, a bare option to shrinkage
+            fam = {"shrinkage": dict(shrink)}
+            for key, val in extra.items():
+                name, _, opt = key.rpartition(".")
+                fam.setdefault(name or "shrinkage", {})[opt] = val
+            opts = {"options": fam}
+        else:
+            opts = {**shrink, **extra} if family == "shrinkage" else extra
         f = fit(pilot, family, **opts)
         t_fit = time.time() - t1
         pred = predict(f, subsets, ks, order, draws=draws)

@@ -120,3 +120,73 @@ def test_lock_round_trip_and_interval_draws(tmp_path):
         np.testing.assert_array_equal(looks, drawn)
         locked_rows += drawn.sum()
     assert 0 < locked_rows < 200 * Q
+
+
+# -- the latent classes' locked state ------------------------------------------------------------------------
+
+
+def test_classes_em_recovers_the_locked_share():
+    """One class: the locked share per model is recovered, only compatible cells get a posterior, and the
+    regular accuracy is refitted without the locked cells (the plain fit's is pulled towards wrong)."""
+    table, locked = _table(np.random.default_rng(0))
+    f = fit(table, "classes", n_classes=1, locked=True)
+    np.testing.assert_allclose(f.lock_share[0], [0.25, 0.0, 0.1], atol=0.04)
+    ok = compatible(table.codes)
+    assert f.lock.shape == (600, 1, 3) and np.all(f.lock[:, 0][~ok] == 0)
+    assert f.lock[locked[:, 0], 0, 0].mean() > 0.8
+    plain = fit(table, "classes", n_classes=1)
+    mean = lambda g: g.a[0, 0] / (g.a[0, 0] + g.b[0, 0])  # noqa: E731
+    assert abs(mean(f) - 0.5) < 0.04 < abs(mean(plain) - 0.5)
+    assert "lock" in f.table()
+
+
+def test_classes_with_lock_is_the_mixture_of_its_rows():
+    """Union and contradiction of a pair under the classes' lock are the per-model mixtures of the locked law
+    (no correct draw, every draw one wrong answer: no abstentions in this table) and the regular rows, question
+    copy by question copy; a copy where neither model can be locked votes as without the lock."""
+    table, _ = _table(np.random.default_rng(1), Q=80, m=3)
+    f = fit(table, "classes", n_classes=2, starts=1, locked=True)
+    base = dataclasses.replace(f, lock=None, lock_share=None, share=0.0)
+    names = ["m0", "m2"]
+    lay, mix, qw = dataclasses.replace(f, share=0.0).population(names, nodes=4).layout()
+    blay, bmix, bqw = base.population(names, nodes=4).layout()
+    np.testing.assert_array_equal(qw, bqw)
+    assert mix[0] == 5 and mix[1].shape == (2, len(qw), 5)
+    post = mix[1][:, :, -1].T  # (copies, models): P(locked)
+    eng, beng = Engine(lay, 3, mix=mix), Engine(blay, 3, mix=bmix)
+    for k in (2, 3):
+        cw = [post[:, a] + (1 - post[:, a]) * beng.consistently_wrong(a, k) for a in (0, 1)]
+        right = [(1 - post[:, a]) * beng._at_least(a, k, 1) for a in (0, 1)]
+        np.testing.assert_allclose(eng.union([0, 1], [k, k]), combine.union(right), atol=1e-12)
+        np.testing.assert_allclose(eng.contradiction([0, 1], [k, k]), combine.contradiction(cw, right), atol=1e-12)
+    zero = np.flatnonzero((post == 0).all(axis=1))
+    assert len(zero) and (post > 0.5).any()
+    np.testing.assert_allclose(eng.vote([0, 1], [3, 3])[zero], beng.vote([0, 1], [3, 3])[zero], atol=1e-12)
+
+
+def test_classes_lock_exact_matches_monte_carlo_and_round_trips(tmp_path):
+    """With the lock and shared attractors, the exact evaluation (per-model mixture weights, the vote summing
+    the sharing patterns) agrees with the simulator; the fit file keeps the lock; interval draws lock a model
+    (every valid draw on its attractor) at the rate of its posterior."""
+    from muxsim import simulate
+    from muxsim.population import evaluate
+
+    table, _ = _table(np.random.default_rng(3), Q=40, m=3)
+    f = fit(table, "classes", n_classes=2, starts=1, locked=True)
+    f = dataclasses.replace(f, share=0.5)
+    pop = f.population(["m0", "m1", "m2"], nodes=3)
+    meths = ["mux", "vote", "union", "contradiction"]
+    ex = evaluate(pop, [1, 3], methods=meths, with_paper=False)
+    mc = simulate.evaluate(pop, [1, 3], n_draws=3000, rng=np.random.default_rng(4), methods=meths, with_paper=False)
+    for m in meths:
+        assert np.all(np.abs(ex.values[m] - mc.values[m]) <= 4 * mc.se[m] + 1e-12), m
+    save(f, tmp_path / "c.json")
+    g = load(tmp_path / "c.json")
+    np.testing.assert_array_equal(g.lock, f.lock)
+    assert g.predict(3, models=["m0", "m1"], methods=["vote"], level=None).values["vote"][0] == \
+        f.predict(3, models=["m0", "m1"], methods=["vote"], level=None).values["vote"][0]
+    rng = np.random.default_rng(5)  # (the replaced fit has no refit bank: draws hold the fitted parameters)
+    hits = sum(((W[:, 0, 0] == 0) & (W[:, 0, 1] + W[:, 0, 2] == 1.0)).sum()
+               for W in (f.draw_laws(["m0"], rng) for _ in range(200)))
+    want = 200 * (f.resp * f.lock[:, :, 0]).sum()  # E[locked draws] = sum_q sum_c P(class c) P(locked | c)
+    assert want > 50 and abs(hits - want) < 4 * np.sqrt(want)

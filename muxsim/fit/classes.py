@@ -71,6 +71,8 @@ from muxsim.layout import Layout, from_arrays
 __all__ = ["ClassFit", "fit_classes", "refit_classes", "ClassPosteriorPopulation"]
 
 _EPS = 1e-9
+#: the locked state's share where EM starts, and its bounds [LOCK_MIN, 1 - LOCK_MIN]
+LOCK_START, LOCK_MIN = 0.1, 1e-6
 
 
 def _pilot_counts(codes: np.ndarray) -> dict[str, np.ndarray]:
@@ -86,7 +88,9 @@ def _pilot_counts(codes: np.ndarray) -> dict[str, np.ndarray]:
             if len(w):
                 top = np.unique(w, return_counts=True)[1].max()
                 j[q, i] = top if top >= 2 else 0
-    return {"c": c, "v": v, "a": a, "r": v - c, "j": j, "m": codes.shape[2]}
+    r = v - c
+    ok = (c == 0) & ((r <= 1) | (j == r))  # could be locked: no correct draw, every wrong draw one answer
+    return {"c": c, "v": v, "a": a, "r": r, "j": j, "m": codes.shape[2], "ok": ok}
 
 
 def _attractor_ll(r: np.ndarray, j: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -96,25 +100,35 @@ def _attractor_ll(r: np.ndarray, j: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.where(j >= 2, rep, none)
 
 
-def _component_ll(d: dict, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """(Q, C, n): log L_qci (see module notes), binomial coefficients included."""
+def _component_ll(d: dict, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray,
+                  pi: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(Q, C, n): log L_qci (see module notes), binomial coefficients included; with the locked state's
+    share ``pi`` (C, n), ``L = pi [compatible] Binom(abstain) + (1 - pi) L_regular``, and then also each
+    cell's posterior of being locked given its class (else None)."""
     c, v, ac, r, j = (d[x][:, None, :] for x in "cvarj")
     m = d["m"]
     ab = np.clip(ab, _EPS, 1 - _EPS)
     bb = gammaln(v + 1) - gammaln(c + 1) - gammaln(v - c + 1) + betaln(c + a, v - c + b) - betaln(a, b)
     abst = gammaln(m + 1) - gammaln(ac + 1) - gammaln(m - ac + 1) + ac * np.log(ab) + v * np.log1p(-ab)
-    return bb + abst + _attractor_ll(r, j, s)
+    regular = bb + _attractor_ll(r, j, s)
+    if pi is None:
+        return abst + regular, None
+    lock = np.where(d["ok"][:, None, :], np.log(pi), -np.inf)
+    tot = np.logaddexp(lock, np.log1p(-pi) + regular)
+    return abst + tot, np.exp(lock - tot)
 
 
-def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Weighted maximum likelihood of every class's parameters given responsibilities g (Q, C)."""
+def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, z: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Weighted maximum likelihood of every class's parameters given responsibilities g (Q, C) and, with the
+    locked state, each cell's posterior of being locked ``z`` (Q, C, n): the regular law's accuracy and
+    attractor weight a cell by its probability of not being locked, the abstention rate by its class's."""
     C, n = a.shape
     a, b = a.copy(), b.copy()
     ab = np.zeros((C, n))
     s = np.zeros((C, n))
     for cl in range(C):
-        wq = g[:, cl]
         for i in range(n):
+            wq = g[:, cl] if z is None else g[:, cl] * (1 - z[:, cl, i])
             c, v, r, j = d["c"][:, i], d["v"][:, i], d["r"][:, i], d["j"][:, i]
 
             def nll(par, c=c, v=v, wq=wq):
@@ -128,7 +142,7 @@ def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.nd
             res = optimize.minimize(nll, np.log([a[cl, i], b[cl, i]]), jac=True, method="L-BFGS-B",
                                     bounds=[(-5, 7)] * 2)
             a[cl, i], b[cl, i] = np.exp(res.x)
-            ab[cl, i] = (wq @ d["a"][:, i]) / max(wq.sum() * d["m"], 1e-300)
+            ab[cl, i] = (g[:, cl] @ d["a"][:, i]) / max(g[:, cl].sum() * d["m"], 1e-300)
             if (wq * r).sum() > 0:
                 s[cl, i] = optimize.minimize_scalar(lambda x, r=r, j=j, wq=wq: -float(wq @ _attractor_ll(r, j, x)),
                                                     bounds=(1e-6, 1 - 1e-6), method="bounded").x
@@ -164,6 +178,8 @@ class ClassFit(Fit):
     aic: dict  # C -> AIC of the best fit with C classes
     share: float = 0.0  # probability that a model's attractor is the question's shared wrong answer
     diagnostics: list[str] = field(default_factory=list)
+    lock_share: np.ndarray | None = None  # (C, n) share of a class's questions where a model is locked; None: no lock
+    lock: np.ndarray | None = None  # (Q, C, n) P(model locked on the question | pilot, class)
 
     @property
     def n_classes(self) -> int:
@@ -178,10 +194,12 @@ class ClassFit(Fit):
 
     def table(self) -> str:
         lines = [f"{'class':<7}{'weight':>8}  " + "  ".join(f"{m[:14]:>30}" for m in self.models),
-                 f"{'':<17}" + "  ".join(f"{'mean p (a, b) abst attr':>30}" for _ in self.models)]
+                 f"{'':<17}" + "  ".join(f"{'mean p (a, b) abst attr' + ('' if self.lock is None else ' lock'):>30}"
+                                         for _ in self.models)]
         for cl in np.argsort(-self.weights):
             cells = [f"{self.a[cl, i] / (self.a[cl, i] + self.b[cl, i]):.2f} ({self.a[cl, i]:.2g}, {self.b[cl, i]:.2g}) "
-                     f"{self.abstain[cl, i]:.2f} {self.attractor[cl, i]:.2f}" for i in range(len(self.models))]
+                     f"{self.abstain[cl, i]:.2f} {self.attractor[cl, i]:.2f}"
+                     + ("" if self.lock_share is None else f" {self.lock_share[cl, i]:.2f}") for i in range(len(self.models))]
             lines.append(f"{int(cl):<7}{self.weights[cl]:>8.3f}  " + "  ".join(f"{x:>30}" for x in cells))
         lines.append(f"(EM, Q={len(self.question_ids)}, log-lik {self.log_lik:.1f}; AIC by number of classes: "
                      + ", ".join(f"{k}: {v:.1f}" for k, v in sorted(self.aic.items()))
@@ -198,6 +216,7 @@ class ClassFit(Fit):
                 "b": self.b.tolist(), "abstain": self.abstain.tolist(), "attractor": self.attractor.tolist(),
                 "resp": self.resp.tolist(), "correct": self.correct.tolist(), "valid": self.valid.tolist(),
                 "log_lik": self.log_lik, "aic": {str(k): v for k, v in self.aic.items()}, "share": self.share,
+                **({} if self.lock is None else {"lock_share": self.lock_share.tolist(), "lock": self.lock.tolist()}),
                 **self._diagnostics_dict()}
 
     @classmethod
@@ -208,20 +227,21 @@ class ClassFit(Fit):
         return cls(tuple(d["models"]), tuple(d["question_ids"]), arr("weights"), arr("a"), arr("b"), arr("abstain"),
                    arr("attractor"), arr("resp"), arr("correct", np.int64), arr("valid", np.int64), float(d["log_lik"]),
                    {int(k): float(v) for k, v in d["aic"].items()}, float(d.get("share", 0.0)),
-                   list(d.get("diagnostics", [])))
+                   list(d.get("diagnostics", [])), *((None, None) if d.get("lock") is None else (arr("lock_share"), arr("lock"))))
 
     def draw_laws(self, models: Sequence[str], rng: np.random.Generator) -> np.ndarray:
         """One posterior draw of every pilot question's laws, (Q, n, n + 4) (see module notes).
 
         Columns: correct, model i's own attractor (1 + i), the question's shared
-        attractor (1 + n), tail, abstain."""
+        attractor (1 + n), tail, abstain.  With the locked state, a model drawn locked gives its attractor
+        on every valid draw."""
         names, _ = fit_selection(self.models, len(self.question_ids), models, None)
         idx = [self.models.index(m) for m in names]
         bank = self.refit_bank()
         if bank:
-            resp, A, B, AB, S = bank[int(rng.integers(0, len(bank)))]
+            resp, A, B, AB, S, Z = bank[int(rng.integers(0, len(bank)))]
         else:
-            resp, A, B, AB, S = self.resp, self.a, self.b, self.abstain, self.attractor
+            resp, A, B, AB, S, Z = self.resp, self.a, self.b, self.abstain, self.attractor, self.lock
         Q, n = resp.shape[0], len(idx)
         u = rng.random((Q, 1))
         cls = np.minimum((u > np.cumsum(resp, axis=1)).sum(axis=1), resp.shape[1] - 1)
@@ -237,12 +257,19 @@ class ClassFit(Fit):
         W[:, :, 1 + n] = np.where(shared, wrong * s, 0.0)
         W[:, :, n + 2] = wrong * (1 - s)
         W[:, :, n + 3] = ab
+        if Z is not None:  # each model locked or not, by its posterior in the drawn class
+            locked = rng.random((Q, n)) < Z[np.arange(Q), cls][:, idx]
+            own = np.zeros((Q, n, n + 4))
+            own[:, :, 1:1 + n] = np.where(shared, 0.0, 1 - ab)[:, :, None] * np.eye(n)[None]
+            own[:, :, 1 + n] = np.where(shared, 1 - ab, 0.0)
+            own[:, :, n + 3] = ab
+            W = np.where(locked[:, :, None], own, W)
         return W
 
     def refit_bank(self) -> list[tuple[np.ndarray, ...]]:
         """The ``refits`` bootstrap refits behind the interval draws, computed once (seed 0) and cached:
-        each (resp (Q, C), a, b, abstain, attractor) with resp every pilot question's class posterior
-        under the refitted parameters.  Needs the pilot's wrong-answer repeats, which the fit file does
+        each (resp (Q, C), a, b, abstain, attractor, lock) with resp every pilot question's class posterior
+        and lock (Q, C, n) every cell's posterior of being locked (or None) under the refitted parameters.  Needs the pilot's wrong-answer repeats, which the fit file does
         not keep: a fit without them (loaded from a file) holds its parameters (empty bank)."""
         cache = self.__dict__.get("_refit_bank")
         if cache is not None:
@@ -253,10 +280,13 @@ class ClassFit(Fit):
         return bank
 
 
-def _posterior(d: dict, w: np.ndarray, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """(Q, C) class posteriors of the questions in ``d`` under the class parameters (E-step)."""
-    comp = _component_ll(d, a[None], b[None], ab[None], s[None]).sum(axis=2) + np.log(np.clip(w, 1e-12, None))[None]
-    return np.exp(comp - logsumexp(comp, axis=1)[:, None])
+def _posterior(d: dict, w: np.ndarray, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray,
+               pi: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(Q, C) class posteriors of the questions in ``d`` under the class parameters (E-step), and (Q, C, n)
+    each cell's posterior of being locked given the class (None without the locked state)."""
+    cell, z = _component_ll(d, a[None], b[None], ab[None], s[None], None if pi is None else pi[None])
+    comp = cell.sum(axis=2) + np.log(np.clip(w, 1e-12, None))[None]
+    return np.exp(comp - logsumexp(comp, axis=1)[:, None]), z
 
 
 def _take(d: dict, rows: np.ndarray) -> dict:
@@ -270,49 +300,62 @@ def refit_classes(f: "ClassFit", d: dict, refits: int, *, seed: int = 0, iters: 
     Each refit resamples the Q questions with replacement, runs EM at the
     fit's number of classes from the fit's own responsibilities of the
     resampled questions (a warm start: no label switching, few iterations),
-    and returns (resp, a, b, abstain, attractor) with ``resp`` every pilot
-    question's class posterior under the refitted parameters."""
+    and returns (resp, a, b, abstain, attractor, lock) with ``resp`` every pilot
+    question's class posterior and ``lock`` (Q, C, n) every cell's posterior of being locked (or None) under
+    the refitted parameters."""
     rng = np.random.default_rng([seed, 7])
     Q = f.resp.shape[0]
     out = []
     for _ in range(refits):
         rows = rng.integers(0, Q, Q)
         db = _take(d, rows)
-        _, g, a, b, ab, s = _em_from(db, f.resp[rows], f.a.copy(), f.b.copy(), iters, tol)  # warm start
+        run = _em_from(db, f.resp[rows], f.a.copy(), f.b.copy(), iters, tol, f.lock_share)  # warm start
+        g, a, b, ab, s, pi = run[1:7]
         w = np.clip(g.mean(axis=0), 1e-12, None)
-        out.append((_posterior(d, w / w.sum(), a, b, ab, s), a, b, ab, s))
+        resp, z = _posterior(d, w / w.sum(), a, b, ab, s, pi)
+        out.append((resp, a, b, ab, s, z))
     return out
 
 
-def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float):
+def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float, locked: bool = False):
     Q, n = d["c"].shape
-    return _em_from(d, rng.dirichlet(np.ones(C), size=Q), np.ones((C, n)), np.ones((C, n)), iters, tol)
+    return _em_from(d, rng.dirichlet(np.ones(C), size=Q), np.ones((C, n)), np.ones((C, n)), iters, tol,
+                    np.full((C, n), LOCK_START) if locked else None)
 
 
-def _em_from(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, iters: int, tol: float):
-    """EM from responsibilities ``g`` (Q, C) and Beta parameters ``a``, ``b`` (C, n): (log-lik, g, a, b, ab, s)."""
-    ll_old = -np.inf
+def _em_from(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, iters: int, tol: float,
+             pi: np.ndarray | None = None):
+    """EM from responsibilities ``g`` (Q, C) and Beta parameters ``a``, ``b`` (C, n), with the locked state
+    from its shares ``pi`` (C, n) where given: (log-lik, g, a, b, ab, s, pi, z), ``z`` (Q, C, n) each cell's
+    posterior of being locked given its class (``pi`` and ``z`` None without the locked state)."""
+    ll_old, z = -np.inf, None
     for _ in range(iters):
-        a, b, ab, s = _m_step(d, g, a, b)
+        a, b, ab, s = _m_step(d, g, a, b, z)
+        if z is not None:  # the share of locked cells of each class and model
+            pi = np.clip((g[:, :, None] * z).sum(axis=0) / np.clip(g.sum(axis=0), 1e-300, None)[:, None],
+                         LOCK_MIN, 1 - LOCK_MIN)
         w = np.clip(g.mean(axis=0), 1e-12, None)
-        comp = _component_ll(d, a[None], b[None], ab[None], s[None]).sum(axis=2) + np.log(w)[None]
+        cell, z = _component_ll(d, a[None], b[None], ab[None], s[None], None if pi is None else pi[None])
+        comp = cell.sum(axis=2) + np.log(w)[None]
         tot = logsumexp(comp, axis=1)
         ll = float(tot.sum())
         g = np.exp(comp - tot[:, None])
         if ll - ll_old < tol * abs(ll):
             break
         ll_old = ll
-    return ll, g, a, b, ab, s
+    return ll, g, a, b, ab, s, pi, z
 
 
 def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts: int = 3, seed: int = 0,
-                iters: int = 150, tol: float = 1e-6) -> ClassFit:
+                iters: int = 150, tol: float = 1e-6, locked: bool = False) -> ClassFit:
     """Fit the latent-class population to a pilot :class:`~muxsim.logs.evaluate.AnswerTable` by EM.
 
     For each number of classes in ``n_classes``, the best of ``starts`` EM runs
     from random responsibilities (seeded by ``seed``); the number of classes
-    with the lowest AIC (``-2 log-lik + 2 params``, params = C - 1 + 4 C n; AIC
-    rather than BIC because the fit is for prediction) is kept.
+    with the lowest AIC (``-2 log-lik + 2 params``, params = C - 1 + 4 C n, + C n
+    with the locked state; AIC rather than BIC because the fit is for prediction) is kept.
+    With ``locked=True`` each model may be locked on one wrong answer on a question (see module notes),
+    with a share per class and model fitted in the same EM.
     """
     check_table(table)
     Cs = [n_classes] if isinstance(n_classes, (int, np.integer)) else list(n_classes)
@@ -323,12 +366,12 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
     rng = np.random.default_rng(seed)
     best, aic = None, {}
     for C in Cs:
-        runs = [_em(d, int(C), rng, iters, tol) for _ in range(starts if C > 1 else 1)]
+        runs = [_em(d, int(C), rng, iters, tol, locked) for _ in range(starts if C > 1 else 1)]
         run = max(runs, key=lambda x: x[0])
-        aic[int(C)] = -2 * run[0] + 2 * (C - 1 + 4 * C * n)
+        aic[int(C)] = -2 * run[0] + 2 * (C - 1 + (5 if locked else 4) * C * n)
         if best is None or aic[int(C)] < aic[best[0]]:
             best = (int(C), run)
-    _, (ll, g, a, b, ab, s) = best
+    _, (ll, g, a, b, ab, s, pi, z) = best
     pair = shared_share(table.codes)
     diags = []
     for cl in range(len(a)):
@@ -343,7 +386,7 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
     if len(Cs) > 1 and best[0] == max(Cs):
         diags.append(f"AIC chose the largest number of classes tried, {best[0]}: more might fit better")
     out = ClassFit(tuple(table.models), tuple(table.question_ids), g.mean(axis=0), a, b, ab, s, g,
-                   d["c"].copy(), d["v"].copy(), ll, aic, 0.0 if math.isnan(pair) else math.sqrt(pair), diags)
+                   d["c"].copy(), d["v"].copy(), ll, aic, 0.0 if math.isnan(pair) else math.sqrt(pair), diags, pi, z)
     out.__dict__["_pilot"] = d  # the pilot's counts, for the intervals' bootstrap refits (not saved)
     return out
 
@@ -355,7 +398,9 @@ class ClassPosteriorPopulation:
     ``layout()`` has one mixture of ``nodes`` rows per (question, class,
     sharing pattern), for classes with posterior probability above 1e-9
     (renormalised per question): row e gives model i accuracy p at the
-    (e + 1/2) / nodes quantile of its posterior Beta.  Model i's attractor is
+    (e + 1/2) / nodes quantile of its posterior Beta; with the locked state, one more row where every valid
+    draw of model i is its attractor, weighted per model by its posterior of being locked (the other rows
+    share the rest; :func:`muxsim.layout.mixture_weights`).  Model i's attractor is
     column i; in the pattern of a set S of two or more models (probability
     share^|S| (1 - share)^(n - |S|)) the models in S give the first one's
     column instead.  Every pattern keeps the pooled vote on its grid-free path.
@@ -407,6 +452,12 @@ class ClassPosteriorPopulation:
             W[:, :, k, 1 + k] = (wrong * s)[:, :, k]
         W[..., n + 1] = wrong * (1 - s)
         W[..., n + 2] = np.broadcast_to(ab, p.shape)
+        z = None if f.lock is None else f.lock[qs][q_i, c_i][:, idx]  # (P, n) P(locked | pilot, class)
+        if z is not None:  # the locked state, one more row: every valid draw on the model's attractor
+            own = np.zeros((len(q_i), 1, n, n + 3))
+            own[:, 0, :, 1 : 1 + n] = (1 - ab[:, 0, :, None]) * np.eye(n)[None]
+            own[:, 0, :, n + 2] = ab[:, 0]
+            W = np.concatenate([W, own], axis=1)
         # sharing patterns: the models in S give the first one's column (at most one model sharing = all private)
         pi = f.share
         pats, pw = [()], [(1 - pi) ** n + n * pi * (1 - pi) ** (n - 1)]
@@ -425,4 +476,8 @@ class ClassPosteriorPopulation:
         W = np.where(W < 1e-12, 0.0, W)
         W /= W.sum(axis=3, keepdims=True)
         qw = np.concatenate([w * g[q_i, c_i] for w in pw]) / len(qs)
-        return from_arrays(W.reshape(W.shape[0] * E, n, n + 3), "law"), (E, np.full(E, 1.0 / E)), qw
+        if z is None:
+            return from_arrays(W.reshape(W.shape[0] * E, n, n + 3), "law"), (E, np.full(E, 1.0 / E)), qw
+        mw = np.concatenate([np.repeat(((1 - z) / E).T[:, :, None], E, axis=2), z.T[:, :, None]], axis=2)  # (n, P, E + 1)
+        mw = np.concatenate([mw] * len(pats), axis=1)
+        return from_arrays(W.reshape(W.shape[0] * (E + 1), n, n + 3), "law"), (E + 1, mw), qw
