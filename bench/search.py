@@ -150,8 +150,10 @@ def speed() -> None:
 
 def fitted_pilot() -> None:
     """The predicted objective (MUX, then the vote) on fits of a 3-sample pilot of the 20-model synthetic pool
-    (500 questions): each fit family, and their equal-weight mixture (what ``kind="auto"`` returns when it mixes)."""
+    (500 questions): each fit family with ``auto``'s options for it (the classes' locked state), and their
+    equal-weight mixture (what ``kind="auto"`` returns when it mixes)."""
     from muxsim.fit import MixtureFit, fit
+    from muxsim.fit.auto import AUTO_OPTIONS
     from muxsim.predicted import predicted_search
 
     pilot = synthetic_table(20, seed=20).select(samples=slice(0, 3))
@@ -159,7 +161,7 @@ def fitted_pilot() -> None:
     fits, fit_s = {}, {}
     for kind in ("latent", "classes", "shrinkage"):
         t0 = time.perf_counter()
-        fits[kind] = fit(pilot, kind)
+        fits[kind] = fit(pilot, kind, **AUTO_OPTIONS.get(kind, {}))
         fit_s[kind] = time.perf_counter() - t0
     fits["mixed"] = MixtureFit(tuple(fits.values()), np.full(3, 1 / 3))
     for method in ("mux", "vote"):
@@ -168,7 +170,9 @@ def fitted_pilot() -> None:
             res = predicted_search(f, SIZES, KSEL, method=method, top=5, intervals="none")
             t2 = time.perf_counter()
             how = res.sizes[-1].strategy
-            what = (f"fit '{kind}' of a 3-sample pilot of the 20-model synthetic pool, 500 questions; fit {fit_s[kind]:.1f} s"
+            opts = "".join(f", {k}={v}" for k, v in AUTO_OPTIONS.get(kind, {}).items())
+            what = (f"fit '{kind}'{opts} of a 3-sample pilot of the 20-model synthetic pool, 500 questions; "
+                    f"fit {fit_s[kind]:.1f} s"
                     if kind in fit_s else "the three fits mixed 1/3 each, as kind='auto' may return")
             print(f"search: {total} subsets in {t2 - t1:.3f} s  (predicted {method} at k={KSEL} with union and "
                   f"contradiction, sizes 2-5; {what}; size 5: {how})", flush=True)

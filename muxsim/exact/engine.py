@@ -136,8 +136,11 @@ class Engine:
         """
         check_score(score)
         kset = tuple(sorted(set(int(k) for k in ks)))
-        D, C, F, Fm = zip(*(self._memoised(("mux_stack", score, k, kset), lambda k=k: [np.stack(a) for a in zip(
-            *(self._mux_cells(score, i, k, kset) for i in range(self.lay.n_models)))]) for k in (int(k) for k in ks)))
+        # each table stacked over the models as (model, confidence, question): a subset's rows are then
+        # (subset, confidence, question), and the sum over confidences adds whole rows of questions
+        D, C, F, Fm = zip(*(self._memoised(("mux_stack", score, k, kset), lambda k=k: [
+            np.ascontiguousarray(np.stack(a).transpose(0, 2, 1)) for a in zip(
+                *(self._mux_cells(score, i, k, kset) for i in range(self.lay.n_models)))]) for k in (int(k) for k in ks)))
         after = [np.ones((len(subsets),) + D[0].shape[1:])]  # prod_{l>p} F_l, from the last position back
         for p in range(len(ks) - 1, 0, -1):
             after.append(after[-1] * F[p][subsets[:, p]])
@@ -145,24 +148,27 @@ class Engine:
         acc, before = 0.0, None  # before: prod_{l<p} F_l^-
         for p in range(len(ks)):
             win = after[p] if before is None else before * after[p]
-            acc = acc + (C[p][subsets[:, p]] * win).sum(axis=2)  # (row by row: the same sums in any block)
+            acc = acc + (C[p][subsets[:, p]] * win).sum(axis=1)  # (row by row: the same sums in any block)
             if p + 1 < len(ks):
                 before = Fm[p][subsets[:, p]] if before is None else before * Fm[p][subsets[:, p]]
         return acc
 
     def union_many(self, subsets: np.ndarray, ks: Sequence[int], r: int = 1) -> np.ndarray:
         """``(B, Q)``: :meth:`union` for each row of ``subsets`` (B, n)."""
-        return combine.union(self._per_position(subsets, ks, lambda i, k: self._at_least(i, k, check_r(r))))
+        return combine.union(self._per_position(subsets, ks, "at_least", check_r(r)))
 
     def contradiction_many(self, subsets: np.ndarray, ks: Sequence[int], r: int = 1) -> np.ndarray:
         """``(B, Q)``: :meth:`contradiction` for each row of ``subsets`` (B, n)."""
         r = check_r(r)
-        return combine.contradiction(self._per_position(subsets, ks, self.consistently_wrong),
-                                     self._per_position(subsets, ks, lambda i, k: self._at_least(i, k, r)))
+        return combine.contradiction(self._per_position(subsets, ks, "wrong"),
+                                     self._per_position(subsets, ks, "at_least", r))
 
-    def _per_position(self, subsets: np.ndarray, ks: Sequence[int], value) -> list[np.ndarray]:
-        """``[(B, Q)]`` per position p: ``value(i, ks[p])`` of the model i at position p of each row."""
-        return [np.stack([value(i, int(k)) for i in range(self.lay.n_models)])[subsets[:, p]] for p, k in enumerate(ks)]
+    def _per_position(self, subsets: np.ndarray, ks: Sequence[int], what: str, r: int = 1) -> list[np.ndarray]:
+        """``[(B, Q)]`` per position p: P(>= r correct) (``at_least``) or P(consistently wrong) (``wrong``) of
+        the model at position p of each row, drawing ``ks[p]``; every model's values stacked once per engine."""
+        value = (lambda i, k: self._at_least(i, k, r)) if what == "at_least" else self.consistently_wrong
+        return [self._memoised(("stack", what, int(k), r), lambda k=int(k): np.stack(
+            [value(i, k) for i in range(self.lay.n_models)]))[subsets[:, p]] for p, k in enumerate(ks)]
 
     @staticmethod
     def _mux_scores(score: str, k: int) -> np.ndarray:

@@ -44,10 +44,14 @@ import numpy as np
 from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, check_table
 
-__all__ = ["fit_auto", "cv_predictions", "cv_scores", "ppc_predictions", "stacking_weights", "CANDIDATES"]
+__all__ = ["fit_auto", "cv_predictions", "cv_scores", "ppc_predictions", "stacking_weights", "CANDIDATES",
+           "AUTO_OPTIONS"]
 
 #: families tried by default
 CANDIDATES = ("latent", "classes", "shrinkage")
+#: each family's fitting options inside ``auto`` unless ``options`` says otherwise: the latent classes with
+#: their locked state (``bench/calibration.py``: better or equal on all four bundled data sets inside ``auto``)
+AUTO_OPTIONS = {"classes": {"locked": True}}
 
 
 def _targets(models: Sequence[str], max_pairs: int) -> list[tuple[list[str], list[str]]]:
@@ -152,7 +156,8 @@ def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int = 6, op
 
     A mixture (:class:`~muxsim.fit.mixture.MixtureFit`) holds only the families of weight > 0;
     a single family is returned as itself.  ``options`` maps a family to its fitting options
-    (e.g. ``{"shrinkage": {"max_labels": 2}}``); the folds' latent-class fits keep the whole pilot's
+    (e.g. ``{"shrinkage": {"max_labels": 2}}``), over :data:`AUTO_OPTIONS` (the classes' locked state, unless
+    ``{"classes": {"locked": False}}``); the folds' latent-class fits keep the whole pilot's
     number of classes and use one EM start unless ``options`` says otherwise.  ``progress(n)``
     after each of the ``(K + 1) * len(kinds)`` fits.  ``fit.selection`` records the criterion, each
     family's error on it (``cv_mae_points``; each part alone: ``loo_k1_mae_points``, ``ppc_mae_points``),
@@ -164,11 +169,11 @@ def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int = 6, op
     bad = [k for k in kinds if k not in KINDS_BY_NAME]
     if bad or not kinds or len(set(kinds)) != len(kinds):
         raise MuxsimError(f"kinds={kinds!r} must be distinct names among {sorted(KINDS_BY_NAME)}")
-    options = options or {}
-    full = {k: fit(table, k, **options.get(k, {})) for k in kinds}  # the whole pilot, first
+    options = {k: {**AUTO_OPTIONS.get(k, {}), **(options or {}).get(k, {})} for k in kinds}
+    full = {k: fit(table, k, **options[k]) for k in kinds}  # the whole pilot, first
     if progress:
         progress(len(kinds))
-    folds = {k: dict(options.get(k, {})) for k in kinds}
+    folds = {k: dict(options[k]) for k in kinds}
     if "classes" in full:  # the folds keep the whole pilot's number of classes (chosen there by AIC), one start
         folds["classes"].setdefault("n_classes", (full["classes"].n_classes,))
         folds["classes"].setdefault("starts", 1)
