@@ -138,6 +138,12 @@ def test_classes_em_recovers_the_locked_share():
     mean = lambda g: g.a[0, 0] / (g.a[0, 0] + g.b[0, 0])  # noqa: E731
     assert abs(mean(f) - 0.5) < 0.04 < abs(mean(plain) - 0.5)
     assert "lock" in f.table()
+    # no cell can be locked (every pilot cell has a correct draw): the share sits at its bound, and the fit says so
+    codes = np.zeros((50, 2, 3), dtype=np.int64)
+    codes[:, :, 0] = np.arange(100).reshape(50, 2) + 1
+    none = fit(AnswerTable(tuple(f"q{q}" for q in range(50)), ("a", "b"), codes, tuple(() for _ in range(50))),
+               "classes", n_classes=1, locked=True)
+    assert np.all(none.lock == 0) and any("locked share at its lower bound 1e-06" in x for x in none.diagnostics)
 
 
 def test_classes_with_lock_is_the_mixture_of_its_rows():

@@ -282,8 +282,9 @@ class ClassFit(Fit):
     def refit_bank(self) -> list[tuple[np.ndarray, ...]]:
         """The ``refits`` bootstrap refits behind the interval draws, computed once (seed 0) and cached:
         each (resp (Q, C), a, b, abstain, attractor, lock) with resp every pilot question's class posterior
-        and lock (Q, C, n) every cell's posterior of being locked (or None) under the refitted parameters.  Needs the pilot's wrong-answer repeats, which the fit file does
-        not keep: a fit without them (loaded from a file) holds its parameters (empty bank)."""
+        and lock (Q, C, n) every cell's posterior of being locked (or None) under the refitted parameters.
+        Needs the pilot's wrong-answer repeats, which the fit file does not keep: a fit without them (loaded
+        from a file) holds its parameters (empty bank)."""
         cache = self.__dict__.get("_refit_bank")
         if cache is not None:
             return cache
@@ -393,6 +394,13 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
                 msg = at_bound(f"class {cl}, {nm}: {par}", math.log(val), -5, 7, scale="log")
                 if msg:
                     diags.append(msg)
+    if pi is not None:  # a share at its upper bound locks the model on every question of the class
+        diags += [f"class {cl}, {table.models[i]}: locked share at its upper bound {1 - LOCK_MIN:g} (every question "
+                  "of the class locked)" for cl, i in zip(*np.nonzero(pi >= 1 - LOCK_MIN))]
+        low = int((pi <= LOCK_MIN).sum())
+        if low:
+            diags.append(f"locked share at its lower bound {LOCK_MIN:g} (no locked questions) for {low} of the "
+                         f"{pi.size} (class, model) cells")
     if math.isnan(pair):
         diags.append("shared attractor share is NaN (no two models ever repeat a wrong answer on one question): "
                      "fallback share=0 (every attractor private)")
