@@ -157,12 +157,11 @@ class SubsetEvaluator:
             per_q = self._per_question_rows() and n_chunks == 1
             se = np.full(len(jobs), math.nan) if per_q else None
             for eng, qw in self._engines(self.names):
-                for js, v, un, co in self._batches(eng, jobs, method, r, union):
-                    val = _mean(v, qw)
-                    out[js] += np.stack([val, _mean(un, qw), _mean(co, qw)], axis=1) if union else val[:, None] * [1, 0, 0]
+                for js, v, rows in self._batches(eng, qw, jobs, method, r, union):
+                    out[js] += rows
                     if se is not None:
                         Q = len(qw)
-                        se[js] = np.sqrt(((v - val[:, None]) ** 2) @ qw**2 * Q / max(Q - 1, 1)) if Q > 1 else math.nan
+                        se[js] = np.sqrt(((v - rows[:, :1]) ** 2) @ qw**2 * Q / max(Q - 1, 1)) if Q > 1 else math.nan
                 if progress:
                     progress(len(jobs) / n_chunks)
             return out, se
@@ -172,18 +171,19 @@ class SubsetEvaluator:
         for idx, js in by_subset.items():
             local = [(range(len(idx)), jobs[j][1]) for j in js]  # the subset's own engine: its models are 0..n-1
             for eng, qw in self._engines([self.names[i] for i in idx]):
-                for bjs, v, un, co in self._batches(eng, local, method, r, union):
-                    out[np.asarray(js)[bjs]] += (np.stack([_mean(v, qw), _mean(un, qw), _mean(co, qw)], axis=1)
-                                                 if union else _mean(v, qw)[:, None] * [1, 0, 0])
+                for bjs, _, rows in self._batches(eng, qw, local, method, r, union):
+                    out[np.asarray(js)[bjs]] += rows
             if progress:
                 progress(len(js))
         return out, None
 
-    def _batches(self, eng, jobs: Sequence[tuple[Sequence[int], Sequence[int]]], method: str, r: int, union: bool
-                 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]:
-        """(job indices, per-question values (B, Q) of the method, of union and contradiction (or None)) of
-        ``jobs`` on one engine: MUX, union and contradiction of the jobs with the same k-vector in vectorised
-        blocks of about :data:`BATCH_CELLS`; each vote on its own."""
+    def _batches(self, eng, qw: np.ndarray, jobs: Sequence[tuple[Sequence[int], Sequence[int]]], method: str, r: int,
+                 union: bool) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(job indices, the method's per-question values (B, Q), (B, 3) values of the method, union and
+        contradiction weighted by ``qw`` (the last two 0 unless ``union``)) of ``jobs`` on one engine: MUX, union
+        and contradiction of the jobs with the same k-vector in vectorised blocks of about :data:`BATCH_CELLS`;
+        each vote on its own.  Each row is weighted on its own (the same sums in a block of any size: a
+        search's values do not depend on how its jobs were split)."""
         groups: dict[tuple[int, ...], list[int]] = {}
         for j, (_, ks) in enumerate(jobs):
             groups.setdefault(tuple(int(k) for k in ks), []).append(j)
@@ -194,11 +194,15 @@ class SubsetEvaluator:
                 block = js[b : b + step]
                 sub = np.array([jobs[j][0] for j in block], dtype=int)
                 if method == "vote":
-                    v = self._one(eng, list(sub[0]), list(ks), method)[None]
+                    v = self._vote(eng, list(sub[0]), list(ks))[None]
                 else:
                     v = eng.mux_many(sub, ks, "per_k" if method == "mux" else "per_valid")
-                yield (np.array(block), v, eng.union_many(sub, ks, r) if union else None,
-                       eng.contradiction_many(sub, ks, r) if union else None)
+                rows = np.zeros((len(block), 3))
+                rows[:, 0] = (v * qw).sum(axis=1)
+                if union:
+                    rows[:, 1] = (eng.union_many(sub, ks, r) * qw).sum(axis=1)
+                    rows[:, 2] = (eng.contradiction_many(sub, ks, r) * qw).sum(axis=1)
+                yield np.array(block), v, rows
 
     def shares_work(self, method: str) -> bool:
         """Whether every subset's value of ``method`` is cheap: per-model work shared across subsets, combined
@@ -217,18 +221,10 @@ class SubsetEvaluator:
 
         return self.fit is None and isinstance(self.source, Empirical)
 
-    def _one(self, eng, idx: list[int], ks: list[int], method: str) -> np.ndarray:
-        """Per-question values of one job; a vote past the engine's work limit is NaN, its note kept in
+    def _vote(self, eng, idx: list[int], ks: list[int]) -> np.ndarray:
+        """Per-question pooled vote of one job; a vote past the engine's work limit is NaN, its note kept in
         :attr:`notes` (as :func:`muxsim.population.evaluate` does)."""
-        if method != "vote":
-            return eng.mux(idx, ks, "per_k" if method == "mux" else "per_valid")[0]
         with collect_notes() as notes:
             v = eng.vote_curve(idx, [ks])[0]
         self._notes += notes
         return v
-
-
-def _mean(v: np.ndarray, qw: np.ndarray) -> np.ndarray:
-    """``(B,)``: each row of ``v`` (B, Q) weighted by ``qw``, row by row (the same sums in a block of any size:
-    a search's values do not depend on how its jobs were split)."""
-    return (v * qw).sum(axis=1)
