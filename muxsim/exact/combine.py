@@ -60,16 +60,23 @@ def mux_on_grid(cells: Sequence[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np
 
     (model i wins at confidence s when every earlier model scores below s and every later one at most s).
     Returns ``(accuracy (Q,), p_win (Q, n), p_win_and_correct (Q, n))``."""
-    before = [np.ones_like(cells[0][0])]  # prod_{l<i} F_l^-
-    for c in cells[:-1]:
-        before.append(before[-1] * c[3])
-    after = [np.ones_like(cells[0][0])]  # prod_{l>i} F_l, from the last model back
-    for c in cells[:0:-1]:
-        after.append(after[-1] * c[2])
-    win = np.stack([b * a for b, a in zip(before, after[::-1])])  # (n, Q, G)
+    win = np.stack(win_products([c[2] for c in cells], [c[3] for c in cells]))  # (n, Q, G)
     p_win = np.einsum("nqg,nqg->qn", np.stack([c[0] for c in cells]), win)
     p_win_correct = np.einsum("nqg,nqg->qn", np.stack([c[1] for c in cells]), win)
     return p_win_correct.sum(axis=1), p_win, p_win_correct
+
+
+def win_products(F: Sequence[np.ndarray], Fm: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``prod_{l<i} F_l^- * prod_{l>i} F_l`` for each position i, from each position's F and F^- on the same
+    grid (any shape, elementwise): the probability that the model at i wins the tie-break order at each
+    confidence given its own score there (:func:`mux_on_grid`)."""
+    before, after = [None], [None]  # None: the empty product
+    for f in Fm[:-1]:
+        before.append(f if before[-1] is None else before[-1] * f)
+    for f in F[:0:-1]:
+        after.append(f if after[-1] is None else after[-1] * f)
+    parts = [[x for x in pair if x is not None] for pair in zip(before, after[::-1])]
+    return [np.ones_like(F[0]) if not p else p[0] if len(p) == 1 else p[0] * p[1] for p in parts]
 
 
 def union(p_at_least_r: Sequence[np.ndarray]) -> np.ndarray:

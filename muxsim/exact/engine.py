@@ -136,22 +136,16 @@ class Engine:
         """
         check_score(score)
         kset = tuple(sorted(set(int(k) for k in ks)))
-        # each table stacked over the models as (model, confidence, question): a subset's rows are then
-        # (subset, confidence, question), and the sum over confidences adds whole rows of questions
-        D, C, F, Fm = zip(*(self._memoised(("mux_stack", score, k, kset), lambda k=k: [
-            np.ascontiguousarray(np.stack(a).transpose(0, 2, 1)) for a in zip(
-                *(self._mux_cells(score, i, k, kset) for i in range(self.lay.n_models)))]) for k in (int(k) for k in ks)))
-        after = [np.ones((len(subsets),) + D[0].shape[1:])]  # prod_{l>p} F_l, from the last position back
-        for p in range(len(ks) - 1, 0, -1):
-            after.append(after[-1] * F[p][subsets[:, p]])
-        after.reverse()
-        acc, before = 0.0, None  # before: prod_{l<p} F_l^-
-        for p in range(len(ks)):
-            win = after[p] if before is None else before * after[p]
-            acc = acc + (C[p][subsets[:, p]] * win).sum(axis=1)  # (row by row: the same sums in any block)
-            if p + 1 < len(ks):
-                before = Fm[p][subsets[:, p]] if before is None else before * Fm[p][subsets[:, p]]
-        return acc
+        tables = [[t[subsets[:, p]] for t in self._mux_stack(score, int(k), kset)] for p, k in enumerate(ks)]
+        wins = combine.win_products([t[2] for t in tables], [t[3] for t in tables])
+        # (subset, confidence, question): the sum over confidences adds whole rows, the same in any block
+        return sum((t[1] * w).sum(axis=1) for t, w in zip(tables, wins))
+
+    def _mux_stack(self, score: str, k: int, kset: tuple[int, ...]) -> list[np.ndarray]:
+        """Every model's :meth:`_mux_cells` (D, C, F, F^-), each stacked as (model, confidence, question)."""
+        return self._memoised(("mux_stack", score, k, kset), lambda: [
+            np.ascontiguousarray(np.stack(a).transpose(0, 2, 1))
+            for a in zip(*(self._mux_cells(score, i, k, kset) for i in range(self.lay.n_models)))])
 
     def union_many(self, subsets: np.ndarray, ks: Sequence[int], r: int = 1) -> np.ndarray:
         """``(B, Q)``: :meth:`union` for each row of ``subsets`` (B, n)."""

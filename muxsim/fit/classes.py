@@ -79,6 +79,7 @@ from scipy.stats import beta as beta_dist
 from muxsim import rules
 from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, at_bound, check_table, fit_selection, shared_share
+from muxsim.fit.locked import compatible
 from muxsim.layout import Layout, from_arrays
 
 __all__ = ["ClassFit", "fit_classes", "refit_classes", "ClassPosteriorPopulation"]
@@ -101,9 +102,7 @@ def _pilot_counts(codes: np.ndarray) -> dict[str, np.ndarray]:
             if len(w):
                 top = np.unique(w, return_counts=True)[1].max()
                 j[q, i] = top if top >= 2 else 0
-    r = v - c
-    ok = (c == 0) & ((r <= 1) | (j == r))  # could be locked: no correct draw, every wrong draw one answer
-    return {"c": c, "v": v, "a": a, "r": r, "j": j, "m": codes.shape[2], "ok": ok}
+    return {"c": c, "v": v, "a": a, "r": v - c, "j": j, "m": codes.shape[2], "ok": compatible(codes)}
 
 
 def _attractor_ll(r: np.ndarray, j: np.ndarray, s: np.ndarray) -> np.ndarray:
