@@ -28,6 +28,12 @@ sampling-only 90% intervals (pilot and held-out bootstrap SEs in quadrature),
 i.e. what an interval that knows only the sampling noise covers on this data.  The paper's binomial approximation fed with the pilot's per-sample
 accuracies is scored on the methods it approximates (SC, MUX, vote).
 
+Also per data set: the pilot's own values scored like a predictor at k <= m (MAE and mean signed
+error by method: the part of a predictor's error that the pilot's sampling alone gives, e.g. a
+contradiction the pilot under-counts), and per predictor the extrapolation signed error: the change
+of the error from k = m to each k > m, pred(k) - pred(m) - (obs(k) - obs(m)), the bias of the
+predicted growth with k net of the error already present at k = m.
+
 Models are in tie-break order by pilot accuracy (the pilot is the validation
 split), the same order for prediction and observation.
 
@@ -194,7 +200,7 @@ def score(obs, pred, keys=None, z=1.6449):
     return 100 * float(err.mean()), 100 * float(np.mean(err <= 2 * se)), len(err), cov
 
 
-def breakdown(obs, pred, ks, label):
+def breakdown(obs, pred, ks, label, m_pilot: int | None = None):
     lines = [f"  {label}: MAE in points by method (rows) and k (columns); 'within' = share within 2 SE"]
     lines.append("  " + f"{'method':<15}" + "".join(f"{'k=' + str(k):>7}" for k in ks) + f"{'all':>8}{'within':>8}")
     for m in ["sc"] + MULTI:
@@ -205,11 +211,19 @@ def breakdown(obs, pred, ks, label):
         S = np.stack([obs[k][1] for k in keys])
         lines.append("  " + f"{m:<15}" + "".join(f"{100 * e:>7.2f}" for e in E.mean(axis=0))
                      + f"{100 * E.mean():>8.2f}{100 * np.mean(E <= 2 * S):>7.0f}%")
+    meths = [m for m in ["sc"] + MULTI if any(k[1] == m and k in pred for k in obs)]
     bias = {m: 100 * float(np.mean([np.mean(_v(pred[k]) - obs[k][0]) for k in obs if k[1] == m and k in pred]))
-            for m in ["sc"] + MULTI if any(k[1] == m and k in pred for k in obs)}
+            for m in meths}
     ses = np.concatenate([obs[k][1] for k in obs if k in pred])
     lines.append(f"  observed SE (points): median {100 * np.median(ses):.2f}, 90% quantile {100 * np.quantile(ses, 0.9):.2f}")
     lines.append("  mean signed error (pred - obs, points): " + ", ".join(f"{m} {b:+.2f}" for m, b in bias.items()))
+    if m_pilot is not None and len(ks) > m_pilot:  # the error's change from k = m on: the extrapolation alone
+        grow = {m: 100 * float(np.mean([np.mean((_v(pred[k])[m_pilot:] - _v(pred[k])[m_pilot - 1])
+                                                - (obs[k][0][m_pilot:] - obs[k][0][m_pilot - 1]))
+                                        for k in obs if k[1] == m and k in pred])) for m in meths}
+        lines.append(f"  extrapolation signed error (change from k = {m_pilot}: pred(k) - pred({m_pilot}) - "
+                     f"(obs(k) - obs({m_pilot})), k > {m_pilot}, points): "
+                     + ", ".join(f"{m} {b:+.2f}" for m, b in grow.items()))
     return "\n".join(lines)
 
 
@@ -264,6 +278,7 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
             f"their sampling-only 90% intervals (pilot SE and held-out SE in quadrature) cover {floor_cov:.0f}%"
             + (" (below 90%: the logged samples vary more than independent draws of one law per question would)"
                if floor_cov < 90 else "")]
+    text.append(breakdown(obs_m, p_floor, ks[:m], f"the pilot's own values (k <= {m}; the floor)"))
     text.append(breakdown(obs, p_pap, ks, "paper binomial approximation (sc, mux, vote only)"))
     for kind in kinds:
         t1 = time.time()
@@ -294,7 +309,7 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
                     f"fit {t_fit:.0f} s, predict {t_pred:.0f} s; {len(f.diagnostics)} diagnostic(s)")
         for d in f.diagnostics:
             text.append(f"    ! {d}")
-        text.append(breakdown(obs, pred, ks, kind))
+        text.append(breakdown(obs, pred, ks, kind, m_pilot=m))
     text.append("  summary (MAE points, k<=m MAE, floor, coverage %): " + "; ".join(
         f"{k} {v['all'][0]:.2f}, {v[f'k<={m}'][0]:.2f}, {floor:.2f}, {v['all'][3]:.0f}%"
         for k, v in res["predictors"].items()) + f"; paper {res['paper'][0]:.2f}")

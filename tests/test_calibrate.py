@@ -16,6 +16,7 @@ from muxsim.fit import (
     goodness_of_fit,
 )
 from muxsim.fit import load as load_fit
+from muxsim.fit.common import model_key
 from muxsim.fit import save as save_fit
 from muxsim.fit.shrinkage import dirichlet_multinomial_fit
 from muxsim.errors import MuxsimError
@@ -137,7 +138,7 @@ def test_shrinkage_streams_are_the_seeded_streams_and_the_caches_stay_home():
     fit = fit_shrinkage(table, nodes=4)
     first = [g.gamma(0.7, size=5) for g in fit.streams(3, 4, [1, 0])]
     again = [g.gamma(0.7, size=5) for g in fit.streams(3, 4, [1, 0])]  # restarted, not continued
-    want = [np.random.default_rng([3, 4, i]).gamma(0.7, size=5) for i in (1, 0)]
+    want = [np.random.default_rng([3, 4, model_key(fit.models[i])]).gamma(0.7, size=5) for i in (1, 0)]
     for a, b, w in zip(first, again, want):
         np.testing.assert_array_equal(a, w)
         np.testing.assert_array_equal(b, w)

@@ -10,6 +10,7 @@ import pytest
 from muxsim.exact import combine
 from muxsim.exact.engine import Engine
 from muxsim.fit import fit
+from muxsim.fit.common import model_key
 from muxsim.fit.io import load, save
 from muxsim.fit.shrinkage import PosteriorPopulation
 from muxsim.fit.locked import compatible, lock_loglik, posterior, repeat_loglik
@@ -115,7 +116,7 @@ def test_lock_round_trip_and_interval_draws(tmp_path):
     locked_rows = 0
     for seed in range(1, 201):
         W, _ = PosteriorPopulation(f, ("m0",), 1, tuple(range(Q)), seed, tuple(range(Q))).weights()
-        drawn = np.random.default_rng([seed, 17]).random((Q, 1))[:, 0] < f.lock[:, 0]
+        drawn = np.random.default_rng([seed, 17, model_key("m0")]).random(Q) < f.lock[:, 0]
         looks = (W[:, 0, 0] == 0) & (W[:, 0, 1] == 1.0)
         np.testing.assert_array_equal(looks, drawn)
         locked_rows += drawn.sum()

@@ -109,6 +109,29 @@ def test_auto_is_the_default_mixes_by_the_pilot_and_records_why(tmp_path):
     assert load(tmp_path / "auto.json").selection == sel
 
 
+def test_auto_does_not_depend_on_the_order_of_the_models():
+    """The criterion is built on the models by pilot accuracy (ties by name), every pair by default: the same
+    weights and scores whichever order the table lists the models in; ``max_pairs`` spreads over the pairs."""
+    from muxsim.fit.auto import _targets, canonical_order
+
+    _, table = synthetic(Q=30, m=3, seed=5, params=TRUE)
+    opts = {"classes": {"n_classes": (1, 2), "starts": 1}, "shrinkage": {"nodes": 2}}
+    a = fit(table, options=opts).selection
+    b = fit(table.select(list(table.models)[::-1]), options=opts).selection
+    assert a["weights"] == b["weights"]
+    for part in ("cv_mae_points", "loo_k1_mae_points", "ppc_mae_points"):  # equal up to the optimisers' tolerance
+        for k in a[part]:
+            assert a[part][k] == pytest.approx(b[part][k], abs=1e-3), (part, k)
+    order = canonical_order(table)
+    acc = dict(zip(table.models, table.accuracy()))
+    assert all(acc[x] >= acc[y] for x, y in zip(order, order[1:]))
+    pairs = [tuple(sel) for sel, meths in _targets(table, None) if len(sel) == 2]
+    assert len(pairs) == 3 and [tuple(sel) for sel, _ in _targets(table, 2) if len(sel) == 2] == [pairs[0], pairs[2]]
+    assert not [sel for sel, _ in _targets(table, 0) if len(sel) == 2]
+    with pytest.raises(MuxsimError, match="max_pairs"):
+        fit(table, max_pairs=-1)
+
+
 def test_cli_fit_defaults_to_auto(tmp_path, capsys):
     from muxsim.calibrate_cli import fit_main, predict_fit_main
     from tests.tiny_logs import write_tiny_log

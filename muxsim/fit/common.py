@@ -20,6 +20,7 @@ Maths only (numpy/scipy); no I/O.
 from __future__ import annotations
 
 import math
+import zlib
 from typing import ClassVar, Sequence
 
 import numpy as np
@@ -27,11 +28,17 @@ from muxsim import rules
 from muxsim.errors import MuxsimError
 from muxsim.population import beta_quantile_z
 
-__all__ = ["Fit", "counts", "check_table", "shared_share", "fit_selection", "num_hessian", "at_bound",
+__all__ = ["Fit", "counts", "model_key", "check_table", "shared_share", "fit_selection", "num_hessian", "at_bound",
            "beta_quantile_z", "FIT_FORMAT"]
 
 #: version of the fit file written by :func:`muxsim.fit.save`; files without it are version 1
 FIT_FORMAT = 2
+
+
+def model_key(name: str) -> int:
+    """A seed word for the model ``name`` (CRC-32 of its UTF-8 bytes): seeded draws keyed by it do not depend on
+    where a table lists the model."""
+    return zlib.crc32(str(name).encode("utf-8"))
 
 
 def counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

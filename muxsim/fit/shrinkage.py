@@ -47,7 +47,7 @@ from scipy import optimize
 from scipy.special import betaln, gammaln, logsumexp
 
 from muxsim.errors import MuxsimError
-from muxsim.fit.common import Fit, at_bound, check_table, counts, fit_selection
+from muxsim.fit.common import Fit, at_bound, check_table, counts, fit_selection, model_key
 from muxsim.fit import locked as locked_state
 from muxsim.layout import Layout, from_arrays
 
@@ -254,15 +254,16 @@ class ShrinkageFit(Fit):
         return {k: v for k, v in self.__dict__.items() if k not in self._CACHES}
 
     def streams(self, seed: int, q: int, idx: Sequence[int]) -> list[np.random.Generator]:
-        """One random stream per model ``idx`` on question q: the stream of ``np.random.default_rng([seed, q, i])``
-        from its start, its seeding kept (every model set's population draws from it).  The generators are
-        reused by the next call: draw from them before asking for more."""
+        """One random stream per model ``idx`` on question q: the stream of
+        ``np.random.default_rng([seed, q, model_key(name)])`` from its start, its seeding kept (every model set's
+        population draws from it); keyed by the model's name, so a model's draws do not depend on where the
+        table lists it.  The generators are reused by the next call: draw from them before asking for more."""
         states = self.__dict__.setdefault("_stream_states", {})
         pool = self.__dict__.setdefault("_stream_pool", [])
         while len(pool) < len(idx):
             pool.append(np.random.default_rng(0))
         for g, i in zip(pool, idx):
-            key = (int(seed), int(q), int(i))
+            key = (int(seed), int(q), model_key(self.models[i]))
             if key not in states:
                 states[key] = np.random.default_rng(list(key)).bit_generator.state
             g.bit_generator.state = states[key]
@@ -664,7 +665,9 @@ class PosteriorPopulation:
         locked[qq, rr, 1 + col[qq, rr]] = 1 - ab[rr]
         locked[..., -1] = np.where(col >= 0, ab[None, :], 1.0)  # (a valid law where it has no weight)
         if self.boot is not None:
-            draw = np.random.default_rng([int(self.seed), 17]).random((Q, n)) < post
+            u = np.stack([np.random.default_rng([int(self.seed), 17, model_key(self.fit.models[i])]).random(Q)
+                          for i in idx], axis=1)
+            draw = u < post
             W = np.where(draw[:, None, :, None], locked[:, None], W)
             return W.reshape(Q * E, n, C), np.full(E, 1.0 / E)
         W = np.concatenate([W, locked[:, None]], axis=1)
