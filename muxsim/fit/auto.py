@@ -48,8 +48,8 @@ import numpy as np
 from muxsim.errors import MuxsimError
 from muxsim.fit.common import Fit, check_table
 
-__all__ = ["fit_auto", "canonical_order", "cv_predictions", "cv_scores", "ppc_predictions", "stacking_weights", "CANDIDATES",
-           "AUTO_OPTIONS"]
+__all__ = ["fit_auto", "canonical_order", "cv_predictions", "cv_scores", "ppc_predictions", "stacking_weights",
+           "CANDIDATES", "AUTO_OPTIONS"]
 
 #: families tried by default
 CANDIDATES = ("latent", "classes", "shrinkage")
@@ -70,7 +70,7 @@ def _targets(table, max_pairs: int | None) -> list[tuple[list[str], list[str]]]:
     models = canonical_order(table)
     pairs = list(itertools.combinations(models, 2))
     if max_pairs is not None and max_pairs < len(pairs):
-        pairs = [pairs[i] for i in np.linspace(0, len(pairs) - 1, max(max_pairs, 0)).round().astype(int)]
+        pairs = [pairs[i] for i in np.linspace(0, len(pairs) - 1, max_pairs).round().astype(int)]
     return ([([m], [f"sc[{m}]"]) for m in models]
             + [(list(p), ["mux", "vote", "union", "contradiction"]) for p in pairs])
 
