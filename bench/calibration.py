@@ -187,22 +187,30 @@ def score(obs, pred, keys=None, z=1.6449):
     keys = [k for k in obs if k in pred] if keys is None else keys
     err = np.concatenate([np.abs(_v(pred[k]) - obs[k][0]) for k in keys])
     se = np.concatenate([obs[k][1] for k in keys])
-    cov = float("nan")
-    if all(isinstance(pred[k], tuple) and np.all(np.isfinite(pred[k][1])) for k in keys):
-        ins = []
-        for k in keys:
-            v, lo, hi = pred[k]
-            s = obs[k][1]
-            lo2 = v - np.sqrt((v - lo) ** 2 + (z * s) ** 2)
-            hi2 = v + np.sqrt((hi - v) ** 2 + (z * s) ** 2)
-            ins.append((obs[k][0] >= lo2) & (obs[k][0] <= hi2))
-        cov = 100 * float(np.mean(np.concatenate(ins)))
-    return 100 * float(err.mean()), 100 * float(np.mean(err <= 2 * se)), len(err), cov
+    return 100 * float(err.mean()), 100 * float(np.mean(err <= 2 * se)), len(err), coverage(obs, pred, keys, z)
+
+
+def coverage(obs, pred, keys, z=1.6449) -> float:
+    """% of held-out values inside their predicted interval widened by the value's own sampling error (NaN
+    without intervals); see :func:`score`."""
+    if not all(isinstance(pred[k], tuple) and np.all(np.isfinite(pred[k][1])) for k in keys):
+        return float("nan")
+    ins = []
+    for k in keys:
+        v, lo, hi = pred[k]
+        s = obs[k][1]
+        lo2 = v - np.sqrt((v - lo) ** 2 + (z * s) ** 2)
+        hi2 = v + np.sqrt((hi - v) ** 2 + (z * s) ** 2)
+        ins.append((obs[k][0] >= lo2) & (obs[k][0] <= hi2))
+    return 100 * float(np.mean(np.concatenate(ins)))
 
 
 def breakdown(obs, pred, ks, label, m_pilot: int | None = None):
-    lines = [f"  {label}: MAE in points by method (rows) and k (columns); 'within' = share within 2 SE"]
-    lines.append("  " + f"{'method':<15}" + "".join(f"{'k=' + str(k):>7}" for k in ks) + f"{'all':>8}{'within':>8}")
+    ivs = all(isinstance(v, tuple) for v in pred.values())
+    lines = [f"  {label}: MAE in points by method (rows) and k (columns); 'within' = share within 2 SE"
+             + ("; 'cover' = coverage of the 90% intervals" if ivs else "")]
+    lines.append("  " + f"{'method':<15}" + "".join(f"{'k=' + str(k):>7}" for k in ks) + f"{'all':>8}{'within':>8}"
+                 + (f"{'cover':>8}" if ivs else ""))
     for m in ["sc"] + MULTI:
         keys = [k for k in obs if k[1] == m and k in pred]
         if not keys:
@@ -210,7 +218,8 @@ def breakdown(obs, pred, ks, label, m_pilot: int | None = None):
         E = np.stack([np.abs(_v(pred[k]) - obs[k][0]) for k in keys])
         S = np.stack([obs[k][1] for k in keys])
         lines.append("  " + f"{m:<15}" + "".join(f"{100 * e:>7.2f}" for e in E.mean(axis=0))
-                     + f"{100 * E.mean():>8.2f}{100 * np.mean(E <= 2 * S):>7.0f}%")
+                     + f"{100 * E.mean():>8.2f}{100 * np.mean(E <= 2 * S):>7.0f}%"
+                     + (f"{coverage(obs, pred, keys):>7.0f}%" if ivs else ""))
     meths = [m for m in ["sc"] + MULTI if any(k[1] == m and k in pred for k in obs)]
     bias = {m: 100 * float(np.mean([np.mean(_v(pred[k]) - obs[k][0]) for k in obs if k[1] == m and k in pred]))
             for m in meths}
