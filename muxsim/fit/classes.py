@@ -42,6 +42,19 @@ the class's attractor weight ``s``; real models repeat one wrong answer on some
 questions every time (on the jhu logs at T = 0.7, 64% of the cells whose 3 pilot
 draws were one wrong answer gave it in all 7 held-out draws).
 
+Optionally (``abstain_spread=True``) the abstention rate varies over a class's
+questions too: on each question model i abstains at a rate ~ Beta(conc ab, conc (1 - ab)) with
+the class's mean ``ab = abstain[c, i]`` and concentration ``conc = abstain_conc[c, i]``, so the
+abstentions enter as ``BetaBinom(abstain | m; conc ab, conc (1 - ab))``.  Real models abstain on some
+questions every time and never on others (on the jhu logs at T = 0.7, llama-2-70b-chat abstains
+on 47% of its pilot draws, in all 3 on 29 questions and in none on 33, where a binomial rate gives
+10 and 15): with one rate per class a model's valid draws, hence its self-consistency, MUX,
+union and consistently-wrong probabilities, grow or fall with k as if every question were alike.
+EM fits the two parameters per class and model like the accuracy's; predictions take each
+question's posterior Beta(conc ab + abstentions, conc (1 - ab) + valid draws), the ``nodes`` rows
+on a rank-1 lattice over the (p, abstention) quantiles (:func:`lattice`: each margin takes the
+``nodes`` equally spaced quantiles), the locked state with the same abstention nodes.
+
 Prediction for the same questions conditions on their pilot: question q is in
 class c with posterior probability ``resp[q, c]``, and there model i's accuracy
 has the posterior Beta(a + correct, b + valid - correct).  Every method is then
@@ -87,6 +100,8 @@ __all__ = ["ClassFit", "fit_classes", "refit_classes", "ClassPosteriorPopulation
 _EPS = 1e-9
 #: the locked state's share where EM starts, and its bounds [LOCK_MIN, 1 - LOCK_MIN]
 LOCK_START, LOCK_MIN = 0.1, 1e-6
+#: the abstention rate's Beta concentration where EM starts (``abstain_spread``)
+ABSTAIN_CONC_START = 2.0
 
 
 def _pilot_counts(codes: np.ndarray) -> dict[str, np.ndarray]:
@@ -105,6 +120,43 @@ def _pilot_counts(codes: np.ndarray) -> dict[str, np.ndarray]:
     return {"c": c, "v": v, "a": a, "r": v - c, "j": j, "m": codes.shape[2], "ok": compatible(codes)}
 
 
+def lattice(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """A rank-1 lattice of ``nodes`` points in the unit square, (u, v): each coordinate takes every
+    (e + 1/2) / nodes once, u in order; v = u's index times the generator mod nodes, the generator the
+    integer prime to nodes nearest nodes (sqrt(5) - 1) / 2 (the golden-ratio lattice)."""
+    e = np.arange(nodes)
+    g = min((x for x in range(1, nodes + 1) if math.gcd(x, nodes) == 1),
+            key=lambda x: (abs(x - nodes * (math.sqrt(5) - 1) / 2), x))
+    return (e + 0.5) / nodes, ((e * g) % nodes + 0.5) / nodes
+
+
+def _abstain_ll(d: dict, ab: np.ndarray, abc: np.ndarray | None) -> np.ndarray:
+    """log P(abstention count | m draws): Binomial(m, ab), or with the concentrations ``abc`` the Beta-binomial
+    of mean ``ab`` (module notes); broadcast over (Q, C, n)."""
+    ac, v, m = d["a"][:, None, :], d["v"][:, None, :], d["m"]
+    ab = np.clip(ab, _EPS, 1 - _EPS)
+    coef = gammaln(m + 1) - gammaln(ac + 1) - gammaln(m - ac + 1)
+    if abc is None:
+        return coef + ac * np.log(ab) + v * np.log1p(-ab)
+    return coef + betaln(ac + abc * ab, v + abc * (1 - ab)) - betaln(abc * ab, abc * (1 - ab))
+
+
+def _beta_binom_mle(k: np.ndarray, n: np.ndarray, wq: np.ndarray, start: tuple[float, float]) -> tuple[float, float]:
+    """Weighted maximum likelihood (alpha, beta) of BetaBinom(k | n; alpha, beta), on log scales bounded to
+    [-5, 7], from ``start``."""
+    def nll(par):
+        al, be = np.exp(par)
+        f = -float(wq @ (betaln(k + al, n - k + be) - betaln(al, be)))
+        dv = digamma(n + al + be) - digamma(al + be)  # d/d log(alpha), d/d log(beta) of betaln terms
+        ga = -al * float(wq @ (digamma(k + al) - digamma(al) - dv))
+        gb = -be * float(wq @ (digamma(n - k + be) - digamma(be) - dv))
+        return f, np.array([ga, gb])
+
+    res = optimize.minimize(nll, np.log(start), jac=True, method="L-BFGS-B", bounds=[(-5, 7)] * 2)
+    al, be = np.exp(res.x)
+    return float(al), float(be)
+
+
 def _attractor_ll(r: np.ndarray, j: np.ndarray, s: np.ndarray) -> np.ndarray:
     s = np.clip(s, _EPS, 1 - _EPS)
     rep = j * np.log(s) + (r - j) * np.log1p(-s)
@@ -113,15 +165,13 @@ def _attractor_ll(r: np.ndarray, j: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 def _component_ll(d: dict, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray,
-                  pi: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                  pi: np.ndarray | None = None, abc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(Q, C, n): log L_qci (see module notes), binomial coefficients included; with the locked state's
     share ``pi`` (C, n), ``L = pi [compatible] Binom(abstain) + (1 - pi) L_regular``, and then also each
     cell's posterior of being locked given its class (else None)."""
-    c, v, ac, r, j = (d[x][:, None, :] for x in "cvarj")
-    m = d["m"]
-    ab = np.clip(ab, _EPS, 1 - _EPS)
+    c, v, r, j = (d[x][:, None, :] for x in "cvrj")
     bb = gammaln(v + 1) - gammaln(c + 1) - gammaln(v - c + 1) + betaln(c + a, v - c + b) - betaln(a, b)
-    abst = gammaln(m + 1) - gammaln(ac + 1) - gammaln(m - ac + 1) + ac * np.log(ab) + v * np.log1p(-ab)
+    abst = _abstain_ll(d, ab, abc)
     regular = bb + _attractor_ll(r, j, s)
     if pi is None:
         return abst + regular, None
@@ -130,35 +180,33 @@ def _component_ll(d: dict, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.n
     return abst + tot, np.exp(lock - tot)
 
 
-def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, z: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, z: np.ndarray | None = None,
+            abc: np.ndarray | None = None, ab_old: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Weighted maximum likelihood of every class's parameters given responsibilities g (Q, C) and, with the
     locked state, each cell's posterior of being locked ``z`` (Q, C, n): the regular law's accuracy and
-    attractor weight a cell by its probability of not being locked, the abstention rate by its class's."""
+    attractor weight a cell by its probability of not being locked, the abstention rate by its class's.
+    With the abstentions' concentrations ``abc`` (C, n) their Beta-binomial too, from ``abc`` and the means
+    ``ab_old``: (a, b, ab, s, abc)."""
     C, n = a.shape
     a, b = a.copy(), b.copy()
     ab = np.zeros((C, n))
     s = np.zeros((C, n))
+    abc = None if abc is None else abc.copy()
     for cl in range(C):
         for i in range(n):
             wq = g[:, cl] if z is None else g[:, cl] * (1 - z[:, cl, i])
             c, v, r, j = d["c"][:, i], d["v"][:, i], d["r"][:, i], d["j"][:, i]
-
-            def nll(par, c=c, v=v, wq=wq):
-                al, be = np.exp(par)
-                f = -float(wq @ (betaln(c + al, v - c + be) - betaln(al, be)))
-                dv = digamma(v + al + be) - digamma(al + be)  # d/d log(alpha), d/d log(beta) of betaln terms
-                ga = -al * float(wq @ (digamma(c + al) - digamma(al) - dv))
-                gb = -be * float(wq @ (digamma(v - c + be) - digamma(be) - dv))
-                return f, np.array([ga, gb])
-
-            res = optimize.minimize(nll, np.log([a[cl, i], b[cl, i]]), jac=True, method="L-BFGS-B",
-                                    bounds=[(-5, 7)] * 2)
-            a[cl, i], b[cl, i] = np.exp(res.x)
+            a[cl, i], b[cl, i] = _beta_binom_mle(c, v, wq, (a[cl, i], b[cl, i]))
             ab[cl, i] = (g[:, cl] @ d["a"][:, i]) / max(g[:, cl].sum() * d["m"], 1e-300)
+            if abc is not None and 0 < ab[cl, i] < 1:  # (a rate of 0 or 1 has no spread to fit)
+                m0 = float(np.clip(ab_old[cl, i], 1e-3, 1 - 1e-3))
+                al, be = _beta_binom_mle(d["a"][:, i], np.full(len(wq), d["m"]), g[:, cl],
+                                         (m0 * abc[cl, i], (1 - m0) * abc[cl, i]))
+                ab[cl, i], abc[cl, i] = al / (al + be), al + be
             if (wq * r).sum() > 0:
                 s[cl, i] = optimize.minimize_scalar(lambda x, r=r, j=j, wq=wq: -float(wq @ _attractor_ll(r, j, x)),
                                                     bounds=(1e-6, 1 - 1e-6), method="bounded").x
-    return a, b, ab, s
+    return a, b, ab, s, abc
 
 
 @dataclass
@@ -192,6 +240,17 @@ class ClassFit(Fit):
     diagnostics: list[str] = field(default_factory=list)
     lock_share: np.ndarray | None = None  # (C, n) share of a class's questions where a model is locked; None: no lock
     lock: np.ndarray | None = None  # (Q, C, n) P(model locked on the question | pilot, class)
+    abstain_conc: np.ndarray | None = None  # (C, n) with abstain_spread: the abstention rate's Beta concentration
+    pilot_abstain: np.ndarray | None = None  # (Q, n) pilot abstention counts, with abstain_spread
+
+    def abstain_posterior(self, q: np.ndarray, cls: np.ndarray, AB: np.ndarray | None = None,
+                          ABC: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Beta shapes (P, n) each of the abstention rate of every model on pilot question ``q[k]`` in class
+        ``cls[k]``: Beta(conc ab + abstentions, conc (1 - ab) + valid draws) under the class means ``AB`` and
+        concentrations ``ABC`` (C, n; default the fit's); ``abstain_spread`` fits only."""
+        AB = np.clip(self.abstain if AB is None else AB, _EPS, 1 - _EPS)
+        ABC = self.abstain_conc if ABC is None else ABC
+        return (ABC * AB)[cls] + self.pilot_abstain[q], (ABC * (1 - AB))[cls] + self.valid[q]
 
     @property
     def n_classes(self) -> int:
@@ -215,7 +274,9 @@ class ClassFit(Fit):
             lines.append(f"{int(cl):<7}{self.weights[cl]:>8.3f}  " + "  ".join(f"{x:>30}" for x in cells))
         lines.append(f"(EM, Q={len(self.question_ids)}, log-lik {self.log_lik:.1f}; AIC by number of classes: "
                      + ", ".join(f"{k}: {v:.1f}" for k, v in sorted(self.aic.items()))
-                     + f"; attractor shared with probability {self.share:.2f})")
+                     + f"; attractor shared with probability {self.share:.2f}"
+                + ("" if self.abstain_conc is None else "; abstention rates Beta over each class's questions")
+                + ")")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -229,6 +290,8 @@ class ClassFit(Fit):
                 "resp": self.resp.tolist(), "correct": self.correct.tolist(), "valid": self.valid.tolist(),
                 "log_lik": self.log_lik, "aic": {str(k): v for k, v in self.aic.items()}, "share": self.share,
                 **({} if self.lock is None else {"lock_share": self.lock_share.tolist(), "lock": self.lock.tolist()}),
+                **({} if self.abstain_conc is None else {"abstain_conc": self.abstain_conc.tolist(),
+                                                         "pilot_abstain": self.pilot_abstain.tolist()}),
                 **self._diagnostics_dict()}
 
     @classmethod
@@ -239,7 +302,9 @@ class ClassFit(Fit):
         return cls(tuple(d["models"]), tuple(d["question_ids"]), arr("weights"), arr("a"), arr("b"), arr("abstain"),
                    arr("attractor"), arr("resp"), arr("correct", np.int64), arr("valid", np.int64), float(d["log_lik"]),
                    {int(k): float(v) for k, v in d["aic"].items()}, float(d.get("share", 0.0)),
-                   list(d.get("diagnostics", [])), *((None, None) if d.get("lock") is None else (arr("lock_share"), arr("lock"))))
+                   list(d.get("diagnostics", [])), *((None, None) if d.get("lock") is None else (arr("lock_share"), arr("lock"))),
+                   *((None, None) if d.get("abstain_conc") is None
+                     else (arr("abstain_conc"), arr("pilot_abstain", np.int64))))
 
     def draw_laws(self, models: Sequence[str], rng: np.random.Generator) -> np.ndarray:
         """One posterior draw of every pilot question's laws, (Q, n, n + 4) (see module notes).
@@ -251,15 +316,18 @@ class ClassFit(Fit):
         idx = [self.models.index(m) for m in names]
         bank = self.refit_bank()
         if bank:
-            resp, A, B, AB, S, Z = bank[int(rng.integers(0, len(bank)))]
+            resp, A, B, AB, S, Z, ABC = bank[int(rng.integers(0, len(bank)))]
         else:
-            resp, A, B, AB, S, Z = self.resp, self.a, self.b, self.abstain, self.attractor, self.lock
+            resp, A, B, AB, S, Z, ABC = (self.resp, self.a, self.b, self.abstain, self.attractor, self.lock,
+                                         self.abstain_conc)
         Q, n = resp.shape[0], len(idx)
         u = rng.random((Q, 1))
         cls = np.minimum((u > np.cumsum(resp, axis=1)).sum(axis=1), resp.shape[1] - 1)
         c, v = self.correct[:, idx], self.valid[:, idx]
         p = rng.beta(A[cls][:, idx] + c, B[cls][:, idx] + v - c)
         ab, s = AB[cls][:, idx], S[cls][:, idx]
+        if ABC is not None:  # each question's own abstention rate, from its posterior in the drawn class
+            ab = rng.beta(*(x[:, idx] for x in self.abstain_posterior(np.arange(Q), cls, AB, ABC)))
         shared = rng.random((Q, n)) < self.share
         W = np.zeros((Q, n, n + 4))
         wrong = (1 - ab) * (1 - p)
@@ -280,8 +348,9 @@ class ClassFit(Fit):
 
     def refit_bank(self) -> list[tuple[np.ndarray, ...]]:
         """The ``refits`` bootstrap refits behind the interval draws, computed once (seed 0) and cached:
-        each (resp (Q, C), a, b, abstain, attractor, lock) with resp every pilot question's class posterior
-        and lock (Q, C, n) every cell's posterior of being locked (or None) under the refitted parameters.
+        each (resp (Q, C), a, b, abstain, attractor, lock, abstain_conc) with resp every pilot question's class
+        posterior and lock (Q, C, n) every cell's posterior of being locked (or None) under the refitted
+        parameters (abstain_conc None without ``abstain_spread``).
         Needs the pilot's wrong-answer repeats, which the fit file does not keep: a fit without them (loaded
         from a file) holds its parameters (empty bank)."""
         cache = self.__dict__.get("_refit_bank")
@@ -294,10 +363,11 @@ class ClassFit(Fit):
 
 
 def _posterior(d: dict, w: np.ndarray, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.ndarray,
-               pi: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+               pi: np.ndarray | None = None, abc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(Q, C) class posteriors of the questions in ``d`` under the class parameters (E-step), and (Q, C, n)
     each cell's posterior of being locked given the class (None without the locked state)."""
-    cell, z = _component_ll(d, a[None], b[None], ab[None], s[None], None if pi is None else pi[None])
+    cell, z = _component_ll(d, a[None], b[None], ab[None], s[None], None if pi is None else pi[None],
+                            None if abc is None else abc[None])
     comp = cell.sum(axis=2) + np.log(np.clip(w, 1e-12, None))[None]
     return np.exp(comp - logsumexp(comp, axis=1)[:, None]), z
 
@@ -313,7 +383,7 @@ def refit_classes(f: "ClassFit", d: dict, refits: int, *, seed: int = 0, iters: 
     Each refit resamples the Q questions with replacement, runs EM at the
     fit's number of classes from the fit's own responsibilities of the
     resampled questions (a warm start: no label switching, few iterations),
-    and returns (resp, a, b, abstain, attractor, lock) with ``resp`` every pilot
+    and returns (resp, a, b, abstain, attractor, lock, abstain_conc) with ``resp`` every pilot
     question's class posterior and ``lock`` (Q, C, n) every cell's posterior of being locked (or None) under
     the refitted parameters."""
     rng = np.random.default_rng([seed, 7])
@@ -322,33 +392,40 @@ def refit_classes(f: "ClassFit", d: dict, refits: int, *, seed: int = 0, iters: 
     for _ in range(refits):
         rows = rng.integers(0, Q, Q)
         db = _take(d, rows)
-        run = _em_from(db, f.resp[rows], f.a.copy(), f.b.copy(), iters, tol, f.lock_share)  # warm start
+        run = _em_from(db, f.resp[rows], f.a.copy(), f.b.copy(), iters, tol, f.lock_share,  # warm start
+                       f.abstain_conc, f.abstain)
         g, a, b, ab, s, pi = run[1:7]
+        abc = run[8]
         w = np.clip(g.mean(axis=0), 1e-12, None)
-        resp, z = _posterior(d, w / w.sum(), a, b, ab, s, pi)
-        out.append((resp, a, b, ab, s, z))
+        resp, z = _posterior(d, w / w.sum(), a, b, ab, s, pi, abc)
+        out.append((resp, a, b, ab, s, z, abc))
     return out
 
 
-def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float, locked: bool = False):
+def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float, locked: bool = False,
+        abstain_spread: bool = False):
     Q, n = d["c"].shape
+    rate = float(np.clip(d["a"].mean() / d["m"], 1e-3, 1 - 1e-3))
     return _em_from(d, rng.dirichlet(np.ones(C), size=Q), np.ones((C, n)), np.ones((C, n)), iters, tol,
-                    np.full((C, n), LOCK_START) if locked else None)
+                    np.full((C, n), LOCK_START) if locked else None,
+                    np.full((C, n), ABSTAIN_CONC_START) if abstain_spread else None, np.full((C, n), rate))
 
 
 def _em_from(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, iters: int, tol: float,
-             pi: np.ndarray | None = None):
+             pi: np.ndarray | None = None, abc: np.ndarray | None = None, ab: np.ndarray | None = None):
     """EM from responsibilities ``g`` (Q, C) and Beta parameters ``a``, ``b`` (C, n), with the locked state
-    from its shares ``pi`` (C, n) where given: (log-lik, g, a, b, ab, s, pi, z), ``z`` (Q, C, n) each cell's
+    from its shares ``pi`` (C, n) where given, and the abstentions' Beta from its concentrations ``abc`` and
+    means ``ab`` (C, n) where given: (log-lik, g, a, b, ab, s, pi, z, abc), ``z`` (Q, C, n) each cell's
     posterior of being locked given its class (``pi`` and ``z`` None without the locked state)."""
     ll_old, z = -np.inf, None
     for _ in range(iters):
-        a, b, ab, s = _m_step(d, g, a, b, z)
+        a, b, ab, s, abc = _m_step(d, g, a, b, z, abc, ab)
         if z is not None:  # the share of locked cells of each class and model
             pi = np.clip((g[:, :, None] * z).sum(axis=0) / np.clip(g.sum(axis=0), 1e-300, None)[:, None],
                          LOCK_MIN, 1 - LOCK_MIN)
         w = np.clip(g.mean(axis=0), 1e-12, None)
-        cell, z = _component_ll(d, a[None], b[None], ab[None], s[None], None if pi is None else pi[None])
+        cell, z = _component_ll(d, a[None], b[None], ab[None], s[None], None if pi is None else pi[None],
+                                None if abc is None else abc[None])
         comp = cell.sum(axis=2) + np.log(w)[None]
         tot = logsumexp(comp, axis=1)
         ll = float(tot.sum())
@@ -356,11 +433,11 @@ def _em_from(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, iters: int, t
         if ll - ll_old < tol * abs(ll):
             break
         ll_old = ll
-    return ll, g, a, b, ab, s, pi, z
+    return ll, g, a, b, ab, s, pi, z, abc
 
 
 def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts: int = 3, seed: int = 0,
-                iters: int = 150, tol: float = 1e-6, locked: bool = False) -> ClassFit:
+                iters: int = 150, tol: float = 1e-6, locked: bool = False, abstain_spread: bool = False) -> ClassFit:
     """Fit the latent-class population to a pilot :class:`~muxsim.logs.evaluate.AnswerTable` by EM.
 
     For each number of classes in ``n_classes``, the best of ``starts`` EM runs
@@ -368,7 +445,8 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
     with the lowest AIC (``-2 log-lik + 2 params``, params = C - 1 + 4 C n, + C n
     with the locked state; AIC rather than BIC because the fit is for prediction) is kept.
     With ``locked=True`` each model may be locked on one wrong answer on a question (see module notes),
-    with a share per class and model fitted in the same EM.
+    with a share per class and model fitted in the same EM.  With ``abstain_spread=True`` each question's
+    abstention rate is Beta distributed around its class's (C n more parameters; module notes).
     """
     check_table(table)
     Cs = [n_classes] if isinstance(n_classes, (int, np.integer)) else list(n_classes)
@@ -379,18 +457,24 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
     rng = np.random.default_rng(seed)
     best, aic = None, {}
     for C in Cs:
-        runs = [_em(d, int(C), rng, iters, tol, locked) for _ in range(starts if C > 1 else 1)]
+        runs = [_em(d, int(C), rng, iters, tol, locked, abstain_spread) for _ in range(starts if C > 1 else 1)]
         run = max(runs, key=lambda x: x[0])
-        aic[int(C)] = -2 * run[0] + 2 * (C - 1 + (5 if locked else 4) * C * n)
+        aic[int(C)] = -2 * run[0] + 2 * (C - 1 + (4 + locked + abstain_spread) * C * n)
         if best is None or aic[int(C)] < aic[best[0]]:
             best = (int(C), run)
-    _, (ll, g, a, b, ab, s, pi, z) = best
+    _, (ll, g, a, b, ab, s, pi, z, abc) = best
     pair = shared_share(table.codes)
     diags = []
     for cl in range(len(a)):
         for i, nm in enumerate(table.models):
             for par, val in (("a", a[cl, i]), ("b", b[cl, i])):
                 msg = at_bound(f"class {cl}, {nm}: {par}", math.log(val), -5, 7, scale="log")
+                if msg:
+                    diags.append(msg)
+    if abc is not None:  # (a class rate of 0 or 1 keeps its start: no spread to fit)
+        for cl, i in zip(*np.nonzero((ab > 0) & (ab < 1))):
+            for par, val in (("abstention alpha", abc[cl, i] * ab[cl, i]), ("abstention beta", abc[cl, i] * (1 - ab[cl, i]))):
+                msg = at_bound(f"class {cl}, {table.models[i]}: {par}", math.log(val), -5, 7, scale="log")
                 if msg:
                     diags.append(msg)
     if pi is not None:  # a share at its upper bound locks the model on every question of the class
@@ -406,7 +490,8 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
     if len(Cs) > 1 and best[0] == max(Cs):
         diags.append(f"AIC chose the largest number of classes tried, {best[0]}: more might fit better")
     out = ClassFit(tuple(table.models), tuple(table.question_ids), g.mean(axis=0), a, b, ab, s, g,
-                   d["c"].copy(), d["v"].copy(), ll, aic, 0.0 if math.isnan(pair) else math.sqrt(pair), diags, pi, z)
+                   d["c"].copy(), d["v"].copy(), ll, aic, 0.0 if math.isnan(pair) else math.sqrt(pair), diags, pi, z,
+                   abc, None if abc is None else d["a"].copy())
     out.__dict__["_pilot"] = d  # the pilot's counts, for the intervals' bootstrap refits (not saved)
     return out
 
@@ -461,9 +546,13 @@ class ClassPosteriorPopulation:
         cc, vv = f.correct[qs][q_i][:, idx], f.valid[qs][q_i][:, idx]  # (P, n)
         pa = f.a[c_i][:, idx] + cc
         pb = f.b[c_i][:, idx] + vv - cc
-        u = (np.arange(E) + 0.5) / E
+        u, u_ab = lattice(E)  # u: the (e + 1/2) / E quantiles; u_ab pairs each with an abstention quantile
         p = beta_dist.ppf(u[None, :, None], pa[:, None, :], pb[:, None, :])  # (P, E, n)
-        ab = f.abstain[c_i][:, idx][:, None, :]
+        if f.abstain_conc is None:
+            ab = f.abstain[c_i][:, idx][:, None, :]
+        else:  # each cell's posterior abstention rate at the lattice's second coordinate
+            xa, xb = (x[:, idx] for x in f.abstain_posterior(qs[q_i], c_i))
+            ab = beta_dist.ppf(u_ab[None, :, None], xa[:, None, :], xb[:, None, :])  # (P, E, n)
         s = f.attractor[c_i][:, idx][:, None, :]
         wrong = (1 - ab) * (1 - p)
         W = np.zeros((len(q_i), E, n, n + 3))
@@ -473,10 +562,11 @@ class ClassPosteriorPopulation:
         W[..., n + 1] = wrong * (1 - s)
         W[..., n + 2] = np.broadcast_to(ab, p.shape)
         z = None if f.lock is None else f.lock[qs][q_i, c_i][:, idx]  # (P, n) P(locked | pilot, class)
-        if z is not None:  # the locked state, one more row: every valid draw on the model's attractor
-            own = np.zeros((len(q_i), 1, n, n + 3))
-            own[:, 0, :, 1 : 1 + n] = (1 - ab[:, 0, :, None]) * np.eye(n)[None]
-            own[:, 0, :, n + 2] = ab[:, 0]
+        L = ab.shape[1]  # rows of the locked state: one, or one per abstention node
+        if z is not None:  # the locked state, more rows: every valid draw on the model's attractor
+            own = np.zeros((len(q_i), L, n, n + 3))
+            own[..., 1 : 1 + n] = (1 - ab[..., None]) * np.eye(n)[None, None]
+            own[..., n + 2] = ab
             W = np.concatenate([W, own], axis=1)
         # sharing patterns: the models in S give the first one's column (at most one model sharing = all private)
         pi = f.share
@@ -498,6 +588,7 @@ class ClassPosteriorPopulation:
         qw = np.concatenate([w * g[q_i, c_i] for w in pw]) / len(qs)
         if z is None:
             return from_arrays(W.reshape(W.shape[0] * E, n, n + 3), "law"), (E, np.full(E, 1.0 / E)), qw
-        mw = np.concatenate([np.repeat(((1 - z) / E).T[:, :, None], E, axis=2), z.T[:, :, None]], axis=2)  # (n, P, E + 1)
+        mw = np.concatenate([np.repeat(((1 - z) / E).T[:, :, None], E, axis=2),
+                             np.repeat((z / L).T[:, :, None], L, axis=2)], axis=2)  # (n, P, E + L)
         mw = np.concatenate([mw] * len(pats), axis=1)
-        return from_arrays(W.reshape(W.shape[0] * (E + 1), n, n + 3), "law"), (E + 1, mw), qw
+        return from_arrays(W.reshape(W.shape[0] * (E + L), n, n + 3), "law"), (E + L, mw), qw
