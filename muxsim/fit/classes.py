@@ -503,9 +503,10 @@ class ClassPosteriorPopulation:
     ``layout()`` has one mixture of ``nodes`` rows per (question, class,
     sharing pattern), for classes with posterior probability above 1e-9
     (renormalised per question): row e gives model i accuracy p at the
-    (e + 1/2) / nodes quantile of its posterior Beta; with the locked state, one more row where every valid
-    draw of model i is its attractor, weighted per model by its posterior of being locked (the other rows
-    share the rest; :func:`muxsim.layout.mixture_weights`).  Model i's attractor is
+    (e + 1/2) / nodes quantile of its posterior Beta (with ``abstain_spread``, paired on :func:`lattice` with a
+    quantile of its abstention rate's posterior); with the locked state, one more row (one per abstention
+    node with ``abstain_spread``) where every valid draw of model i is its attractor, weighted per model by its
+    posterior of being locked (the other rows share the rest; :func:`muxsim.layout.mixture_weights`).  Model i's attractor is
     column i; in the pattern of a set S of two or more models (probability
     share^|S| (1 - share)^(n - |S|)) the models in S give the first one's
     column instead.  Every pattern keeps the pooled vote on its grid-free path.
