@@ -443,10 +443,12 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
     For each number of classes in ``n_classes``, the best of ``starts`` EM runs
     from random responsibilities (seeded by ``seed``); the number of classes
     with the lowest AIC (``-2 log-lik + 2 params``, params = C - 1 + 4 C n, + C n
-    with the locked state; AIC rather than BIC because the fit is for prediction) is kept.
+    with the locked state, + one per (class, model) whose abstention rate is neither 0 nor 1 with
+    ``abstain_spread``; AIC rather than BIC because the fit is for prediction) is kept.
     With ``locked=True`` each model may be locked on one wrong answer on a question (see module notes),
     with a share per class and model fitted in the same EM.  With ``abstain_spread=True`` each question's
-    abstention rate is Beta distributed around its class's (C n more parameters; module notes).
+    abstention rate is Beta distributed around its class's (one more parameter per class and model that
+    abstains at all; module notes).
     """
     check_table(table)
     Cs = [n_classes] if isinstance(n_classes, (int, np.integer)) else list(n_classes)
@@ -459,7 +461,8 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
     for C in Cs:
         runs = [_em(d, int(C), rng, iters, tol, locked, abstain_spread) for _ in range(starts if C > 1 else 1)]
         run = max(runs, key=lambda x: x[0])
-        aic[int(C)] = -2 * run[0] + 2 * (C - 1 + (4 + locked + abstain_spread) * C * n)
+        spread = int(((run[4] > 0) & (run[4] < 1)).sum()) if abstain_spread else 0  # (a rate of 0 or 1: no spread)
+        aic[int(C)] = -2 * run[0] + 2 * (C - 1 + (4 + locked) * C * n + spread)
         if best is None or aic[int(C)] < aic[best[0]]:
             best = (int(C), run)
     _, (ll, g, a, b, ab, s, pi, z, abc) = best
