@@ -161,6 +161,9 @@ def predicted_search(source, sizes: Sequence[int], k: int, *, method: str = "mux
             iv = {}
             if fit is not None and (intervals == "top" or (intervals == "best" and pos == 0)):
                 iv = interval_of(fit, [ordered[i] for i in t[4]], k, method, r=r, level=level, draws=draws, seed=seed)
+                # the interval holds its own point value; the search's value of the same quantity comes from the
+                # batched path, whose sums may differ in the last bits
+                iv["lower"], iv["upper"] = min(iv["lower"], t[0]), max(iv["upper"], t[0])
             ranked.append(Ranked(t[4], t[0], t[1], t[2], None if fit is not None else t[5], **iv))
         not_done = f"; {lost[s]} not computed (vote work limit)" if lost[s] else ""
         if screened and len(rows) + lost[s] < math.comb(n, s):

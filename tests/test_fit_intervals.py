@@ -86,8 +86,8 @@ def test_refits_are_shared_by_calls_and_a_loaded_fit_says_it_holds_its_parameter
     f.refits = 4
     bank = f.refit_bank()
     assert len(bank) == 4 and f.refit_bank() is bank
-    resp, a, b, ab, s, lock = bank[0]
-    assert lock is None and resp.shape == f.resp.shape and np.allclose(resp.sum(axis=1), 1.0) and a.shape == f.a.shape
+    resp, a, b, ab, s, lock, abstain_conc = bank[0]
+    assert lock is None and abstain_conc is None and resp.shape == f.resp.shape and np.allclose(resp.sum(axis=1), 1.0) and a.shape == f.a.shape
     assert not np.allclose(a, f.a)  # a refit on resampled questions moves the parameters
     p1 = f.predict([1, 3], methods=["mux"], draws=10, seed=3, with_paper=False)
     p2 = f.predict([1, 3], methods=["mux"], draws=10, seed=3, with_paper=False)

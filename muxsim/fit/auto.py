@@ -56,7 +56,7 @@ CANDIDATES = ("latent", "classes", "shrinkage")
 #: each family's fitting options inside ``auto`` unless ``options`` says otherwise: the latent classes with
 #: their locked state and each question's own abstention rate (``bench/calibration.py``: the lock better or equal
 #: on all four bundled data sets inside ``auto``; the abstention spread lowers the classes' AIC on the jhu pilot
-#: at T = 0.7 from 2811 to 2687 and the mean MAE over the four from 1.76 to 1.73 points, see the README)
+#: at T = 0.7 from 2811 to 2679 and the mean MAE over the four from 1.76 to 1.73 points, see the README)
 AUTO_OPTIONS = {"classes": {"locked": True, "abstain_spread": True}}
 
 
