@@ -171,22 +171,26 @@ def test_classes_with_lock_is_the_mixture_of_its_rows():
     np.testing.assert_allclose(eng.vote([0, 1], [3, 3])[zero], beng.vote([0, 1], [3, 3])[zero], atol=1e-12)
 
 
+def assert_exact_agrees_with_monte_carlo(pop, meths=("mux", "vote", "union", "contradiction")) -> None:
+    """The exact evaluation of ``pop`` at k = 1, 3 within 4 SE of 3,000 simulated draws, for each method."""
+    from muxsim import simulate
+    from muxsim.population import evaluate
+
+    ex = evaluate(pop, [1, 3], methods=list(meths), with_paper=False)
+    mc = simulate.evaluate(pop, [1, 3], n_draws=3000, rng=np.random.default_rng(4), methods=list(meths),
+                           with_paper=False)
+    for m in meths:
+        assert np.all(np.abs(ex.values[m] - mc.values[m]) <= 4 * mc.se[m] + 1e-12), m
+
+
 def test_classes_lock_exact_matches_monte_carlo_and_round_trips(tmp_path):
     """With the lock and shared attractors, the exact evaluation (per-model mixture weights, the vote summing
     the sharing patterns) agrees with the simulator; the fit file keeps the lock; interval draws lock a model
     (every valid draw on its attractor) at the rate of its posterior."""
-    from muxsim import simulate
-    from muxsim.population import evaluate
-
     table, _ = _table(np.random.default_rng(3), Q=40, m=3)
     f = fit(table, "classes", n_classes=2, starts=1, locked=True)
     f = dataclasses.replace(f, share=0.5)
-    pop = f.population(["m0", "m1", "m2"], nodes=3)
-    meths = ["mux", "vote", "union", "contradiction"]
-    ex = evaluate(pop, [1, 3], methods=meths, with_paper=False)
-    mc = simulate.evaluate(pop, [1, 3], n_draws=3000, rng=np.random.default_rng(4), methods=meths, with_paper=False)
-    for m in meths:
-        assert np.all(np.abs(ex.values[m] - mc.values[m]) <= 4 * mc.se[m] + 1e-12), m
+    assert_exact_agrees_with_monte_carlo(f.population(["m0", "m1", "m2"], nodes=3))
     save(f, tmp_path / "c.json")
     g = load(tmp_path / "c.json")
     np.testing.assert_array_equal(g.lock, f.lock)
