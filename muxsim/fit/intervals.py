@@ -9,8 +9,11 @@ resample of the questions, then each question's posterior; for the latent
 classes, the class parameters refitted on a bootstrap resample of the
 questions, then each question's posterior), the exact
 engine evaluates the drawn questions, and the interval is the
-``(1 - level)/2, (1 + level)/2`` quantiles of the drawn accuracies, widened to
-contain the point value where it falls outside.  So it is the uncertainty about
+``(1 - level)/2, (1 + level)/2`` quantiles of the drawn accuracies at the plotting
+positions p (n + 1) of n draws (:func:`draw_interval`: a further draw falls inside
+with probability ``level`` on average; the usual interpolation at (n - 1) p gives
+about 81% for a 90% interval from 20 draws), widened to contain the point value
+where it falls outside.  So it is the uncertainty about
 the accuracy *on these questions* given the pilot, not the sampling error of
 a held-out evaluation with finitely many samples: a predictive interval for
 the value a run with n samples per question will observe adds that run's own
@@ -33,7 +36,7 @@ from muxsim.errors import MuxsimError
 from muxsim.layout import Layout, from_arrays
 from muxsim.population import Curves, add_paper, check_ks, evaluate, method_names
 
-__all__ = ["Prediction", "predict", "DrawnPopulation"]
+__all__ = ["Prediction", "predict", "DrawnPopulation", "draw_interval"]
 
 
 @dataclass
@@ -98,6 +101,19 @@ class DrawnPopulation:
         Q = W.shape[0]
         return from_arrays(W, "law"), None, np.full(Q, 1.0 / Q)
 
+
+
+def draw_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The central ``level`` interval of n exchangeable draws (axis 0): the (1 -/+ level) / 2 quantiles at the
+    plotting positions p (n + 1) (numpy's ``weibull`` method; below the first or above the last draw, that draw).
+
+    The j-th smallest of n draws has E F(X_(j)) = j / (n + 1) under their own law F, so a further draw falls
+    between the two bounds with probability ``level`` on average (at least ``(n - 1) / (n + 1)`` where too few
+    draws clip to the extremes).  Linear interpolation at positions 1 + (n - 1) p instead (numpy's default)
+    covers (n - 1) level / (n + 1) on average: 81% for a 90% interval from 20 draws."""
+    a = (1 - level) / 2
+    lo, hi = np.quantile(samples, [a, 1 - a], axis=0, method="weibull")
+    return lo, hi
 
 def _point(fit, names: list[str], ks, meths: list[str], r: int, questions: list[int] | None = None) -> dict[str, np.ndarray]:
     """The fit's exact expectation of ``meths`` for the models ``names`` (in chunks of questions if the fit says
@@ -177,9 +193,8 @@ def predict(fit, k, *, models: Sequence[str] | None = None, methods: Sequence[st
                 c = evaluate(DrawnPopulation(W, tuple(sel)), ks, methods=ms, r=r, with_paper=False)
                 for m in ms:
                     samples[m][d] = c.values[m]
-        a = (1 - level) / 2
         for m in meths:
-            lo, hi = np.quantile(samples[m], [a, 1 - a], axis=0)
+            lo, hi = draw_interval(samples[m], level)
             lower[m] = np.minimum(lo, values[m])
             upper[m] = np.maximum(hi, values[m])
     kind = f"exact expectation of the {type(fit).__name__}"
