@@ -287,7 +287,7 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
             f"their sampling-only 90% intervals (pilot SE and held-out SE in quadrature) cover {floor_cov:.0f}%"
             + (" (below 90%: the logged samples vary more than independent draws of one law per question would)"
                if floor_cov < 90 else "")]
-    text.append(breakdown(obs_m, p_floor, ks[:m], f"the pilot's own values (k <= {m}; the floor)"))
+    text.append(breakdown(obs_m, p_floor_iv, ks[:m], f"the pilot's own values (k <= {m}; the floor; cover: of their sampling-only intervals)"))
     text.append(breakdown(obs, p_pap, ks, "paper binomial approximation (sc, mux, vote only)"))
     for kind in kinds:
         t1 = time.time()
