@@ -271,12 +271,11 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
     t_obs = time.time() - t0
     obs_m = {k: (v[0][:m], v[1][:m]) for k, v in obs.items()}
     p_floor = pilot_itself(pilot, subsets, order, m)
-    floor = score(obs_m, p_floor)[0]
-    # the coverage floor: the pilot's own values with intervals from the sampling noise alone (pilot and held-out)
+    # with intervals from the sampling noise alone (pilot and held-out): the coverage floor
     obs_pilot = observed(pilot, subsets, list(range(1, m + 1)), np.random.default_rng([seed, 1]), boot)
     z = 1.6449
     p_floor_iv = {k: (v, v - z * obs_pilot[k][1], v + z * obs_pilot[k][1]) for k, v in p_floor.items()}
-    floor_cov = score(obs_m, p_floor_iv)[3]
+    floor, _, _, floor_cov = score(obs_m, p_floor_iv)
     pilot_acc = dict(zip(order, pilot.accuracy().tolist()))
     p_pap = predict_paper(pilot_acc, subsets, ks, order)
     paper_keys = [k for k in obs if k[1] in PAPER_METHODS]

@@ -150,7 +150,7 @@ def speed() -> None:
 
 def fitted_pilot() -> None:
     """The predicted objective (MUX, then the vote) on fits of a 3-sample pilot of the 20-model synthetic pool
-    (500 questions): each fit family with ``auto``'s options for it (the classes' locked state), and their
+    (500 questions): each fit family with ``auto``'s options for it (``AUTO_OPTIONS``), and their
     equal-weight mixture (what ``kind="auto"`` returns when it mixes)."""
     from muxsim.fit import MixtureFit, fit
     from muxsim.fit.auto import AUTO_OPTIONS

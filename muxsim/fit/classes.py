@@ -181,12 +181,12 @@ def _component_ll(d: dict, a: np.ndarray, b: np.ndarray, ab: np.ndarray, s: np.n
 
 
 def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, z: np.ndarray | None = None,
-            abc: np.ndarray | None = None, ab_old: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+            abc: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Weighted maximum likelihood of every class's parameters given responsibilities g (Q, C) and, with the
     locked state, each cell's posterior of being locked ``z`` (Q, C, n): the regular law's accuracy and
     attractor weight a cell by its probability of not being locked, the abstention rate by its class's.
-    With the abstentions' concentrations ``abc`` (C, n) their Beta-binomial too, from ``abc`` and the means
-    ``ab_old``: (a, b, ab, s, abc)."""
+    With the abstentions' concentrations ``abc`` (C, n) their Beta-binomial too, started from ``abc`` and the
+    class's abstention rate: (a, b, ab, s, abc)."""
     C, n = a.shape
     a, b = a.copy(), b.copy()
     ab = np.zeros((C, n))
@@ -199,9 +199,8 @@ def _m_step(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, z: np.ndarray 
             a[cl, i], b[cl, i] = _beta_binom_mle(c, v, wq, (a[cl, i], b[cl, i]))
             ab[cl, i] = (g[:, cl] @ d["a"][:, i]) / max(g[:, cl].sum() * d["m"], 1e-300)
             if abc is not None and 0 < ab[cl, i] < 1:  # (a rate of 0 or 1 has no spread to fit)
-                m0 = float(np.clip(ab_old[cl, i], 1e-3, 1 - 1e-3))
                 al, be = _beta_binom_mle(d["a"][:, i], np.full(len(wq), d["m"]), g[:, cl],
-                                         (m0 * abc[cl, i], (1 - m0) * abc[cl, i]))
+                                         (ab[cl, i] * abc[cl, i], (1 - ab[cl, i]) * abc[cl, i]))
                 ab[cl, i], abc[cl, i] = al / (al + be), al + be
             if (wq * r).sum() > 0:
                 s[cl, i] = optimize.minimize_scalar(lambda x, r=r, j=j, wq=wq: -float(wq @ _attractor_ll(r, j, x)),
@@ -393,9 +392,8 @@ def refit_classes(f: "ClassFit", d: dict, refits: int, *, seed: int = 0, iters: 
         rows = rng.integers(0, Q, Q)
         db = _take(d, rows)
         run = _em_from(db, f.resp[rows], f.a.copy(), f.b.copy(), iters, tol, f.lock_share,  # warm start
-                       f.abstain_conc, f.abstain)
-        g, a, b, ab, s, pi = run[1:7]
-        abc = run[8]
+                       f.abstain_conc)
+        _, g, a, b, ab, s, pi, _, abc = run
         w = np.clip(g.mean(axis=0), 1e-12, None)
         resp, z = _posterior(d, w / w.sum(), a, b, ab, s, pi, abc)
         out.append((resp, a, b, ab, s, z, abc))
@@ -405,21 +403,20 @@ def refit_classes(f: "ClassFit", d: dict, refits: int, *, seed: int = 0, iters: 
 def _em(d: dict, C: int, rng: np.random.Generator, iters: int, tol: float, locked: bool = False,
         abstain_spread: bool = False):
     Q, n = d["c"].shape
-    rate = float(np.clip(d["a"].mean() / d["m"], 1e-3, 1 - 1e-3))
     return _em_from(d, rng.dirichlet(np.ones(C), size=Q), np.ones((C, n)), np.ones((C, n)), iters, tol,
                     np.full((C, n), LOCK_START) if locked else None,
-                    np.full((C, n), ABSTAIN_CONC_START) if abstain_spread else None, np.full((C, n), rate))
+                    np.full((C, n), ABSTAIN_CONC_START) if abstain_spread else None)
 
 
 def _em_from(d: dict, g: np.ndarray, a: np.ndarray, b: np.ndarray, iters: int, tol: float,
-             pi: np.ndarray | None = None, abc: np.ndarray | None = None, ab: np.ndarray | None = None):
+             pi: np.ndarray | None = None, abc: np.ndarray | None = None):
     """EM from responsibilities ``g`` (Q, C) and Beta parameters ``a``, ``b`` (C, n), with the locked state
-    from its shares ``pi`` (C, n) where given, and the abstentions' Beta from its concentrations ``abc`` and
-    means ``ab`` (C, n) where given: (log-lik, g, a, b, ab, s, pi, z, abc), ``z`` (Q, C, n) each cell's
+    from its shares ``pi`` (C, n) where given, and the abstentions' Beta from its concentrations ``abc`` (C, n)
+    where given: (log-lik, g, a, b, ab, s, pi, z, abc), ``z`` (Q, C, n) each cell's
     posterior of being locked given its class (``pi`` and ``z`` None without the locked state)."""
     ll_old, z = -np.inf, None
     for _ in range(iters):
-        a, b, ab, s, abc = _m_step(d, g, a, b, z, abc, ab)
+        a, b, ab, s, abc = _m_step(d, g, a, b, z, abc)
         if z is not None:  # the share of locked cells of each class and model
             pi = np.clip((g[:, :, None] * z).sum(axis=0) / np.clip(g.sum(axis=0), 1e-300, None)[:, None],
                          LOCK_MIN, 1 - LOCK_MIN)
@@ -476,7 +473,8 @@ def fit_classes(table, n_classes: int | Sequence[int] = (1, 2, 3, 4), *, starts:
                     diags.append(msg)
     if abc is not None:  # (a class rate of 0 or 1 keeps its start: no spread to fit)
         for cl, i in zip(*np.nonzero((ab > 0) & (ab < 1))):
-            for par, val in (("abstention alpha", abc[cl, i] * ab[cl, i]), ("abstention beta", abc[cl, i] * (1 - ab[cl, i]))):
+            for par, val in (("abstention alpha", abc[cl, i] * ab[cl, i]),
+                             ("abstention beta", abc[cl, i] * (1 - ab[cl, i]))):
                 msg = at_bound(f"class {cl}, {table.models[i]}: {par}", math.log(val), -5, 7, scale="log")
                 if msg:
                     diags.append(msg)

@@ -11,8 +11,8 @@ questions, then each question's posterior), the exact
 engine evaluates the drawn questions, and the interval is the
 ``(1 - level)/2, (1 + level)/2`` quantiles of the drawn accuracies at the plotting
 positions p (n + 1) of n draws (:func:`draw_interval`: a further draw falls inside
-with probability ``level`` on average; the usual interpolation at (n - 1) p gives
-about 81% for a 90% interval from 20 draws), widened to contain the point value
+with probability ``level`` on average; numpy's default interpolation gives
+(n - 1) level / (n + 1), 81% for a 90% interval from 20 draws), widened to contain the point value
 where it falls outside.  So it is the uncertainty about
 the accuracy *on these questions* given the pilot, not the sampling error of
 a held-out evaluation with finitely many samples: a predictive interval for
