@@ -9,7 +9,8 @@ from scipy import integrate, stats
 from scipy.special import betaln, comb
 
 from muxsim.fit import fit
-from muxsim.fit.classes import _abstain_ll, lattice
+from muxsim.exact.engine import Engine
+from muxsim.fit.classes import _abstain_ll, beta_gauss, lattice
 from muxsim.fit.io import load, save
 from muxsim.logs.evaluate import AnswerTable
 from tests.test_fit_locked import assert_exact_agrees_with_monte_carlo
@@ -72,6 +73,43 @@ def test_predictions_integrate_each_questions_posterior():
     assert _union(f, 400) == pytest.approx(want, abs=2e-4)
     u, v = lattice(12)
     assert sorted(v) == sorted(u) and not np.allclose(u, v)  # both margins stratified, not the diagonal
+
+
+@pytest.mark.parametrize("G", [1, 2, 3, 6])
+def test_beta_gauss_integrates_polynomials_exactly(G):
+    """Gauss--Jacobi nodes of Beta(al, be): every moment of degree <= 2G - 1 exactly, over the optimiser's range."""
+    rng = np.random.default_rng(G)
+    al, be = np.exp(rng.uniform(-5, 7, 100)), np.exp(rng.uniform(-5, 7, 100))
+    x, w = beta_gauss(al, be, G)
+    assert np.all(np.diff(x, axis=-1) > 0) and np.all((x > 0) & (x < 1)) and np.all(w > 0)
+    for d in range(2 * G):
+        want = np.prod([(al + r) / (al + be + r) for r in range(d)], axis=0) if d else 1.0
+        np.testing.assert_allclose((w * x**d).sum(axis=-1), want, rtol=0, atol=1e-12)
+    x8, w8 = beta_gauss(al, be, 8)  # and not beyond: degree 2G differs from the exact moment somewhere
+    assert np.max(np.abs((w * x ** (2 * G)).sum(-1) - (w8 * x8 ** (2 * G)).sum(-1))) > 1e-9
+
+
+def test_locked_rows_integrate_the_abstention_posterior_exactly():
+    """A locked model is consistently wrong in k >= 2 draws iff none abstains: E[(1 - ab)^k] under each (question,
+    class)'s posterior Beta, exactly (1e-12) for k <= 2 ceil(nodes / 2) - 1 and not at k = 2 ceil(nodes / 2)."""
+    table = _table(np.random.default_rng(4), Q=50, m=3, mean=0.35, conc=1.0)
+    f = fit(table, "classes", n_classes=2, starts=1, locked=True, abstain_spread=True)
+    f = dataclasses.replace(f, lock=np.ones_like(f.lock))  # every cell locked: the regular rows weigh nothing
+    Q, C = f.resp.shape
+    g = np.where(f.resp > 1e-9, f.resp, 0.0)
+    g /= g.sum(axis=1, keepdims=True)
+    q, c = np.repeat(np.arange(Q), C), np.tile(np.arange(C), Q)
+    xa, xb = _posterior_shapes(f, table, q, c, 1)
+    for nodes, ks, off in ((12, (2, 3, 7, 11), 12), (3, (2, 3), 4)):
+        lay, mix, qw = f.population(["m1"], nodes=nodes).layout()
+        for k in ks + (off,):
+            got = float(qw @ Engine(lay, [k], mix=mix).consistently_wrong(0, k))
+            want = float(np.mean((g.ravel() * np.prod([(xb + r) / (xa + xb + r) for r in range(k)], axis=0))
+                                 .reshape(Q, C).sum(axis=1)))
+            if k == off:
+                assert abs(got - want) > 1e-9
+            else:
+                assert got == pytest.approx(want, abs=1e-12)
 
 
 def _posterior_shapes(f, table, q, c, i):

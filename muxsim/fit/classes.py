@@ -53,7 +53,9 @@ union and consistently-wrong probabilities, grow or fall with k as if every ques
 EM fits the two parameters per class and model like the accuracy's; predictions take each
 question's posterior Beta(conc ab + abstentions, conc (1 - ab) + valid draws), the ``nodes`` rows
 on a rank-1 lattice over the (p, abstention) quantiles (:func:`lattice`: each margin takes the
-``nodes`` equally spaced quantiles), the locked state with the same abstention nodes.
+``nodes`` equally spaced quantiles).  The locked state depends on the abstention rate alone: its rows
+sit at the G = ceil(nodes / 2) Gauss nodes of that posterior (:func:`beta_gauss`), which integrate its
+k-draw law exactly for every k <= 2 G - 1 (k <= 11 at the default 12 nodes).
 
 Prediction for the same questions conditions on their pilot: question q is in
 class c with posterior probability ``resp[q, c]``, and there model i's accuracy
@@ -95,7 +97,7 @@ from muxsim.fit.common import Fit, at_bound, check_table, fit_selection, shared_
 from muxsim.fit.locked import compatible
 from muxsim.layout import Layout, from_arrays
 
-__all__ = ["ClassFit", "fit_classes", "refit_classes", "ClassPosteriorPopulation"]
+__all__ = ["ClassFit", "fit_classes", "refit_classes", "ClassPosteriorPopulation", "beta_gauss"]
 
 _EPS = 1e-9
 #: the locked state's share where EM starts, and its bounds [LOCK_MIN, 1 - LOCK_MIN]
@@ -128,6 +130,34 @@ def lattice(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     g = min((x for x in range(1, nodes + 1) if math.gcd(x, nodes) == 1),
             key=lambda x: (abs(x - nodes * (math.sqrt(5) - 1) / 2), x))
     return (e + 0.5) / nodes, ((e * g) % nodes + 0.5) / nodes
+
+
+def beta_gauss(al: np.ndarray, be: np.ndarray, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss quadrature of Beta(al, be) (Gauss--Jacobi on [0, 1]), batched over the broadcast shape of
+    ``al`` and ``be``: ``(x, w)`` of shape ``(..., nodes)``, nodes ascending, weights summing to 1, so that
+    ``sum_g w_g f(x_g) = E f(X)`` exactly for every polynomial f of degree <= 2 nodes - 1.
+
+    Golub--Welsch on the Jacobi matrix of the Jacobi polynomials P^(be - 1, al - 1) on [-1, 1]
+    (x = (1 + t) / 2); recurrence coefficients with ``s = al + be - 2`` and j >= 1:
+    ``diag_0 = (al - be) / (s + 2)``, ``diag_j = ((al-1)^2 - (be-1)^2) / ((2j + s)(2j + s + 2))``,
+    ``offdiag_1^2 = 4 al be / ((s + 2)^2 (s + 3))``, ``offdiag_j^2 = 4 j (j + be - 1)(j + al - 1)(j + s) /
+    ((2j + s)^2 (2j + s + 1)(2j + s - 1))`` for j >= 2."""
+    al, be = np.broadcast_arrays(np.asarray(al, dtype=float), np.asarray(be, dtype=float))
+    a, b = be[..., None] - 1, al[..., None] - 1  # Jacobi exponents on (1 - t) and (1 + t)
+    s = a + b
+    j = np.arange(nodes, dtype=float)
+    jd = np.where(j == 0, 1.0, j)  # (the j = 0 terms are taken from the closed forms below)
+    diag = np.where(j == 0, (b - a) / (s + 2), (b**2 - a**2) / ((2 * jd + s) * (2 * jd + s + 2)))
+    jo = np.arange(1, nodes, dtype=float)
+    off2 = np.where(jo == 1, 4 * (1 + a) * (1 + b) / ((s + 2) ** 2 * (s + 3)),
+                    4 * jo * (jo + a) * (jo + b) * (jo + s)
+                    / ((2 * jo + s) ** 2 * (2 * jo + s + 1) * np.where(jo == 1, 1.0, 2 * jo + s - 1)))
+    J = np.zeros(al.shape + (nodes, nodes))
+    J[..., j.astype(int), j.astype(int)] = diag
+    k = np.arange(nodes - 1)
+    J[..., k, k + 1] = J[..., k + 1, k] = np.sqrt(off2)
+    t, vec = np.linalg.eigh(J)
+    return (1 + t) / 2, vec[..., 0, :] ** 2
 
 
 def _abstain_ll(d: dict, ab: np.ndarray, abc: np.ndarray | None) -> np.ndarray:
@@ -505,8 +535,9 @@ class ClassPosteriorPopulation:
     sharing pattern), for classes with posterior probability above 1e-9
     (renormalised per question): row e gives model i accuracy p at the
     (e + 1/2) / nodes quantile of its posterior Beta (with ``abstain_spread``, paired on :func:`lattice` with a
-    quantile of its abstention rate's posterior); with the locked state, one more row (one per abstention
-    node with ``abstain_spread``) where every valid draw of model i is its attractor, weighted per model by its
+    quantile of its abstention rate's posterior); with the locked state, one more row (with ``abstain_spread``,
+    one per Gauss node of the abstention rate's posterior, ceil(nodes / 2) of them, weighted by the Gauss
+    weights) where every valid draw of model i is its attractor, weighted per model by its
     posterior of being locked (the other rows share the rest; :func:`muxsim.layout.mixture_weights`).  Model i's attractor is
     column i; in the pattern of a set S of two or more models (probability
     share^|S| (1 - share)^(n - |S|)) the models in S give the first one's
@@ -535,15 +566,25 @@ class ClassPosteriorPopulation:
         class) instead of one per sharing pattern too."""
         return ClassPosteriorPopulation(dataclasses.replace(self.fit, share=0.0), self.models, self.nodes, self.questions)
 
+    def _kept(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(q_i, c_i, g): one layout question per (question, class) with posterior above 1e-9 -- its position
+        in ``questions`` and its class -- and the class posteriors renormalised over the kept classes."""
+        g = self.fit.resp[np.asarray(self.questions)]
+        keep = g > 1e-9
+        g = np.where(keep, g, 0.0)
+        q_i, c_i = np.nonzero(keep)
+        return q_i, c_i, g / g.sum(axis=1, keepdims=True)
+
+    def question_of_rows(self) -> np.ndarray:
+        """``(P,)``: for each layout question of :meth:`private_form`'s layout, its position in ``questions``
+        (per-question values of an engine on that layout sum back as ``bincount(question_of_rows(), v * qw)``)."""
+        return self._kept()[0]
+
     def layout(self) -> tuple[Layout, tuple[int, np.ndarray], np.ndarray]:
         f = self.fit
         idx = [f.models.index(m) for m in self.models]
         qs = np.asarray(self.questions)
-        g = f.resp[qs]
-        keep = g > 1e-9
-        g = np.where(keep, g, 0.0)
-        g = g / g.sum(axis=1, keepdims=True)
-        q_i, c_i = np.nonzero(keep)  # one layout question per kept (question, class)
+        q_i, c_i, g = self._kept()  # one layout question per kept (question, class)
         n, E = len(idx), self.nodes
         cc, vv = f.correct[qs][q_i][:, idx], f.valid[qs][q_i][:, idx]  # (P, n)
         pa = f.a[c_i][:, idx] + cc
@@ -556,6 +597,11 @@ class ClassPosteriorPopulation:
             xa, xb = (x[:, idx] for x in f.abstain_posterior(qs[q_i], c_i))
             ab = beta_dist.ppf(u_ab[None, :, None], xa[:, None, :], xb[:, None, :])  # (P, E, n)
         s = f.attractor[c_i][:, idx][:, None, :]
+        if f.abstain_conc is None:  # the locked state's rows (it depends on the abstention rate only): one
+            lock_ab, lock_w = ab, np.ones((len(q_i), n, 1))
+        else:  # Gauss nodes of each cell's posterior abstention rate: its k-draw laws exact for k <= 2 G - 1
+            lock_ab, lock_w = beta_gauss(xa, xb, (E + 1) // 2)  # (P, n, G)
+            lock_ab = lock_ab.transpose(0, 2, 1)
         wrong = (1 - ab) * (1 - p)
         W = np.zeros((len(q_i), E, n, n + 3))
         W[..., 0] = (1 - ab) * p
@@ -564,11 +610,11 @@ class ClassPosteriorPopulation:
         W[..., n + 1] = wrong * (1 - s)
         W[..., n + 2] = np.broadcast_to(ab, p.shape)
         z = None if f.lock is None else f.lock[qs][q_i, c_i][:, idx]  # (P, n) P(locked | pilot, class)
-        L = ab.shape[1]  # rows of the locked state: one, or one per abstention node
+        L = lock_ab.shape[1]  # rows of the locked state
         if z is not None:  # the locked state, more rows: every valid draw on the model's attractor
             own = np.zeros((len(q_i), L, n, n + 3))
-            own[..., 1 : 1 + n] = (1 - ab[..., None]) * np.eye(n)[None, None]
-            own[..., n + 2] = ab
+            own[..., 1 : 1 + n] = (1 - lock_ab[..., None]) * np.eye(n)[None, None]
+            own[..., n + 2] = lock_ab
             W = np.concatenate([W, own], axis=1)
         # sharing patterns: the models in S give the first one's column (at most one model sharing = all private)
         pi = f.share
@@ -591,6 +637,6 @@ class ClassPosteriorPopulation:
         if z is None:
             return from_arrays(W.reshape(W.shape[0] * E, n, n + 3), "law"), (E, np.full(E, 1.0 / E)), qw
         mw = np.concatenate([np.repeat(((1 - z) / E).T[:, :, None], E, axis=2),
-                             np.repeat((z / L).T[:, :, None], L, axis=2)], axis=2)  # (n, P, E + L)
+                             (z[:, :, None] * lock_w).transpose(1, 0, 2)], axis=2)  # (n, P, E + L)
         mw = np.concatenate([mw] * len(pats), axis=1)
         return from_arrays(W.reshape(W.shape[0] * (E + L), n, n + 3), "law"), (E + L, mw), qw
