@@ -32,7 +32,10 @@ Also per data set: the pilot's own values scored like a predictor at k <= m (MAE
 error by method: the part of a predictor's error that the pilot's sampling alone gives, e.g. a
 contradiction the pilot under-counts), and per predictor the extrapolation signed error: the change
 of the error from k = m to each k > m, pred(k) - pred(m) - (obs(k) - obs(m)), the bias of the
-predicted growth with k net of the error already present at k = m.
+predicted growth with k net of the error already present at k = m.  And the exchangeability check
+(:func:`muxsim.logs.exchangeable.position_check` on all K samples): whether the accuracies of the
+sample positions vary more than draws of one law per question would, the one assumption of every fit
+that a pilot cannot repair.
 
 Models are in tie-break order by pilot accuracy (the pilot is the validation
 split), the same order for prediction and observation.
@@ -49,6 +52,7 @@ for the first data set and the first predictor (jhu T = 0.7 and auto by default)
 from __future__ import annotations
 
 import argparse
+import inspect
 import itertools
 import json
 import sys
@@ -61,8 +65,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from muxsim import paper  # noqa: E402
-from muxsim.fit import fit  # noqa: E402
+from muxsim.fit import KINDS_BY_NAME, fit  # noqa: E402
 from muxsim.logs.evaluate import AnswerTable, answer_table, per_question_values  # noqa: E402
+from muxsim.logs.exchangeable import position_check  # noqa: E402
 from muxsim.calibrate_cli import read_logs  # noqa: E402
 from muxsim.logs.importers import read_jhu_dir  # noqa: E402
 
@@ -239,12 +244,20 @@ def breakdown(obs, pred, ks, label, m_pilot: int | None = None):
 def kind_options(spec: str) -> tuple[str, dict]:
     """``kind[:option=value...]``, e.g. ``shrinkage:locked=1:cross_model=0`` -> ("shrinkage", {"locked": True,
     "cross_model": False}); for ``auto`` an option ``family.option=value`` goes to that family (e.g.
-    ``auto:classes.locked=1``), a bare one to its shrinkage family."""
+    ``auto:classes.locked=1``), a bare one to its shrinkage family.  A value is read by the type of the
+    option's default in the family's fitting function: 0/1 for a boolean option, else an integer or a float
+    (``classes:n_classes=1`` is one class)."""
     kind, *opts = spec.split(":")
     out = {}
     for o in opts:
         key, _, val = o.partition("=")
-        out[key] = bool(int(val)) if val in ("0", "1") else float(val) if "." in val else int(val)
+        family, _, opt = key.rpartition(".") if kind == "auto" else (kind, "", key)
+        params = inspect.signature(KINDS_BY_NAME[family or "shrinkage"]).parameters if (family or "shrinkage") \
+            in KINDS_BY_NAME else {}
+        if opt not in params:
+            raise SystemExit(f"--kinds {spec}: {family or 'shrinkage'!r} is not a family with an option {opt!r}")
+        default = params[opt].default
+        out[key] = bool(int(val)) if isinstance(default, bool) else float(val) if "." in val else int(val)
     return kind, out
 
 
@@ -286,6 +299,9 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
             f"their sampling-only 90% intervals (pilot SE and held-out SE in quadrature) cover {floor_cov:.0f}%"
             + (" (below 90%: the logged samples vary more than independent draws of one law per question would)"
                if floor_cov < 90 else "")]
+    chk = position_check(tab)
+    res["position_check"] = {"pooled": chk.pooled, "p_value": chk.p_value, "ratio": dict(zip(chk.models, chk.ratio.tolist()))}
+    text.append(f"  exchangeability check on all {tab.K} samples (muxsim.logs.exchangeable): {chk.summary()}")
     text.append(breakdown(obs_m, p_floor_iv, ks[:m], f"the pilot's own values (k <= {m}; the floor; cover: of their sampling-only intervals)"))
     text.append(breakdown(obs, p_pap, ks, "paper binomial approximation (sc, mux, vote only)"))
     for kind in kinds:

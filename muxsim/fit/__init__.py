@@ -34,6 +34,7 @@ from muxsim.fit.io import from_dict, load, save
 from muxsim.fit.latent import LatentFit, fit_latent, goodness_of_fit
 from muxsim.fit.mixture import MixtureFit, MixturePopulation
 from muxsim.fit.shrinkage import PosteriorPopulation, ShrinkageFit, fit_shrinkage
+from muxsim.logs.exchangeable import position_check
 
 __all__ = ["fit", "Fit", "Prediction", "load", "save", "from_dict", "evaluate_fit", "LatentFit", "ClassFit",
            "ShrinkageFit", "MixtureFit", "MixturePopulation", "fit_latent", "fit_classes", "fit_shrinkage", "goodness_of_fit", "PosteriorPopulation",
@@ -52,14 +53,25 @@ def fit(table, kind: str = "auto", **options) -> Fit:
     predictive check at k <= m) and
     returns their mixture, or one family where it takes all the weight
     (:func:`muxsim.fit.auto.fit_auto`; its options: ``kinds``, ``max_pairs``,
-    ``options``, ``mix``)."""
+    ``options``, ``mix``).  Where the pilot's sample positions differ more than
+    exchangeable draws would (:func:`muxsim.logs.exchangeable.position_check`,
+    p < 0.05), the fit's diagnostics say so."""
     if kind == "auto":
         from muxsim.fit.auto import fit_auto
 
-        return fit_auto(table, **options)
-    if kind not in KINDS_BY_NAME:
+        f = fit_auto(table, **options)
+    elif kind not in KINDS_BY_NAME:
         raise MuxsimError(f"kind={kind!r} must be one of {sorted(KINDS_BY_NAME) + ['auto']}")
-    return KINDS_BY_NAME[kind](table, **options)
+    else:
+        f = KINDS_BY_NAME[kind](table, **options)
+    if not table.ragged and table.K >= 2:  # every family assumes exchangeable draws: say where the pilot doubts it
+        chk = position_check(table)
+        if chk.p_value < 0.05:
+            f.diagnostics = list(f.diagnostics) + [
+                f"the pilot's {chk.summary()}: its samples are not like exchangeable draws of one law per "
+                "question (e.g. taken in runs that differ), which every fit assumes; later samples may differ "
+                "from the pilot by more than the intervals allow"]
+    return f
 
 
 def evaluate_fit(fit: Fit, k, *, models: Sequence[str] | None = None, methods: Sequence[str] | None = None,
