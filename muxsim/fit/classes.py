@@ -597,11 +597,6 @@ class ClassPosteriorPopulation:
             xa, xb = (x[:, idx] for x in f.abstain_posterior(qs[q_i], c_i))
             ab = beta_dist.ppf(u_ab[None, :, None], xa[:, None, :], xb[:, None, :])  # (P, E, n)
         s = f.attractor[c_i][:, idx][:, None, :]
-        if f.abstain_conc is None:  # the locked state's rows (it depends on the abstention rate only): one
-            lock_ab, lock_w = ab, np.ones((len(q_i), n, 1))
-        else:  # Gauss nodes of each cell's posterior abstention rate: its k-draw laws exact for k <= 2 G - 1
-            lock_ab, lock_w = beta_gauss(xa, xb, (E + 1) // 2)  # (P, n, G)
-            lock_ab = lock_ab.transpose(0, 2, 1)
         wrong = (1 - ab) * (1 - p)
         W = np.zeros((len(q_i), E, n, n + 3))
         W[..., 0] = (1 - ab) * p
@@ -610,8 +605,13 @@ class ClassPosteriorPopulation:
         W[..., n + 1] = wrong * (1 - s)
         W[..., n + 2] = np.broadcast_to(ab, p.shape)
         z = None if f.lock is None else f.lock[qs][q_i, c_i][:, idx]  # (P, n) P(locked | pilot, class)
-        L = lock_ab.shape[1]  # rows of the locked state
         if z is not None:  # the locked state, more rows: every valid draw on the model's attractor
+            if f.abstain_conc is None:  # it depends on the abstention rate alone: one row
+                lock_ab, lock_w = ab, np.ones((len(q_i), n, 1))
+            else:  # Gauss nodes of each cell's posterior abstention rate: its k-draw laws exact for k <= 2 G - 1
+                lock_ab, lock_w = beta_gauss(xa, xb, (E + 1) // 2)  # (P, n, G)
+                lock_ab = lock_ab.transpose(0, 2, 1)
+            L = lock_ab.shape[1]
             own = np.zeros((len(q_i), L, n, n + 3))
             own[..., 1 : 1 + n] = (1 - lock_ab[..., None]) * np.eye(n)[None, None]
             own[..., n + 2] = lock_ab
