@@ -55,7 +55,7 @@ def fit(table, kind: str = "auto", **options) -> Fit:
     (:func:`muxsim.fit.auto.fit_auto`; its options: ``kinds``, ``max_pairs``,
     ``options``, ``mix``).  Where the pilot's sample positions differ more than
     exchangeable draws would (:func:`muxsim.logs.exchangeable.position_check`,
-    p < 0.05), the fit's diagnostics say so."""
+    p < 0.01; 1% of exchangeable pilots), the fit's diagnostics say so."""
     if kind == "auto":
         from muxsim.fit.auto import fit_auto
 
@@ -66,7 +66,7 @@ def fit(table, kind: str = "auto", **options) -> Fit:
         f = KINDS_BY_NAME[kind](table, **options)
     if not table.ragged and table.K >= 2:  # every family assumes exchangeable draws: say where the pilot doubts it
         chk = position_check(table)
-        if chk.p_value < 0.05:
+        if chk.p_value < 0.01:
             f.diagnostics = list(f.diagnostics) + [
                 f"the pilot's {chk.summary()}: its samples are not like exchangeable draws of one law per "
                 "question (e.g. taken in runs that differ), which every fit assumes; later samples may differ "
