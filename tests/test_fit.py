@@ -173,6 +173,29 @@ def test_latent_fit_reports_parameters_at_a_bound_and_nan_share():
     assert "share is NaN" in g.summary()
 
 
+def test_latent_fit_reports_optimiser_starts_that_disagree_and_no_convergence(monkeypatch):
+    """The loadings' two starts ending apart in log-likelihood, or an optimiser that stops unconverged, is in the
+    diagnostics (here forced: the second start's end made worse by 1, a stage-1 run marked unconverged)."""
+    import muxsim.fit.latent as latent_mod
+
+    table = _step_table(2, Q=60, m=4, n=3, spread=(1.0, 1.0))
+    assert not any("optimiser" in d and "bound" not in d for d in fit_latent(table).diagnostics)
+    real = latent_mod.optimize.minimize
+
+    def worse(f, x0, **kw):
+        r = real(f, x0, **kw)
+        if kw["bounds"][0] == (-8, 8) and x0[0] == 2.2:  # the loadings' second start
+            r.fun += 1.0
+        elif kw["bounds"][0] != (-8, 8):
+            r.success, r.message = False, "ABNORMAL"
+        return r
+
+    monkeypatch.setattr(latent_mod.optimize, "minimize", worse)
+    d = fit_latent(table).diagnostics
+    assert any("two starts end 1.00 apart in log-likelihood" in x for x in d), d
+    assert any("m0: the optimiser stopped without converging (ABNORMAL)" in x for x in d), d
+
+
 def test_classes_and_shrinkage_report_fallbacks():
     table = _step_table(1, Q=60, m=4, spread=(1.0, 1.0), unique_wrong=True)
     c = fit_classes(table, n_classes=(1, 2), starts=1)
