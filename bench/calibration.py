@@ -257,7 +257,8 @@ def kind_options(spec: str) -> tuple[str, dict]:
         if opt not in params:
             raise SystemExit(f"--kinds {spec}: {family or 'shrinkage'!r} is not a family with an option {opt!r}")
         default = params[opt].default
-        out[key] = bool(int(val)) if isinstance(default, bool) else float(val) if "." in val else int(val)
+        out[key] = (bool(int(val)) if isinstance(default, bool)
+                    else float(val) if isinstance(default, float) or any(c in val for c in ".eE") else int(val))
     return kind, out
 
 
@@ -340,6 +341,17 @@ def run(name: str, m: int, boot: int, seed: int, sizes=(2, 3), kinds=("auto", "l
     return res, "\n".join(text)
 
 
+def _strict(x):
+    """``x`` with every NaN float as None, so the file is strict JSON (null)."""
+    if isinstance(x, float) and x != x:
+        return None
+    if isinstance(x, dict):
+        return {k: _strict(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_strict(v) for v in x]
+    return x
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="jhu:0.7,jhu:0.3,jhu:1.0,testbed",
@@ -379,7 +391,7 @@ def main(argv=None):
         print(text, flush=True)
         results.append(res)
     if a.json:
-        Path(a.json).write_text(json.dumps(results, indent=1))
+        Path(a.json).write_text(json.dumps(_strict(results), indent=1, allow_nan=False))
     first = results[0]
     x, _, _, c = first["predictors"][kinds[0]]["all"]
     z = first["paper"][0]

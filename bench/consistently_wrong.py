@@ -8,7 +8,8 @@ first 3 samples per question (the pilot).  Observed values are the exact ones of
 1. per model, P(k draws are all one and the same named wrong answer) over all questions (the per-model part
    of the contradiction): observed | latent | classes | shrinkage, and each family's mean signed error;
 2. the same restricted to the cells whose 3 pilot draws were one wrong answer ("W" cells), observed |
-   classes: how often such a wrong answer persists, the part a 3-draw pilot can say least about;
+   classes: how often such a wrong answer persists, the part a 3-draw pilot can say least about; and
+   to the cells with no correct pilot draw that are not W ("0" cells);
 3. the contradiction of every pair, its change from k = 3 to k = 7 predicted by the classes fit and observed,
    split by the pair's pilot states (each model's state: ``W``, else its number of correct pilot draws):
    the states that contribute most to the extrapolation error pred(7) - pred(3) - (obs(7) - obs(3)), and
@@ -88,19 +89,22 @@ def main(argv=None) -> None:
     for kind, e in zip(KINDS, err):
         print(f"  mean signed error {kind:9s} " + "  ".join(f"k={k}: {v:+.1f}" for k, v in zip(ks, e)))
 
-    print(f"{a.data}: 2. the same on the W cells (3 pilot draws one wrong answer), points: observed | classes")
-    tot = np.zeros((2, 2))
-    for i, m in enumerate(tab.models):
-        sel = w_cell[:, i]
-        if not sel.any():
-            continue
-        vals = [(per_question(held.empirical([m]), "wrong", 0, k)[sel], per_question(cls.population([m]), "wrong", 0, k)[sel])
-                for k in (3, 7)]
-        tot += [[o.sum(), p.sum()] for o, p in vals]
-        print(f"  {m[:24]:24s} {sel.sum():3d} cells  " + "   ".join(
-            f"k={k}: {100 * o.mean():5.1f} | {100 * p.mean():5.1f}" for k, (o, p) in zip((3, 7), vals)))
-    print(f"  all {int(w_cell.sum())} W cells  " + "   ".join(
-        f"k={k}: {100 * t[0] / w_cell.sum():5.1f} | {100 * t[1] / w_cell.sum():5.1f}" for k, t in zip((3, 7), tot)))
+    for label, cells in (("W", w_cell), ("0", state == "0")):
+        print(f"{a.data}: 2{'ab'[label == '0']}. the same on the {label} cells ("
+              + ("3 pilot draws one wrong answer" if label == "W" else "no correct pilot draw, not W")
+              + "), points: observed | classes")
+        tot = np.zeros((2, 2))
+        for i, m in enumerate(tab.models):
+            sel = cells[:, i]
+            if not sel.any():
+                continue
+            vals = [(per_question(held.empirical([m]), "wrong", 0, k)[sel],
+                     per_question(cls.population([m]), "wrong", 0, k)[sel]) for k in (3, 7)]
+            tot += [[o.sum(), p.sum()] for o, p in vals]
+            print(f"  {m[:24]:24s} {sel.sum():3d} cells  " + "   ".join(
+                f"k={k}: {100 * o.mean():5.1f} | {100 * p.mean():5.1f}" for k, (o, p) in zip((3, 7), vals)))
+        print(f"  all {int(cells.sum())} {label} cells  " + "   ".join(
+            f"k={k}: {100 * t[0] / cells.sum():5.1f} | {100 * t[1] / cells.sum():5.1f}" for k, t in zip((3, 7), tot)))
 
     print(f"{a.data}: 3. contradiction of each pair, change from k = 3 to k = 7 (points, per pair-question), "
           "by the pair's pilot states: predicted (classes) | observed; contribution to the mean extrapolation error")

@@ -99,17 +99,18 @@ def test_locked_rows_integrate_the_abstention_posterior_exactly():
     g = np.where(f.resp > 1e-9, f.resp, 0.0)
     g /= g.sum(axis=1, keepdims=True)
     q, c = np.repeat(np.arange(Q), C), np.tile(np.arange(C), Q)
-    xa, xb = _posterior_shapes(f, table, q, c, 1)
     for nodes, ks, off in ((12, (2, 3, 7, 11), 12), (3, (2, 3), 4)):
-        lay, mix, qw = f.population(["m1"], nodes=nodes).layout()
-        for k in ks + (off,):
-            got = float(qw @ Engine(lay, [k], mix=mix).consistently_wrong(0, k))
-            want = float(np.mean((g.ravel() * np.prod([(xb + r) / (xa + xb + r) for r in range(k)], axis=0))
-                                 .reshape(Q, C).sum(axis=1)))
-            if k == off:
-                assert abs(got - want) > 1e-9
-            else:
-                assert got == pytest.approx(want, abs=1e-12)
+        lay, mix, qw = f.population(["m1", "m0"], nodes=nodes).layout()  # two models, not in the fit's order
+        for pos, i in enumerate((1, 0)):
+            xa, xb = _posterior_shapes(f, table, q, c, i)
+            for k in ks + (off,):
+                got = float(qw @ Engine(lay, [k, k], mix=mix).consistently_wrong(pos, k))
+                want = float(np.mean((g.ravel() * np.prod([(xb + r) / (xa + xb + r) for r in range(k)], axis=0))
+                                     .reshape(Q, C).sum(axis=1)))
+                if k == off:
+                    assert abs(got - want) > 1e-9
+                else:
+                    assert got == pytest.approx(want, abs=1e-12)
 
 
 def _posterior_shapes(f, table, q, c, i):

@@ -61,7 +61,10 @@ def test_a_fit_says_when_its_pilot_is_not_exchangeable():
     from muxsim.fit import fit
 
     rng = np.random.default_rng(2)
-    shifted = fit(_draws(rng, Q=80, n=2, K=3, shift=[0.2, -0.2, 0.0]), "latent")
+    table = _draws(rng, Q=80, n=2, K=3, shift=[0.2, -0.2, 0.0])
+    shifted = fit(table, "latent")
     plain = fit(_draws(rng, Q=80, n=2, K=3), "latent")
     assert any("not like exchangeable draws" in d for d in shifted.diagnostics)
     assert not any("exchangeable" in d for d in plain.diagnostics)
+    auto = fit(table, "auto", kinds=("latent", "shrinkage"))  # said once, not once per family as well
+    assert sum("not like exchangeable draws" in d for d in auto.diagnostics) == 1, auto.diagnostics

@@ -83,7 +83,7 @@ def cv_predictions(table, kinds: Sequence[str] = CANDIDATES, *, max_pairs: int |
     """Leave-one-sample-out predictions at k = 1 (see module notes): ``({kind: predictions}, observed)``,
     one entry per (left-out sample, target model set, method).  ``progress(1)`` after each of the
     ``K * len(kinds)`` fits."""
-    from muxsim.fit import fit
+    from muxsim.fit import KINDS_BY_NAME
     from muxsim.logs.evaluate import per_question_values
 
     check_table(table)
@@ -100,7 +100,7 @@ def cv_predictions(table, kinds: Sequence[str] = CANDIDATES, *, max_pairs: int |
             vals = per_question_values(test, sel, [1], meths)
             obs += [float(vals[m].mean()) for m in meths]
         for kind in kinds:
-            f = fit(train, kind, **options.get(kind, {}))
+            f = KINDS_BY_NAME[kind](train, **options.get(kind, {}))
             for sel, meths in targets:
                 c = f.predict([1], models=sel, methods=meths, level=None, with_paper=False)
                 pred[kind] += [float(c.values[m][0]) for m in meths]
@@ -180,7 +180,7 @@ def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int | None 
     after each of the ``(K + 1) * len(kinds)`` fits.  ``fit.selection`` records the criterion, each
     family's error on it (``cv_mae_points``; each part alone: ``loo_k1_mae_points``, ``ppc_mae_points``),
     the weights and the error of the weighted prediction."""
-    from muxsim.fit import KINDS_BY_NAME, fit
+    from muxsim.fit import KINDS_BY_NAME
     from muxsim.fit.mixture import MixtureFit
 
     kinds = list(kinds)
@@ -191,7 +191,7 @@ def fit_auto(table, *, kinds: Sequence[str] = CANDIDATES, max_pairs: int | None 
     if bad or not kinds or len(set(kinds)) != len(kinds):
         raise MuxsimError(f"kinds={kinds!r} must be distinct names among {sorted(KINDS_BY_NAME)}")
     options = {k: {**AUTO_OPTIONS.get(k, {}), **(options or {}).get(k, {})} for k in kinds}
-    full = {k: fit(table, k, **options[k]) for k in kinds}  # the whole pilot, first
+    full = {k: KINDS_BY_NAME[k](table, **options[k]) for k in kinds}  # the whole pilot, first
     if progress:
         progress(len(kinds))
     folds = {k: dict(options[k]) for k in kinds}

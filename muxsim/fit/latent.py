@@ -48,7 +48,8 @@ from muxsim.population import LatentDifficulty, ModelParams
 __all__ = ["LatentFit", "fit_latent", "goodness_of_fit"]
 
 #: the loadings' two optimiser starts may end this far apart in log-likelihood before the fit says so (on the
-#: bundled jhu pilots they ended 0.10 apart at T = 0.7 and 0.43 at T = 0.3, with predictions a point apart)
+#: bundled jhu pilots, models by pilot accuracy, they ended 0.10 apart at T = 0.7 and 0.43 at T = 0.3; 0.04 and
+#: 0.87 in the logs' own order; optima a point apart in predictions)
 START_GAP = 0.05
 
 @dataclass
