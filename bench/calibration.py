@@ -252,10 +252,10 @@ def kind_options(spec: str) -> tuple[str, dict]:
     for o in opts:
         key, _, val = o.partition("=")
         family, _, opt = key.rpartition(".") if kind == "auto" else (kind, "", key)
-        params = inspect.signature(KINDS_BY_NAME[family or "shrinkage"]).parameters if (family or "shrinkage") \
-            in KINDS_BY_NAME else {}
+        family = family or "shrinkage"
+        params = inspect.signature(KINDS_BY_NAME[family]).parameters if family in KINDS_BY_NAME else {}
         if opt not in params:
-            raise SystemExit(f"--kinds {spec}: {family or 'shrinkage'!r} is not a family with an option {opt!r}")
+            raise SystemExit(f"--kinds {spec}: {family!r} is not a family with an option {opt!r}")
         default = params[opt].default
         out[key] = (bool(int(val)) if isinstance(default, bool)
                     else float(val) if isinstance(default, float) or any(c in val for c in ".eE") else int(val))

@@ -42,22 +42,24 @@ from muxsim.population import exact_layout  # noqa: E402
 KINDS = ("latent", "classes", "shrinkage")
 
 
-def per_question(pop, what: str, i, k: int) -> np.ndarray:
-    """(Q,) per question: model i's P(consistently wrong in k draws) (``what="wrong"``), or the contradiction
-    of the pair ``i`` (``what="contradiction"``), of a classes fit's population (its layout questions, one per
-    (question, class), summed back into the pilot's questions) or of an empirical one."""
-    lay, mix, qw, _ = exact_layout(pop)
-    eng = Engine(lay, [k] * lay.n_models, mix=mix)
-    v = eng.contradiction(list(i), [k, k]) if what == "contradiction" else eng.consistently_wrong(i, k)
-    if not hasattr(pop, "question_of_rows"):  # an empirical population: one layout question per question
-        return v
-    return np.bincount(pop.question_of_rows(), weights=v * qw, minlength=len(pop.questions)) * len(pop.questions)
+class Exact:
+    """One exact engine on a population's layout, for every k <= ``k_max``: values per layout question (``eng``),
+    their question-weighted mean, and (a classes fit's population, one layout question per (question, class);
+    an empirical one, one per question) their sum back into the pilot's questions."""
 
+    def __init__(self, pop, k_max: int):
+        lay, mix, qw, _ = exact_layout(pop)
+        self.pop, self.qw = pop, np.asarray(qw)
+        self.eng = Engine(lay, [k_max] * lay.n_models, mix=mix)
 
-def mean_value(pop, k: int) -> float:
-    """Question-weighted P(k draws are one and the same named wrong answer) of a one-model population."""
-    lay, mix, qw, _ = exact_layout(pop)
-    return float(np.asarray(qw) @ Engine(lay, [k], mix=mix).consistently_wrong(0, k))
+    def mean(self, v: np.ndarray) -> float:
+        return float(self.qw @ v)
+
+    def per_question(self, v: np.ndarray) -> np.ndarray:
+        if not hasattr(self.pop, "question_of_rows"):
+            return v
+        Q = len(self.pop.questions)
+        return np.bincount(self.pop.question_of_rows(), weights=v * self.qw, minlength=Q) * Q
 
 
 def main(argv=None) -> None:
@@ -69,19 +71,22 @@ def main(argv=None) -> None:
     tab = load(a.data)
     pilot, held = tab.select(samples=slice(0, 3)), tab.select(samples=slice(3, None))
     fits = {kind: fit(pilot, kind, **AUTO_OPTIONS.get(kind, {})) for kind in KINDS}
-    cls = fits["classes"]
     n, Q = len(tab.models), tab.n_questions
     c = pilot.codes
     w_cell = (c[:, :, 0] > 0) & (c == c[:, :, :1]).all(axis=2)
     state = np.where(w_cell, "W", (c == 0).sum(axis=2).astype(str))  # (Q, n)
+
+    k_max = max(ks + [7])
+    held_ex = {m: Exact(held.empirical([m]), k_max) for m in tab.models}  # one engine per model and population
+    fit_ex = {kind: {m: Exact(f.population([m]), k_max) for m in tab.models} for kind, f in fits.items()}
 
     print(f"{a.data}: 1. P(k draws all one and the same wrong answer), points: observed held-out | " + " ".join(KINDS))
     err = np.zeros((len(KINDS), len(ks)))
     for i, m in enumerate(tab.models):
         cells = []
         for j, k in enumerate(ks):
-            obs = mean_value(held.empirical([m]), k)
-            pred = [mean_value(f.population([m]), k) for f in fits.values()]
+            obs = held_ex[m].mean(held_ex[m].eng.consistently_wrong(0, k))
+            pred = [ex[m].mean(ex[m].eng.consistently_wrong(0, k)) for ex in fit_ex.values()]
             err[:, j] += np.array(pred) - obs
             cells.append(f"k={k}: {100 * obs:5.1f} | " + " ".join(f"{100 * p:5.1f}" for p in pred))
         print(f"  {m[:24]:24s} " + "   ".join(cells))
@@ -98,8 +103,8 @@ def main(argv=None) -> None:
             sel = cells[:, i]
             if not sel.any():
                 continue
-            vals = [(per_question(held.empirical([m]), "wrong", 0, k)[sel],
-                     per_question(cls.population([m]), "wrong", 0, k)[sel]) for k in (3, 7)]
+            pair = (held_ex[m], fit_ex["classes"][m])
+            vals = [tuple(ex.per_question(ex.eng.consistently_wrong(0, k))[sel] for ex in pair) for k in (3, 7)]
             tot += [[o.sum(), p.sum()] for o, p in vals]
             print(f"  {m[:24]:24s} {sel.sum():3d} cells  " + "   ".join(
                 f"k={k}: {100 * o.mean():5.1f} | {100 * p.mean():5.1f}" for k, (o, p) in zip((3, 7), vals)))
@@ -109,9 +114,9 @@ def main(argv=None) -> None:
     print(f"{a.data}: 3. contradiction of each pair, change from k = 3 to k = 7 (points, per pair-question), "
           "by the pair's pilot states: predicted (classes) | observed; contribution to the mean extrapolation error")
     acc, by_w = defaultdict(lambda: np.zeros(3)), defaultdict(lambda: np.zeros(3))
-    pop = cls.population()
+    ex = Exact(fits["classes"].population(), 7)
     for i, j in itertools.combinations(range(n), 2):
-        d_pred = per_question(pop, "contradiction", (i, j), 7) - per_question(pop, "contradiction", (i, j), 3)
+        d_pred = ex.per_question(ex.eng.contradiction([i, j], [7, 7]) - ex.eng.contradiction([i, j], [3, 3]))
         ov = per_question_values(held, [tab.models[i], tab.models[j]], [3, 7], ["contradiction"])["contradiction"]
         d_obs = ov[1] - ov[0]
         for q in range(Q):

@@ -145,17 +145,16 @@ def beta_gauss(al: np.ndarray, be: np.ndarray, nodes: int) -> tuple[np.ndarray, 
     al, be = np.broadcast_arrays(np.asarray(al, dtype=float), np.asarray(be, dtype=float))
     a, b = be[..., None] - 1, al[..., None] - 1  # Jacobi exponents on (1 - t) and (1 + t)
     s = a + b
-    j = np.arange(nodes, dtype=float)
-    jd = np.where(j == 0, 1.0, j)  # (the j = 0 terms are taken from the closed forms below)
-    diag = np.where(j == 0, (b - a) / (s + 2), (b**2 - a**2) / ((2 * jd + s) * (2 * jd + s + 2)))
-    jo = np.arange(1, nodes, dtype=float)
-    off2 = np.where(jo == 1, 4 * (1 + a) * (1 + b) / ((s + 2) ** 2 * (s + 3)),
-                    4 * jo * (jo + a) * (jo + b) * (jo + s)
-                    / ((2 * jo + s) ** 2 * (2 * jo + s + 1) * np.where(jo == 1, 1.0, 2 * jo + s - 1)))
+    j = np.arange(1, nodes, dtype=float)  # j >= 1 (the diagonal), j >= 2 (the off-diagonal): no 0/0 there
+    diag = np.concatenate([(b - a) / (s + 2), (b**2 - a**2) / ((2 * j + s) * (2 * j + s + 2))], axis=-1)
+    j2 = j[1:]
+    off2 = np.concatenate([4 * (1 + a) * (1 + b) / ((s + 2) ** 2 * (s + 3)),
+                           4 * j2 * (j2 + a) * (j2 + b) * (j2 + s)
+                           / ((2 * j2 + s) ** 2 * (2 * j2 + s + 1) * (2 * j2 + s - 1))], axis=-1)[..., : nodes - 1]
     J = np.zeros(al.shape + (nodes, nodes))
-    J[..., j.astype(int), j.astype(int)] = diag
-    k = np.arange(nodes - 1)
-    J[..., k, k + 1] = J[..., k + 1, k] = np.sqrt(off2)
+    k = np.arange(nodes)
+    J[..., k, k] = diag
+    J[..., k[:-1], k[1:]] = J[..., k[1:], k[:-1]] = np.sqrt(off2)
     t, vec = np.linalg.eigh(J)
     return (1 + t) / 2, vec[..., 0, :] ** 2
 

@@ -52,6 +52,7 @@ __all__ = ["LatentFit", "fit_latent", "goodness_of_fit"]
 #: 0.87 in the logs' own order; optima a point apart in predictions)
 START_GAP = 0.05
 
+
 @dataclass
 class LatentFit(Fit):
     """A fitted :class:`LatentDifficulty` with standard errors and diagnostics (see module notes)."""
